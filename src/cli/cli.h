@@ -1,0 +1,40 @@
+/*
+ * cli.h — the subcommands.  One file per command (src/cli/cmd_NAME.c), as in
+ * tmux.  Each returns the process exit status: 0 ok, 1 the work found a
+ * problem, 2 bad usage or unreadable input.  Only src/cli/ prints for people
+ * or decides exit codes.
+ */
+#ifndef TIERLINE_CLI_H
+#define TIERLINE_CLI_H
+
+#include <stdio.h>
+
+typedef struct cli_command {
+	const char *name;
+	const char *usage;      /* one line, after "tierline " */
+	const char *summary;
+	int (*run)(int argc, char **argv);   /* argv[0] is the command name */
+} cli_command;
+
+int cmd_check(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_staff(int argc, char **argv);
+int cmd_erlang(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_dtmf(int argc, char **argv);
+
+extern const cli_command cli_commands[];
+const cli_command *cli_find(const char *name);
+
+/* Print "usage: tierline USAGE" and the summary for a command. */
+void cli_usage(FILE *out, const char *name);
+/* For subcommands whose issue has not landed yet: says so plainly, exit 2. */
+int cli_not_built(const char *name, int issue);
+/* True when argv[1..] contains -h or --help. */
+int cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * commands.c — the table of subcommands and shared usage helpers.
+ */
+#include <string.h>
+#include "cli.h"
+
+const cli_command cli_commands[] = {
+	{ "check", "check FLOW [SCENARIO] [--strict] [--json]",
+	  "parse and validate a flow (and a scenario against it); compiler-style diagnostics", cmd_check },
+	{ "graph", "graph FLOW [-o out.svg|out.dot] [--coverage DB [--run ID]]",
+	  "draw the menu tree as Graphviz DOT (SVG when dot is installed)", cmd_graph },
+	{ "call", "call FLOW [--line L] [--lang X] [--record FILE.call]",
+	  "a live call in the terminal: prompts as text, keys from the keyboard", cmd_call },
+	{ "replay", "replay FLOW FILE.call|FILE.wav... [--line L] [--scenario S] [--db DB] [--trace]\n"
+	            "       tierline replay FLOW --from DB [--run ID]",
+	  "replay call scripts or recorded audio and check their expectations", cmd_replay },
+	{ "simulate", "simulate FLOW SCENARIO [--db DB | --no-db] [--seed N] [--calls N] [--replications N] [--sl 20s] [--report out.html] [--json]",
+	  "discrete-event simulation of a scenario: per-queue, per-interval figures", cmd_simulate },
+	{ "staff", "staff FLOW SCENARIO --target 'tier1 80%/20s, abandon<5%' [--report out.html]",
+	  "the fewest agents per queue and interval that meet the targets", cmd_staff },
+	{ "erlang", "erlang --rate 200/h --aht 180s [--agents N] [--patience 60s] [--sl 20s] [--target 80%/20s] [--json]",
+	  "analytic Erlang B/C (and Erlang A with --patience) figures", cmd_erlang },
+	{ "serve", "serve FLOW [--scenario S] [--listen 127.0.0.1:8080] [--db DB]",
+	  "the live engine: HTTP API to place calls and send keys, /metrics", cmd_serve },
+	{ "report", "report DB [--run ID] [--compare ID1 ID2] [--html out.html] [--queue-log FILE] [--cdr FILE] [--csv DIR]",
+	  "figures and exports from a stored database", cmd_report },
+	{ "dtmf", "dtmf detect FILE.wav | dtmf gen KEYS FILE.wav",
+	  "DTMF keys and their times in audio; audio for a key string", cmd_dtmf },
+	{ NULL, NULL, NULL, NULL }
+};
+
+const cli_command *cli_find(const char *name)
+{
+	for (const cli_command *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void cli_usage(FILE *out, const char *name)
+{
+	const cli_command *c = cli_find(name);
+	if (!c)
+		return;
+	fprintf(out, "usage: tierline %s\n\n%s\n", c->usage, c->summary);
+}
+
+int cli_not_built(const char *name, int issue)
+{
+	fprintf(stderr, "tierline %s: not built yet in this version (tracked as issue %d)\n",
+	        name, issue);
+	return 2;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * main.c — tierline's entry point: dispatch to a subcommand.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: tierline COMMAND [ARGS...]\n\n"
+	      "tierline is an IVR call-flow engine with a tiered-escalation simulator.\n\n"
+	      "commands:\n", out);
+	for (const cli_command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %-9s %s\n", c->name, c->summary);
+	fputs("\n'tierline COMMAND --help' describes a command; 'tierline --version' prints the version.\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && cli_find(argv[2])) {
+			cli_usage(stdout, argv[2]);
+			return 0;
+		}
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("tierline %s\n", TIERLINE_VERSION);
+		return 0;
+	}
+	const cli_command *c = cli_find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "tierline: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	return c->run(argc - 1, argv + 1);
+}
