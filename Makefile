@@ -33,13 +33,18 @@ endif
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
-LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+# LIB_DIRS limits the library to some modules (e.g. LIB_DIRS="util flow"),
+# TESTS to some unit tests (e.g. TESTS=test_flow*): handy while a module is
+# being written beside others that do not build yet.
+LIB_DIRS ?= $(patsubst src/%/,%,$(wildcard src/*/))
+TESTS    ?= test_*
+LIB_SRC  := $(filter-out src/cli/main.c,$(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/src/cli/main.o
 LIB      := $(BUILD)/libtierline.a
 BIN      := $(BUILD)/tierline
 
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_SRC := $(wildcard tests/unit/$(TESTS).c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
