@@ -11,12 +11,21 @@
  *    `serve`; `now` is the wall clock converted to local ms.
  *
  * Both dispatch through the same callback type, so driver code is shared.
+ *
+ * Same-instant order: call-script.md wants caller events at the same instant
+ * as a timer to run before the timer, whatever order they were scheduled in.
+ * The virtual heap's key is therefore (time, priority, seq): sched_at uses
+ * SCHED_PRI_TIMER, and a driver schedules caller events (keys, hang-ups,
+ * agent lines of a script) with sched_at_pri(..., SCHED_PRI_CALLER, ...).
+ * Within one priority, ties fire in insertion order.  The real clock ignores
+ * the priority (two real events never share an instant meaningfully).
  */
 #ifndef TIERLINE_SCHED_H
 #define TIERLINE_SCHED_H
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct sched sched;
 typedef uint64_t sched_id;            /* 0 is never a valid id */
@@ -24,11 +33,25 @@ typedef uint64_t sched_id;            /* 0 is never a valid id */
 /* A fired timer: what was given to sched_at, and the time it fires at. */
 typedef void (*sched_fn)(sched *s, int64_t now, void *ctx, uint64_t arg);
 
+enum {
+	SCHED_PRI_CALLER = 0,          /* caller / script events: first at an instant */
+	SCHED_PRI_TIMER = 1,           /* engine timers (sched_at's default) */
+	SCHED_NPRI = 4
+};
+#define SCHED_FOREVER INT64_MAX     /* `until` for "no time limit" */
+
 typedef struct sched_ops {
 	int64_t  (*now)(sched *s);
-	sched_id (*at)(sched *s, int64_t when, sched_fn fn, void *ctx, uint64_t arg);
+	/* Schedule fn at `when` (a time in the past fires as soon as possible).
+	 * Returns an id for cancel; 0 only when out of memory. */
+	sched_id (*at)(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg);
+	/* true when the timer was pending and is now cancelled; false for an
+	 * unknown, fired or already cancelled id. */
 	bool     (*cancel)(sched *s, sched_id id);
-	/* Run until no timer is left, or until sched_stop / `until` (virtual). */
+	/* Dispatch timers until none is left (returns 0), sched_stop was called
+	 * or (virtual) the next timer is later than `until` (returns 1; the
+	 * virtual clock then stands at `until` unless that is SCHED_FOREVER);
+	 * -1 on error.  The real clock stops at `until` too (wall local ms). */
 	int      (*run)(sched *s, int64_t until);
 	void     (*stop)(sched *s);
 	void     (*destroy)(sched *s);
@@ -40,7 +63,10 @@ struct sched {
 
 static inline int64_t  sched_now(sched *s) { return s->ops->now(s); }
 static inline sched_id sched_at(sched *s, int64_t when, sched_fn fn, void *ctx, uint64_t arg)
-{ return s->ops->at(s, when, fn, ctx, arg); }
+{ return s->ops->at(s, when, SCHED_PRI_TIMER, fn, ctx, arg); }
+static inline sched_id sched_at_pri(sched *s, int64_t when, int pri, sched_fn fn, void *ctx,
+                                    uint64_t arg)
+{ return s->ops->at(s, when, pri, fn, ctx, arg); }
 static inline bool     sched_cancel(sched *s, sched_id id) { return s->ops->cancel(s, id); }
 static inline int      sched_run(sched *s, int64_t until) { return s->ops->run(s, until); }
 static inline void     sched_stop(sched *s) { s->ops->stop(s); }
@@ -50,6 +76,10 @@ static inline void     sched_destroy(sched *s) { if (s) s->ops->destroy(s); }
 sched *sched_virtual_new(int64_t start);
 /* Number of pending (not cancelled) timers. */
 uint64_t sched_virtual_pending(sched *s);
+/* Timers dispatched so far. */
+uint64_t sched_virtual_fired(sched *s);
+/* Bytes held by the heap and its id table (for the bench). */
+size_t   sched_virtual_bytes(sched *s);
 
 struct event_base;
 /* Real-time clock on an existing event_base; `tz` converts wall time to
