@@ -49,9 +49,10 @@ typedef struct sched_ops {
 	 * unknown, fired or already cancelled id. */
 	bool     (*cancel)(sched *s, sched_id id);
 	/* Dispatch timers until none is left (returns 0), sched_stop was called
-	 * or (virtual) the next timer is later than `until` (returns 1; the
-	 * virtual clock then stands at `until` unless that is SCHED_FOREVER);
-	 * -1 on error.  The real clock stops at `until` too (wall local ms). */
+	 * or (virtual) the next timer is later than `until` (returns 1); -1 on
+	 * error.  Unless stopped, the virtual clock then stands at `until`
+	 * (when that is not SCHED_FOREVER and is later than the last timer).
+	 * The real clock stops at `until` too (wall local ms). */
 	int      (*run)(sched *s, int64_t until);
 	void     (*stop)(sched *s);
 	void     (*destroy)(sched *s);
