@@ -41,6 +41,12 @@
 #define DTMF_OFF_LAG   176
 #define RING           2048          /* recent audio kept for edge refinement */
 #define ENV_N          DTMF_BLOCK    /* refinement window, samples */
+#ifndef DTMF_TWIST_NORMAL
+#define DTMF_TWIST_NORMAL   10  /* low group may exceed high by this, dB */
+#endif
+#ifndef DTMF_TWIST_REVERSE
+#define DTMF_TWIST_REVERSE  5   /* high group may exceed low by this, dB */
+#endif
 #define MS_TO_SAMPLES(ms) ((int64_t)(ms) * DTMF_RATE / 1000)
 
 struct dtmf_det {
@@ -51,6 +57,7 @@ struct dtmf_det {
 	int64_t pos;        /* samples handed to spandsp */
 	int64_t fed;        /* samples fed by the caller (pos + nblk, less padding) */
 	char cur;           /* key spandsp says is on, 0 for none */
+	bool cur_bad;       /* ... but its frequencies are too far off */
 	int64_t cur_on;     /* its refined onset, samples */
 	bool pend;          /* a finished segment waiting to see whether it merges */
 	char pkey;
@@ -164,6 +171,53 @@ static int64_t refine_off(dtmf_det *d, char key, int64_t t_rep)
 	return llabs(off - coarse) <= MS_TO_SAMPLES(20) ? off : coarse;
 }
 
+/* ---- frequency check -------------------------------------------------------
+ * spandsp's 102-sample Goertzel bins are ~78 Hz wide, so a low-group tone
+ * 3.5 % off (24 Hz at 697 Hz) still passes when the other tone is exact, and
+ * Q.24 says it must not.  So each key is checked once, from the samples
+ * between its refined onset and spandsp's report: the phase advance of
+ * Hann-windowed 64-sample DFTs at each nominal frequency, 32 samples apart,
+ * gives each tone's actual frequency (unambiguous to +-125 Hz), and a tone
+ * more than DTMF_FREQ_TOL off is not DTMF. */
+
+#define FQ_M 64
+#define FQ_H 32
+#define DTMF_FREQ_TOL 0.025   /* halfway between Q.24's 1.5 % and 3.5 % */
+
+static bool freq_ok(const dtmf_det *d, char key, int64_t a, int64_t b)
+{
+	double f[2];
+	if (dtmf_key_freqs(key, &f[0], &f[1]) < 0)
+		return false;
+	int nwin = (int)((b - a - FQ_M) / FQ_H) + 1;
+	if (nwin < 3)
+		return true;          /* too little to judge: trust spandsp */
+	for (int g = 0; g < 2; g++) {
+		double w = 2.0 * M_PI * f[g] / DTMF_RATE;
+		double pr = 0.0, pi = 0.0, lr = 0.0, li = 0.0;
+		for (int k = 0; k < nwin; k++) {
+			double sr = 0.0, si = 0.0;
+			for (int i = 0; i < FQ_M; i++) {
+				int64_t n = a + (int64_t)k * FQ_H + i;
+				double hann = 0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / FQ_M);
+				double x = hann * ring_at(d, n), ph = w * (double)(n - a);
+				sr += x * cos(ph);
+				si -= x * sin(ph);
+			}
+			if (k > 0) {   /* accumulate S_k * conj(S_k-1) */
+				pr += sr * lr + si * li;
+				pi += si * lr - sr * li;
+			}
+			lr = sr;
+			li = si;
+		}
+		double df = atan2(pi, pr) * DTMF_RATE / (2.0 * M_PI * FQ_H);
+		if (fabs(df) > DTMF_FREQ_TOL * f[g])
+			return false;
+	}
+	return true;
+}
+
 /* ---- segments and keys ----------------------------------------------------- */
 
 static void det_emit(dtmf_det *d)
@@ -213,11 +267,12 @@ static void det_report(void *user, int code, int level, int delay)
 	(void)delay;
 	dtmf_det *d = user;
 	int64_t at = d->pos;   /* the callback fires at the end of the block just fed */
-	if (d->cur && code != d->cur)
+	if (d->cur && code != d->cur && !d->cur_bad)
 		det_segment(d, d->cur, d->cur_on, refine_off(d, d->cur, at));
 	if (code > 0 && code != d->cur) {
 		d->cur = (char)code;
 		d->cur_on = refine_on(d, d->cur, at);
+		d->cur_bad = !freq_ok(d, d->cur, d->cur_on + MS_TO_SAMPLES(2), at);
 	} else if (code <= 0) {
 		d->cur = 0;
 	}
@@ -234,7 +289,7 @@ dtmf_det *dtmf_det_new(void)
 		return NULL;
 	}
 	dtmf_rx_set_realtime_callback(d->rx, det_report, d);
-	dtmf_rx_parms(d->rx, -1, 9, 5, -99);
+	dtmf_rx_parms(d->rx, -1, DTMF_TWIST_NORMAL, DTMF_TWIST_REVERSE, -99);
 	return d;
 }
 
@@ -307,7 +362,7 @@ int dtmf_det_finish(dtmf_det *d, char *err, size_t errlen)
 		memset(d->blk, 0, sizeof d->blk);
 		det_block(d);
 	}
-	if (d->cur)
+	if (d->cur && !d->cur_bad)
 		det_segment(d, d->cur, d->cur_on, refine_off(d, d->cur, d->pos));
 	d->cur = 0;
 	det_emit(d);
