@@ -217,7 +217,7 @@ typedef struct acd_leg {
 /* Call `call` (language lang; -1 = 0) enters queue at t (CALL_ACT_ENQUEUE).
  * If an eligible agent is idle the strategy picks one and ACD_OUT_ASSIGN is
  * queued at t; else the call waits.  *leg (may be NULL) gets its facts. */
-int acd_enqueue(acd *a, int queue, uint64_t call, int lang, int64_t t, acd_leg *leg);
+int acd_enqueue(acd *a, int queue, uint64_t call_id, int lang, int64_t t, acd_leg *leg);
 
 /* The leg of `call` is over at t (CALL_ACT_LEG_END).  A waiting leg leaves
  * the queue (result ABANDONED, TIMEOUT or ASKED_SUPERVISOR); a talking leg
@@ -225,7 +225,7 @@ int acd_enqueue(acd *a, int queue, uint64_t call, int lang, int64_t t, acd_leg *
  * queue's), with result RESOLVED / ESCALATED / SUPERVISOR / REQUEST /
  * HANGUP_TALKING.  *leg (may be NULL) gets the finished leg's facts; the
  * slot is then reused.  May queue WRAPUP, SHIFT_OFF and ASSIGN outputs. */
-int acd_end(acd *a, uint64_t call, int64_t t, call_leg_result result,
+int acd_end(acd *a, uint64_t call_id, int64_t t, call_leg_result result,
             int64_t wrapup_ms, acd_leg *leg);
 /* The same, naming the agent instead of the call ("agent A finished"). */
 int acd_agent_done(acd *a, int agent, int64_t t, call_leg_result result,
@@ -237,7 +237,7 @@ int acd_agent_done(acd *a, int agent, int64_t t, call_leg_result result,
 int acd_wrapup_end(acd *a, int agent, int64_t t);
 
 /* Facts of a live leg at t (position and expected wait included). */
-int acd_leg_get(const acd *a, uint64_t call, int64_t t, acd_leg *leg);
+int acd_leg_get(const acd *a, uint64_t call_id, int64_t t, acd_leg *leg);
 
 /* Bring time accounting (agent staffed/busy time, intervals) up to t. */
 int acd_advance(acd *a, int64_t t);
@@ -296,7 +296,7 @@ typedef struct acd_queue_info {
 int acd_queue_get(const acd *a, int queue, acd_queue_info *out);
 
 /* Position (1-based) of a waiting call; 0 when talking; error if unknown. */
-int acd_position(const acd *a, uint64_t call, int *pos);
+int acd_position(const acd *a, uint64_t call_id, int *pos);
 
 /* ---- figures ------------------------------------------------------------- *
  * Legs are counted in the interval in which they ENTERED the queue (offered,
