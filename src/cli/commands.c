@@ -24,7 +24,8 @@ const cli_command cli_commands[] = {
 	  "the live engine: HTTP API to place calls and send keys, /metrics", cmd_serve },
 	{ "report", "report DB [--run ID] [--compare ID1 ID2] [--html out.html] [--queue-log FILE] [--cdr FILE] [--csv DIR]",
 	  "figures and exports from a stored database", cmd_report },
-	{ "dtmf", "dtmf detect FILE.wav | dtmf gen KEYS FILE.wav",
+	{ "dtmf", "dtmf detect FILE.wav [--json]\n"
+	          "       tierline dtmf gen KEYS FILE.wav [--tone 100ms] [--gap 100ms] [--level -10] [--lead 500ms] [--noise -40] [--seed N]",
 	  "DTMF keys and their times in audio; audio for a key string", cmd_dtmf },
 	{ NULL, NULL, NULL, NULL }
 };
