@@ -7,6 +7,9 @@
  * arrays here may be reused by the producer right after store_* returns.
  * Times are local ms (see util.h); names are the flow's, so a database can be
  * read without the flow file that produced it.
+ *
+ * Strings may be NULL where noted; every pointer only needs to stay valid for
+ * the duration of the store_* call that receives the struct.
  */
 #ifndef TIERLINE_RECORD_H
 #define TIERLINE_RECORD_H
@@ -23,6 +26,7 @@ typedef struct rec_run {
 	const char *options;         /* command line options as text (JSON) */
 	int64_t sim_start, sim_end;  /* local ms of the simulated period, 0 if n/a */
 	int64_t sl_threshold_ms;     /* service-level threshold used for figures */
+	int64_t interval_ms;         /* report interval; 0 = 30 min (scenario default) */
 } rec_run;
 
 typedef struct rec_key {
@@ -40,7 +44,8 @@ typedef struct rec_leg {
 	int tier;
 	int64_t entered, answered, ended;   /* answered = -1 when never */
 	int agent;                   /* -1 when none */
-	const char *result;          /* call_leg_result_name() */
+	const char *result;          /* call_leg_result_name(); the store's figures
+	                                read "abandoned" and "timeout" (see store.h) */
 	bool found_free;             /* an agent was free when the call arrived */
 } rec_leg;
 

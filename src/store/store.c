@@ -1,0 +1,722 @@
+/*
+ * store.c — opening a tierline database, migrations, and the batched writer.
+ *
+ * Invariants:
+ *  - A runs row is committed (complete = 0) before any of its calls, and
+ *    complete becomes 1 in the same transaction as its last batch.  A writer
+ *    killed at any moment therefore leaves either nothing of a batch or all
+ *    of it, and a run that says complete has every call.
+ *  - Write transactions start with BEGIN IMMEDIATE, so a lock conflict shows
+ *    up at BEGIN (after the busy timeout) and never as a deadlock halfway.
+ *  - Statements are prepared once per connection and strings are bound
+ *    SQLITE_STATIC: each is stepped before store_call returns, so the
+ *    caller's memory only has to live that long.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include "tierline/store.h"
+#include "store_int.h"
+
+/* ---- errors ---------------------------------------------------------------- */
+
+int store_fail(store *s, int rc, const char *what)
+{
+	int prim = rc & 0xff;
+	const char *why;
+	int st;
+	switch (prim) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		st = STORE_BUSY;
+		why = "the database is locked by another connection";
+		break;
+	case SQLITE_FULL:
+		st = STORE_FULL;
+		why = "the disk (or the database's size limit) is full";
+		break;
+	case SQLITE_NOTADB:
+		st = STORE_CORRUPT;
+		why = "the file is not a SQLite database";
+		break;
+	case SQLITE_CORRUPT:
+		st = STORE_CORRUPT;
+		why = "the database file is corrupt";
+		break;
+	case SQLITE_READONLY:
+		st = STORE_READONLY;
+		why = "the database (or its folder) is read-only";
+		break;
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		st = STORE_CANTOPEN;
+		why = "cannot open the database file";
+		break;
+	case SQLITE_IOERR:
+		st = STORE_ERROR;
+		why = "I/O error";
+		break;
+	default:
+		st = STORE_ERROR;
+		why = NULL;
+		break;
+	}
+	const char *detail = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	if (st == STORE_BUSY)
+		snprintf(s->err, sizeof s->err, "%s: %s: %s (gave up after %d ms)",
+		         s->path, what, why, s->busy_ms);
+	else if (why)
+		snprintf(s->err, sizeof s->err, "%s: %s: %s (%s)", s->path, what, why, detail);
+	else
+		snprintf(s->err, sizeof s->err, "%s: %s: %s", s->path, what, detail);
+	/* A failed COMMIT or a full disk may roll the transaction back. */
+	if (s->db && sqlite3_get_autocommit(s->db))
+		s->in_tx = false;
+	return st;
+}
+
+int store_failf(store *s, int st, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(s->err, sizeof s->err, "%s: ", s->path);
+	if (n < 0 || (size_t)n >= sizeof s->err)
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(s->err + n, sizeof s->err - (size_t)n, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+const char *store_errmsg(const store *s)
+{
+	return s ? s->err : "out of memory";
+}
+
+struct sqlite3 *store_sqlite(store *s)
+{
+	return s->db;
+}
+
+void store_set_batch(store *s, int calls)
+{
+	s->batch = calls < 1 ? 1 : calls;
+}
+
+/* ---- small SQL helpers ----------------------------------------------------- */
+
+int store_exec(store *s, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? STORE_OK : store_fail(s, rc, what);
+}
+
+int store_prepare(store *s, sqlite3_stmt **st, const char *sql)
+{
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	return rc == SQLITE_OK ? STORE_OK : store_fail(s, rc, "preparing a query");
+}
+
+/* One integer from a one-row query; *v = dflt when no row. */
+int store_int(store *s, const char *sql, int64_t *v, int64_t dflt)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "reading the database");
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		int r = store_fail(s, rc, "reading the database");
+		sqlite3_finalize(st);
+		return r;
+	}
+	sqlite3_finalize(st);
+	return STORE_OK;
+}
+
+static int tx_begin(store *s)
+{
+	if (s->in_tx)
+		return STORE_OK;
+	int r = store_exec(s, "BEGIN IMMEDIATE", "starting a write");
+	if (r == STORE_OK)
+		s->in_tx = true;
+	return r;
+}
+
+static int tx_commit(store *s)
+{
+	if (!s->in_tx)
+		return STORE_OK;
+	int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		int r = store_fail(s, rc, "committing");
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		s->in_tx = false;
+		s->pending = 0;
+		return r;
+	}
+	s->in_tx = false;
+	s->pending = 0;
+	return STORE_OK;
+}
+
+/* ---- open and migrate ---------------------------------------------------- */
+
+static int migrate(store *s)
+{
+	int64_t ver, app, ntables;
+	int r = tx_begin(s);
+	if (r)
+		return r;
+	/* Read again inside the write lock: another process may have migrated. */
+	if ((r = store_int(s, "PRAGMA user_version", &ver, 0)) ||
+	    (r = store_int(s, "PRAGMA application_id", &app, 0)) ||
+	    (r = store_int(s, "SELECT count(*) FROM sqlite_schema", &ntables, 0)))
+		goto fail;
+	if (app != 0 && app != STORE_APPLICATION_ID) {
+		r = store_failf(s, STORE_CORRUPT, "not a tierline database (application_id %lld)",
+		                (long long)app);
+		goto fail;
+	}
+	if (ver == 0 && ntables > 0) {
+		r = store_failf(s, STORE_CORRUPT,
+		                "not a tierline database (it has tables but no tierline schema version)");
+		goto fail;
+	}
+	if (ver > STORE_SCHEMA_VERSION) {
+		r = store_failf(s, STORE_NEWER,
+		                "written by a newer tierline (schema version %lld; this binary knows up to %d): "
+		                "upgrade tierline to read it", (long long)ver, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	for (const store_migration *m = store_migrations; m->version; m++) {
+		if (m->version <= ver)
+			continue;
+		int rc = sqlite3_exec(s->db, m->sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			char what[96];
+			snprintf(what, sizeof what, "applying migration %s", m->name);
+			r = store_fail(s, rc, what);
+			goto fail;
+		}
+		char sql[96];
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d",
+		         m->version, STORE_APPLICATION_ID);
+		if ((r = store_exec(s, sql, "recording the schema version")))
+			goto fail;
+	}
+	return tx_commit(s);
+fail:
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = false;
+	return r;
+}
+
+/* Read-only opens never migrate; they only check what they find. */
+static int check_readonly(store *s)
+{
+	int64_t ver, app;
+	int r;
+	if ((r = store_int(s, "PRAGMA user_version", &ver, 0)) ||
+	    (r = store_int(s, "PRAGMA application_id", &app, 0)))
+		return r;
+	if (app != STORE_APPLICATION_ID || ver == 0)
+		return store_failf(s, STORE_CORRUPT, "not a tierline database (no tierline schema)");
+	if (ver > STORE_SCHEMA_VERSION)
+		return store_failf(s, STORE_NEWER,
+		                   "written by a newer tierline (schema version %lld; this binary knows up to %d): "
+		                   "upgrade tierline to read it", (long long)ver, STORE_SCHEMA_VERSION);
+	if (ver < STORE_SCHEMA_VERSION)
+		return store_failf(s, STORE_ERROR,
+		                   "schema version %lld is older than this binary's %d: open it once for "
+		                   "writing (e.g. with simulate) to migrate it", (long long)ver,
+		                   STORE_SCHEMA_VERSION);
+	return STORE_OK;
+}
+
+static const char SQL_INS_CALL[] =
+	"INSERT INTO calls(run, seq, line, lang, vars, arrival, ended, outcome, final_node, "
+	"counted, keys, visits) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+static const char SQL_INS_LEG[] =
+	"INSERT INTO queue_legs(run, call, seq, queue, tier, entered, answered, ended, agent, "
+	"result, found_free, counted) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+static const char SQL_INS_REQ[] =
+	"INSERT INTO service_requests(run, call, seq, type, office, created, due, status) "
+	"VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
+static const char SQL_INS_IV[] =
+	"INSERT OR REPLACE INTO intervals(run, queue, start, length_ms, offered, answered, "
+	"abandoned, timed_out, answered_within, wait_sum_ms, wait_max_ms, handle_sum_ms, agents, "
+	"staffed_ms, busy_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)";
+
+/* A WAL database in a folder the reader cannot write to cannot get its
+ * -shm file.  When there is no -wal file (every commit checkpointed: the
+ * writer closed cleanly) the main file alone is the whole database, so it
+ * can be read as immutable. */
+static int reopen_immutable(store *s)
+{
+	char wal[1100];
+	snprintf(wal, sizeof wal, "%s-wal", s->path);
+	if (access(wal, F_OK) == 0)
+		return STORE_READONLY;
+	buf uri;
+	buf_init(&uri);
+	buf_puts(&uri, "file:");
+	for (const char *p = s->path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			buf_printf(&uri, "%%%02X", (unsigned char)*p);
+		else
+			buf_putc(&uri, *p);
+	}
+	buf_puts(&uri, "?immutable=1");
+	sqlite3_close_v2(s->db);
+	s->db = NULL;
+	int rc = sqlite3_open_v2(uri.p, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	                         SQLITE_OPEN_NOMUTEX, NULL);
+	buf_free(&uri);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "opening read-only");
+	sqlite3_extended_result_codes(s->db, 1);
+	return STORE_OK;
+}
+
+static void copy_err(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+}
+
+int store_open(const char *path, store **out, char *err, size_t errlen)
+{
+	return store_open_flags(path, 0, STORE_BUSY_MS_DEFAULT, out, err, errlen);
+}
+
+int store_open_flags(const char *path, int flags, int busy_ms, store **out,
+                     char *err, size_t errlen)
+{
+	*out = NULL;
+	store *s = calloc(1, sizeof *s);
+	if (!s) {
+		copy_err(err, errlen, "out of memory");
+		return STORE_ERROR;
+	}
+	snprintf(s->path, sizeof s->path, "%s", path ? path : "");
+	s->batch = STORE_BATCH_DEFAULT;
+	s->busy_ms = busy_ms > 0 ? busy_ms : STORE_BUSY_MS_DEFAULT;
+	s->readonly = flags & STORE_READONLY_OPEN;
+	buf_init(&s->jv);
+	buf_init(&s->jk);
+	int r = STORE_OK;
+
+	struct stat sb;
+	if (!path || !*path) {
+		r = store_failf(s, STORE_CANTOPEN, "no database path given");
+		goto fail;
+	}
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			r = store_failf(s, STORE_CANTOPEN, "is a directory, not a database file");
+			goto fail;
+		}
+	} else if (errno == ENOENT && s->readonly) {
+		r = store_failf(s, STORE_CANTOPEN, "no such database file");
+		goto fail;
+	} else if (errno != ENOENT) {
+		r = store_failf(s, STORE_CANTOPEN, "cannot open: %s", strerror(errno));
+		goto fail;
+	}
+
+	int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_fail(s, rc, "opening");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, s->busy_ms);
+	if (!s->readonly && sqlite3_db_readonly(s->db, "main") == 1) {
+		r = store_failf(s, STORE_READONLY,
+		                "cannot write: the file is read-only (open it for reading with report)");
+		goto fail;
+	}
+	if (s->readonly) {
+		r = check_readonly(s);
+		if (r == STORE_READONLY && reopen_immutable(s) == STORE_OK)
+			r = check_readonly(s);
+		if (r)
+			goto fail;
+		*out = s;
+		return STORE_OK;
+	}
+	/* journal_mode reads the header first, so garbage fails here. */
+	int64_t dummy;
+	if ((r = store_int(s, "PRAGMA application_id", &dummy, 0)))
+		goto fail;
+	sqlite3_stmt *st;
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
+			rc = SQLITE_READONLY;
+		else if (rc == SQLITE_ROW)
+			rc = SQLITE_OK;
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_OK) {
+		r = store_fail(s, rc, "switching to WAL mode");
+		goto fail;
+	}
+	/* NORMAL in WAL: a commit survives a crash of the process (SIGKILL), and
+	 * power loss can only lose the last commits, never corrupt the file. */
+	if ((r = store_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+	                       "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY",
+	                    "configuring")))
+		goto fail;
+	if ((r = migrate(s)))
+		goto fail;
+	if ((r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
+	    (r = store_prepare(s, &s->ins_leg, SQL_INS_LEG)) ||
+	    (r = store_prepare(s, &s->ins_req, SQL_INS_REQ)) ||
+	    (r = store_prepare(s, &s->ins_iv, SQL_INS_IV)))
+		goto fail;
+	*out = s;
+	return STORE_OK;
+fail:
+	copy_err(err, errlen, s->err);
+	store_close(s);
+	return r;
+}
+
+int store_close(store *s)
+{
+	if (!s)
+		return STORE_OK;
+	int r = STORE_OK;
+	if (s->db && s->in_tx)
+		r = tx_commit(s);
+	sqlite3_finalize(s->ins_call);
+	sqlite3_finalize(s->ins_leg);
+	sqlite3_finalize(s->ins_req);
+	sqlite3_finalize(s->ins_iv);
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	buf_free(&s->jv);
+	buf_free(&s->jk);
+	free(s);
+	return r;
+}
+
+/* ---- writer -------------------------------------------------------------- */
+
+static void bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int step_reset(store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, what);
+	return STORE_OK;
+}
+
+int store_flush(store *s)
+{
+	return tx_commit(s);
+}
+
+int store_run_begin(store *s, const rec_run *run, int64_t *run_id)
+{
+	if (s->readonly)
+		return store_failf(s, STORE_READONLY, "opened read-only");
+	int r = tx_commit(s);
+	if (r)
+		return r;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+		"INSERT INTO runs(mode, flow_path, flow_sha256, scenario, seed, options, started, "
+		"sim_start, sim_end, interval_ms, sl_threshold_ms, complete) "
+		"VALUES (?1,?2,?3,?4,?5,?6,strftime('%Y-%m-%d %H:%M:%S','now'),?7,?8,?9,?10,0)",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "starting a run");
+	bind_text(st, 1, run->mode ? run->mode : "unknown");
+	bind_text(st, 2, run->flow_path);
+	bind_text(st, 3, run->flow_sha256);
+	bind_text(st, 4, run->scenario);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)run->seed);
+	bind_text(st, 6, run->options);
+	sqlite3_bind_int64(st, 7, run->sim_start);
+	sqlite3_bind_int64(st, 8, run->sim_end);
+	sqlite3_bind_int64(st, 9, run->interval_ms > 0 ? run->interval_ms : 1800000);
+	sqlite3_bind_int64(st, 10, run->sl_threshold_ms > 0 ? run->sl_threshold_ms : 20000);
+	/* Autocommit: the row is durable before any call of the run exists. */
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "starting a run");
+	*run_id = sqlite3_last_insert_rowid(s->db);
+	s->cur_run = *run_id;
+	s->cur_calls = 0;
+	return STORE_OK;
+}
+
+/* Appends a JSON string literal.  Names are identifiers in practice, so the
+ * fast path is a plain copy; anything needing escapes takes the slow path. */
+static void json_str(buf *b, const char *t)
+{
+	if (!t)
+		t = "";
+	size_t n = 0;
+	const unsigned char *u = (const unsigned char *)t;
+	while (u[n] && u[n] >= 0x20 && u[n] != '"' && u[n] != '\\')
+		n++;
+	if (!u[n]) {
+		buf_putc(b, '"');
+		buf_putn(b, t, n);
+		buf_putc(b, '"');
+		return;
+	}
+	buf_putc(b, '"');
+	for (; *u; u++) {
+		if (*u == '"' || *u == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)*u);
+		} else if (*u < 0x20) {
+			buf_printf(b, "\\u%04x", *u);
+		} else {
+			buf_putc(b, (char)*u);
+		}
+	}
+	buf_putc(b, '"');
+}
+
+static void json_int(buf *b, int64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[n++] = '-';
+	char o[24];
+	for (int i = 0; i < n; i++)
+		o[i] = tmp[n - 1 - i];
+	buf_putn(b, o, (size_t)n);
+}
+
+int store_call(store *s, int64_t run_id, const rec_call *c)
+{
+	int r;
+	if (s->readonly)
+		return store_failf(s, STORE_READONLY, "opened read-only");
+	if ((r = tx_begin(s)))
+		return r;
+	/* Pack visits and keys: ["node",ms,...], ms relative to arrival. */
+	s->jv.len = 0;
+	buf_putc(&s->jv, '[');
+	for (int i = 0; i < c->nvisits; i++) {
+		if (i)
+			buf_putc(&s->jv, ',');
+		json_str(&s->jv, c->visits[i].node);
+		buf_putc(&s->jv, ',');
+		json_int(&s->jv, c->visits[i].t - c->arrival);
+	}
+	buf_putc(&s->jv, ']');
+	s->jk.len = 0;
+	buf_putc(&s->jk, '[');
+	for (int i = 0; i < c->nkeys; i++) {
+		char k[2] = { c->keys[i].key, 0 };
+		if (i)
+			buf_putc(&s->jk, ',');
+		json_str(&s->jk, k);
+		buf_putc(&s->jk, ',');
+		json_int(&s->jk, c->keys[i].t - c->arrival);
+	}
+	buf_putc(&s->jk, ']');
+
+	sqlite3_stmt *st = s->ins_call;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
+	bind_text(st, 3, c->line);
+	bind_text(st, 4, c->lang);
+	bind_text(st, 5, c->vars);
+	sqlite3_bind_int64(st, 6, c->arrival);
+	sqlite3_bind_int64(st, 7, c->end);
+	bind_text(st, 8, c->outcome ? c->outcome : "");
+	bind_text(st, 9, c->final_node);
+	sqlite3_bind_int(st, 10, c->counted);
+	sqlite3_bind_text(st, 11, s->jk.p, (int)s->jk.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, s->jv.p, (int)s->jv.len, SQLITE_STATIC);
+	if ((r = step_reset(s, st, "writing a call")))
+		return r;
+
+	st = s->ins_leg;
+	for (int i = 0; i < c->nlegs; i++) {
+		const rec_leg *l = &c->legs[i];
+		sqlite3_bind_int64(st, 1, run_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
+		sqlite3_bind_int(st, 3, i);
+		bind_text(st, 4, l->queue ? l->queue : "");
+		sqlite3_bind_int(st, 5, l->tier);
+		sqlite3_bind_int64(st, 6, l->entered);
+		if (l->answered >= 0)
+			sqlite3_bind_int64(st, 7, l->answered);
+		else
+			sqlite3_bind_null(st, 7);
+		sqlite3_bind_int64(st, 8, l->ended);
+		if (l->agent >= 0)
+			sqlite3_bind_int(st, 9, l->agent);
+		else
+			sqlite3_bind_null(st, 9);
+		bind_text(st, 10, l->result ? l->result : "");
+		sqlite3_bind_int(st, 11, l->found_free);
+		sqlite3_bind_int(st, 12, c->counted);
+		if ((r = step_reset(s, st, "writing a queue leg")))
+			return r;
+	}
+	st = s->ins_req;
+	for (int i = 0; i < c->nrequests; i++) {
+		const rec_request *q = &c->requests[i];
+		sqlite3_bind_int64(st, 1, run_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
+		sqlite3_bind_int(st, 3, i);
+		bind_text(st, 4, q->type);
+		bind_text(st, 5, q->office);
+		sqlite3_bind_int64(st, 6, q->created);
+		sqlite3_bind_int64(st, 7, q->due);
+		bind_text(st, 8, q->status ? q->status : "open");
+		if ((r = step_reset(s, st, "writing a service request")))
+			return r;
+	}
+	if (run_id == s->cur_run)
+		s->cur_calls++;
+	if (++s->pending >= s->batch)
+		return tx_commit(s);
+	return STORE_OK;
+}
+
+int store_interval(store *s, int64_t run_id, const rec_interval *iv)
+{
+	int r;
+	if (s->readonly)
+		return store_failf(s, STORE_READONLY, "opened read-only");
+	if ((r = tx_begin(s)))
+		return r;
+	sqlite3_stmt *st = s->ins_iv;
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_text(st, 2, iv->queue ? iv->queue : "");
+	sqlite3_bind_int64(st, 3, iv->start);
+	sqlite3_bind_int64(st, 4, iv->length_ms);
+	sqlite3_bind_int64(st, 5, iv->offered);
+	sqlite3_bind_int64(st, 6, iv->answered);
+	sqlite3_bind_int64(st, 7, iv->abandoned);
+	sqlite3_bind_int64(st, 8, iv->timed_out);
+	sqlite3_bind_int64(st, 9, iv->answered_within);
+	sqlite3_bind_int64(st, 10, iv->wait_sum_ms);
+	sqlite3_bind_int64(st, 11, iv->wait_max_ms);
+	sqlite3_bind_int64(st, 12, iv->handle_sum_ms);
+	sqlite3_bind_int(st, 13, iv->agents);
+	sqlite3_bind_int64(st, 14, iv->staffed_ms);
+	sqlite3_bind_int64(st, 15, iv->busy_ms);
+	return step_reset(s, st, "writing an interval");
+}
+
+int store_run_finish(store *s, int64_t run_id, bool complete)
+{
+	int r;
+	if (s->readonly)
+		return store_failf(s, STORE_READONLY, "opened read-only");
+	if ((r = tx_begin(s)))
+		return r;
+	sqlite3_stmt *st;
+	const char *sql = run_id == s->cur_run
+		? "UPDATE runs SET complete = ?2, finished = strftime('%Y-%m-%d %H:%M:%S','now'), "
+		  "calls = calls + ?3 WHERE id = ?1"
+		: "UPDATE runs SET complete = ?2, finished = strftime('%Y-%m-%d %H:%M:%S','now'), "
+		  "calls = (SELECT count(*) FROM calls WHERE run = ?1) + 0 * ?3 WHERE id = ?1";
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "finishing a run");
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, complete);
+	sqlite3_bind_int64(st, 3, s->cur_calls);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "finishing a run");
+	if (sqlite3_changes(s->db) != 1)
+		return store_failf(s, STORE_NOTFOUND, "no run %lld to finish", (long long)run_id);
+	if (run_id == s->cur_run)
+		s->cur_calls = 0;
+	return tx_commit(s);
+}
+
+/* ---- runs ---------------------------------------------------------------- */
+
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+int store_run_get(store *s, int64_t run_id, store_run_info *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st;
+	const char *sql =
+		"SELECT id, mode, flow_path, flow_sha256, scenario, seed, started, finished, "
+		"sim_start, sim_end, interval_ms, sl_threshold_ms, complete, "
+		"(SELECT count(*) FROM calls WHERE run = runs.id) FROM runs ";
+	char q[640];
+	snprintf(q, sizeof q, "%s%s", sql, run_id > 0 ? "WHERE id = ?1" : "ORDER BY id DESC LIMIT 1");
+	int rc = sqlite3_prepare_v2(s->db, q, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "reading runs");
+	if (run_id > 0)
+		sqlite3_bind_int64(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		if (run_id > 0)
+			return store_failf(s, STORE_NOTFOUND, "no run %lld in this database",
+			                   (long long)run_id);
+		return store_failf(s, STORE_NOTFOUND, "the database holds no runs yet");
+	}
+	if (rc != SQLITE_ROW) {
+		int r = store_fail(s, rc, "reading runs");
+		sqlite3_finalize(st);
+		return r;
+	}
+	out->id = sqlite3_column_int64(st, 0);
+	col_copy(st, 1, out->mode, sizeof out->mode);
+	col_copy(st, 2, out->flow_path, sizeof out->flow_path);
+	col_copy(st, 3, out->flow_sha256, sizeof out->flow_sha256);
+	col_copy(st, 4, out->scenario, sizeof out->scenario);
+	out->seed = (uint64_t)sqlite3_column_int64(st, 5);
+	col_copy(st, 6, out->started, sizeof out->started);
+	col_copy(st, 7, out->finished, sizeof out->finished);
+	out->sim_start = sqlite3_column_int64(st, 8);
+	out->sim_end = sqlite3_column_int64(st, 9);
+	out->interval_ms = sqlite3_column_int64(st, 10);
+	out->sl_threshold_ms = sqlite3_column_int64(st, 11);
+	out->complete = sqlite3_column_int(st, 12) != 0;
+	out->ncalls = sqlite3_column_int64(st, 13);
+	sqlite3_finalize(st);
+	return STORE_OK;
+}

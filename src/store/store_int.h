@@ -1,0 +1,38 @@
+/*
+ * store_int.h — what the store's files share and nobody else sees.
+ */
+#ifndef TIERLINE_STORE_INT_H
+#define TIERLINE_STORE_INT_H
+
+#include <stdarg.h>
+#include <sqlite3.h>
+#include "tierline/store.h"
+#include "tierline/util.h"
+
+struct store {
+	sqlite3 *db;
+	char path[1024];
+	char err[1536];
+	int busy_ms;
+	bool readonly;
+	bool in_tx;
+	int batch, pending;
+	int64_t cur_run, cur_calls;   /* calls written for the run last begun */
+	sqlite3_stmt *ins_call, *ins_leg, *ins_req, *ins_iv;
+	buf jv, jk;                   /* packed visits / keys of the call being written */
+};
+
+/* Fill s->err from a SQLite result code; returns the store_status. */
+int store_fail(store *s, int rc, const char *what);
+/* Fill s->err as "PATH: message"; returns st. */
+int store_failf(store *s, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int store_exec(store *s, const char *sql, const char *what);
+int store_prepare(store *s, sqlite3_stmt **st, const char *sql);
+int store_int(store *s, const char *sql, int64_t *v, int64_t dflt);
+
+/* Blocks chained on *mem, freed together by store_fmem_free (figures.c). */
+void *store_falloc(void **mem, size_t n);
+char *store_fstrdup(void **mem, const char *s);
+void  store_fmem_free(void *mem);
+
+#endif
