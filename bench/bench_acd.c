@@ -1,0 +1,172 @@
+/* bench_acd.c — enqueue / assign / finish cycles per second of the ACD.
+ *
+ *   bench_acd [cycles] [agents]      (defaults 2000000, 300)
+ *
+ * A driver keeps the queue loaded: every cycle one call arrives (language
+ * 0..2, `skill lang`, agents speak 1-3 languages), ~3% of waiting callers
+ * abandon from the middle, and the call that has talked longest finishes
+ * (with a wrap-up that ends a few cycles later), so each cycle is about one
+ * enqueue, one assignment, one finish and one wrap-up end with hundreds of
+ * agents and tens of waiting calls.  Prints one line per strategy. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "tierline/acd.h"
+#include "tierline/rng.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct ring {
+	uint64_t *v;
+	size_t head, n, cap;
+} ring;
+
+static void ring_push(ring *r, uint64_t x)
+{
+	r->v[(r->head + r->n++) % r->cap] = x;
+}
+
+static uint64_t ring_pop(ring *r)
+{
+	uint64_t x = r->v[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->n--;
+	return x;
+}
+
+static const char *flow_strategy_name_local(flow_strategy s)
+{
+	static const char *const n[] = { "longest-idle", "round-robin", "fewest-calls",
+	                                 "least-talk-time", "random", "top-down" };
+	return n[s];
+}
+
+#define CALLS 4096                   /* call ids cycle through this many slots */
+
+static int run(flow_strategy st, long cycles, int nagents, bool loaded)
+{
+	acd_config cfg = {0};
+	cfg.nlangs = 3;
+	cfg.seed = 1;
+	cfg.stats_start = 0;
+	cfg.interval_ms = 30 * 60 * 1000;
+	cfg.reserve_legs = 1024;
+	acd_queue_cfg q = { .name = "bench", .tier = 1, .strategy = st,
+	                    .skill_lang = true, .wrapup_ms = 0 };
+	acd *a;
+	char err[200];
+	if (acd_new(&cfg, &q, 1, &a, err, sizeof err)) {
+		fprintf(stderr, "bench_acd: %s\n", err);
+		return 1;
+	}
+	uint64_t x = 99;
+	for (int i = 0; i < nagents; i++) {
+		uint32_t m = (i % 4 == 0) ? 7u : (uint32_t)(1u << (rng_splitmix64(&x) % 3)) | 1u;
+		acd_add_agent(a, 0, m, NULL);
+	}
+	uint8_t *state = calloc(CALLS, 1);   /* 0 free, 1 waiting, 2 talking */
+	ring talking = { calloc((size_t)nagents + 1, 8), 0, 0, (size_t)nagents + 1 };
+	ring wrap = { calloc((size_t)nagents + 1, 8), 0, 0, (size_t)nagents + 1 };
+	int64_t *wrap_at = calloc((size_t)nagents, sizeof *wrap_at);
+	if (!state || !talking.v || !wrap.v || !wrap_at)
+		return 1;
+	int64_t t = 0;
+	acd_set_staff(a, 0, nagents, t);
+	acd_out o;
+	long assigns = 0, abandons = 0, errors = 0;
+	uint64_t next_call = 0;
+	double t0 = now_s();
+	for (long c = 0; c < cycles; c++) {
+		t += 10;
+		/* one arrival (skip ids still in use) */
+		uint64_t id = next_call++ % CALLS;
+		if (state[id] == 0) {
+			if (acd_enqueue(a, 0, id, (int)(rng_splitmix64(&x) % 3), t, NULL))
+				errors++;
+			state[id] = 1;
+		}
+		/* an abandonment from somewhere in the queue */
+		if (rng_splitmix64(&x) % 32 == 0) {
+			uint64_t v = (id + CALLS - 1 - rng_splitmix64(&x) % 64) % CALLS;
+			if (state[v] == 1) {
+				if (acd_end(a, v, t, CALL_LEG_ABANDONED, 0, NULL))
+					errors++;
+				state[v] = 0;
+				abandons++;
+			}
+		}
+		/* wrap-ups that are due */
+		while (wrap.n && wrap_at[wrap.v[wrap.head]] <= t) {
+			int g = (int)ring_pop(&wrap);
+			if (acd_wrapup_end(a, g, t))
+				errors++;
+			while (acd_poll(a, &o))
+				if (o.kind == ACD_OUT_ASSIGN) {
+					state[o.call] = 2;
+					ring_push(&talking, o.call);
+					assigns++;
+				}
+		}
+		while (acd_poll(a, &o))
+			if (o.kind == ACD_OUT_ASSIGN) {
+				state[o.call] = 2;
+				ring_push(&talking, o.call);
+				assigns++;
+			}
+		/* the longest talker finishes: "light" keeps ~5% of agents idle (every
+		 * arrival is a strategy pick), "loaded" keeps ~20 calls waiting (every
+		 * free agent looks for the oldest call it speaks) */
+		acd_queue_info qs;
+		acd_queue_get(a, 0, &qs);
+		bool finish = loaded ? (qs.waiting >= 20 || qs.idle == 0)
+		                     : talking.n + wrap.n >= (size_t)nagents - nagents / 20;
+		if (finish && talking.n) {
+			uint64_t v = ring_pop(&talking);
+			acd_leg leg;
+			if (acd_end(a, v, t, CALL_LEG_RESOLVED, 30, &leg))
+				errors++;
+			state[v] = 0;
+			while (acd_poll(a, &o))
+				if (o.kind == ACD_OUT_WRAPUP) {
+					wrap_at[o.agent] = o.at;
+					ring_push(&wrap, (uint64_t)o.agent);
+				}
+		}
+	}
+	double dt = now_s() - t0;
+	acd_queue_info qi;
+	acd_queue_get(a, 0, &qi);
+	printf("bench_acd %-6s %-16s agents %4d: %ld cycles in %.3f s = %.2f M cycles/s "
+	       "(%ld assigns, %ld abandons, %d waiting at end, %ld errors)\n",
+	       loaded ? "loaded" : "light", flow_strategy_name_local(st), nagents, cycles,
+	       dt, cycles / dt / 1e6,
+	       assigns, abandons, qi.waiting, errors);
+	acd_free(a);
+	free(state);
+	free(talking.v);
+	free(wrap.v);
+	free(wrap_at);
+	return errors != 0;
+}
+
+int main(int argc, char **argv)
+{
+	long cycles = argc > 1 ? atol(argv[1]) : 2000000;
+	int agents = argc > 2 ? atoi(argv[2]) : 300;
+	if (cycles <= 0 || agents < 20) {
+		fprintf(stderr, "usage: bench_acd [cycles] [agents >= 20]\n");
+		return 2;
+	}
+	int bad = 0;
+	for (int loaded = 0; loaded < 2; loaded++)
+		for (int st = FLOW_STRAT_LONGEST_IDLE; st <= FLOW_STRAT_TOP_DOWN; st++)
+			bad |= run((flow_strategy)st, cycles, agents, loaded);
+	return bad;
+}
