@@ -68,7 +68,7 @@ static const char *slot_name(int slot)
 
 void replay_fmt_offset(int64_t ms, char *out, size_t n)
 {
-	char t[32];
+	char t[24];
 	script_fmt_secs(ms < 0 ? 0 : ms, t, sizeof t);
 	snprintf(out, n, "%ss", t);
 }
@@ -412,7 +412,7 @@ static void check_expectations(rp *p)
 {
 	const flow *f = p->f;
 	const script *s = p->s;
-	char tb[32];
+	char tb[40];
 	for (int i = 0; i < s->nexpects; i++) {
 		const script_expect *e = &s->expects[i];
 		switch (e->kind) {
@@ -513,9 +513,12 @@ int replay_run(const flow *f, const script *s, const replay_opts *o, replay_resu
 	p.sc = sched_virtual_new(p.t0);
 	if (!p.sc)
 		return -1;
-	p.visit_t = malloc(sizeof *p.visit_t * (size_t)(f->nnodes + 1));
-	p.prompt_t = malloc(sizeof *p.prompt_t * (size_t)(f->nprompts + 1));
-	p.queued = calloc((size_t)f->nqueues + 1, sizeof *p.queued);
+	size_t nn = (size_t)(f->nnodes > 0 ? f->nnodes : 0) + 1;
+	size_t np = (size_t)(f->nprompts > 0 ? f->nprompts : 0) + 1;
+	size_t nq = (size_t)(f->nqueues > 0 ? f->nqueues : 0) + 1;
+	p.visit_t = malloc(sizeof *p.visit_t * nn);
+	p.prompt_t = malloc(sizeof *p.prompt_t * np);
+	p.queued = calloc(nq, sizeof *p.queued);
 	if (!p.visit_t || !p.prompt_t || !p.queued)
 		abort();
 	for (int i = 0; i < f->nnodes; i++)

@@ -672,7 +672,7 @@ int console_run(const flow *f, const console_opts *o, console_result *r, char *e
 	if (line < 0 && !o->line)
 		line = 0;
 	if (line < 0) {
-		const char **c = malloc(sizeof *c * (size_t)f->nlines);
+		const char **c = calloc((size_t)(f->nlines > 0 ? f->nlines : 1), sizeof *c);
 		if (!c)
 			abort();
 		for (int i = 0; i < f->nlines; i++)
@@ -708,8 +708,8 @@ int console_run(const flow *f, const console_opts *o, console_result *r, char *e
 	k.out = o->out ? o->out : stdout;
 	k.line = line;
 	k.last_timer_t = -1;
-	k.seen = calloc((size_t)f->nnodes + 1, sizeof *k.seen);
-	k.queued = calloc((size_t)f->nqueues + 1, sizeof *k.queued);
+	k.seen = calloc((size_t)(f->nnodes > 0 ? f->nnodes : 0) + 1, sizeof *k.seen);
+	k.queued = calloc((size_t)(f->nqueues > 0 ? f->nqueues : 0) + 1, sizeof *k.queued);
 	if (!k.seen || !k.queued)
 		abort();
 	int rc = 2;
