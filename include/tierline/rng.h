@@ -1,0 +1,113 @@
+/*
+ * rng.h — seeded pseudo-random streams: xoshiro256** seeded via splitmix64.
+ *
+ * The idea: a simulation never shares one generator between purposes.  It
+ * derives one independent stream per purpose (arrivals, caller choices,
+ * handle times, patience, ...) from one run seed:
+ *
+ *     rng arrivals, handle;
+ *     rng_seed(&arrivals, seed, rng_stream_id("arrivals/main"));
+ *     rng_seed(&handle,   seed, rng_stream_id("handle/tier1"));
+ *
+ * so adding an agent changes who answers a call but not which calls arrive
+ * or which keys callers press (common random numbers: two runs compare like
+ * with like).
+ *
+ * Streams: (seed, stream) is hashed with splitmix64 into the 256-bit state.
+ * Distinct pairs give unrelated starting points in a period of 2^256 - 1, so
+ * the chance that two streams of a run overlap within 2^64 draws is about
+ * 2^-128: negligible, and unlike jump() it costs O(1) for any stream number.
+ *
+ * Everything here is a pure function of the struct: no global state, so two
+ * simulations can run in one process.  The hot functions are inline.
+ */
+#ifndef TIERLINE_RNG_H
+#define TIERLINE_RNG_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+typedef struct rng {
+	uint64_t s[4];       /* xoshiro256** state; never all zero */
+	double   spare;      /* cached second normal variate of the polar method */
+	bool     has_spare;
+} rng;
+
+/* Seed stream number `stream` of run seed `seed`.  Any values are fine. */
+void rng_seed(rng *r, uint64_t seed, uint64_t stream);
+
+/* A stable stream number for a purpose name (FNV-1a 64 of the bytes), so
+ * per-queue streams ("handle/tier1") need no central registry. */
+uint64_t rng_stream_id(const char *name);
+
+/* splitmix64 step: advances *x and returns the next output.  Exposed for
+ * seeding and hashing; not a generator for simulation draws. */
+static inline uint64_t rng_splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline uint64_t rng_rotl_(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* The next 64 random bits (xoshiro256**, Blackman & Vigna 2018). */
+static inline uint64_t rng_next_u64(rng *r)
+{
+	uint64_t *s = r->s;
+	const uint64_t result = rng_rotl_(s[1] * 5, 7) * 9;
+	const uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rng_rotl_(s[3], 45);
+	return result;
+}
+
+/* Uniform on the open interval (0, 1): the top 53 bits plus one half ulp,
+ * so the result is never exactly 0 (safe for log) nor 1 (safe for
+ * log(1 - u)).  Resolution 2^-53. */
+static inline double rng_uniform(rng *r)
+{
+	return ((double)(rng_next_u64(r) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+/* Uniform integer in [0, n), exactly unbiased (Lemire 2019: one multiply,
+ * a division only on the rare rejection path).  n == 0 returns 0. */
+static inline uint64_t rng_below(rng *r, uint64_t n)
+{
+	if (n == 0)
+		return 0;
+	unsigned __int128 m = (unsigned __int128)rng_next_u64(r) * n;
+	uint64_t l = (uint64_t)m;
+	if (l < n) {
+		uint64_t t = -n % n;     /* 2^64 mod n */
+		while (l < t) {
+			m = (unsigned __int128)rng_next_u64(r) * n;
+			l = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
+
+/* True with probability p (p <= 0 never, p >= 1 always). */
+static inline bool rng_chance(rng *r, double p)
+{
+	return rng_uniform(r) < p;
+}
+
+/* Standard normal N(0,1), Marsaglia's polar method: exact, no trig; the
+ * second variate of each pair is cached in the rng, so the stream stays a
+ * pure function of its seed. */
+double rng_normal(rng *r);
+
+/* Standard exponential (mean 1) by inversion: -log(U). */
+double rng_exp1(rng *r);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * erlang.c — Erlang B, C and A; see erlang.h and docs/erlang.md.
+ *
+ * Erlang A (M/M/n+M), rates lambda, mu = 1/aht, theta = 1/patience.  The
+ * number in system is a birth-death chain with birth rate lambda and death
+ * rate j mu for j <= n, n mu + k theta for n + k.  Its stationary weights are
+ *     w_j = prod_{i=1..j} lambda / (i mu)                       (j <= n)
+ *     w_{n+k} = w_n prod_{i=1..k} lambda / (n mu + i theta)       (k >= 1)
+ * They are unimodal (each ratio is smaller than the one before), so the
+ * sums are taken in log space relative to the largest weight: no overflow
+ * for thousands of agents, and no cancellation (every term is positive).
+ *
+ * By PASTA an arrival sees the stationary state.  Finding k callers waiting,
+ * it moves up at rate n mu + i theta while i callers are ahead of it (a
+ * service or an abandonment ahead), and abandons at rate theta.  The chance
+ * that every one of its k + 1 moves beats its own patience telescopes to
+ *     q_k = n mu / (n mu + (k + 1) theta),
+ * and given that, its wait is a sum of exponentials with rates
+ * n mu + j theta, j = 1..k+1 (competing exponentials: the time to the
+ * first event does not depend on which event it is).  So
+ *     P(abandon)          = sum_k p_k (1 - q_k)   (= theta E[Q] / lambda)
+ *     E[W; answered]      = sum_k p_k q_k sum_{j=1..k+1} 1/(n mu + j theta)
+ *     P(answered by t)    = P(no wait) + sum_k p_k q_k H_k(t)
+ * where H_k is that hypoexponential CDF, an incomplete beta function (see
+ * eval_a); the textbook partial-fraction form of a hypoexponential CDF
+ * would cancel catastrophically for large k.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include "tierline/dist.h"
+#include "tierline/erlang.h"
+
+double erlang_b(double a, int c)
+{
+	if (!(a > 0))
+		return c <= 0 ? 1.0 : 0.0;
+	double b = 1.0;
+	for (int k = 1; k <= c; k++)
+		b = a * b / (k + a * b);
+	return b;
+}
+
+double erlang_c(double a, int c)
+{
+	if (!(a > 0))
+		return 0.0;
+	if (c <= a)
+		return 1.0;
+	double b = erlang_b(a, c);
+	return c * b / (c - a * (1.0 - b));
+}
+
+double erlang_c_asa(double a, int c, double aht)
+{
+	if (c <= a)
+		return INFINITY;
+	return erlang_c(a, c) * aht / (c - a);
+}
+
+double erlang_c_service_level(double a, int c, double aht, double t)
+{
+	if (c <= a)
+		return 0.0;
+	return 1.0 - erlang_c(a, c) * exp(-(c - a) * t / aht);
+}
+
+static int model_ok(const erlang_model *m)
+{
+	return isfinite(m->rate) && m->rate > 0 && isfinite(m->aht) && m->aht > 0 &&
+	       isfinite(m->patience) && m->patience >= 0 &&
+	       isfinite(m->sl_time) && m->sl_time >= 0 &&
+	       m->rate * m->aht < 1e7;
+}
+
+static void eval_c(const erlang_model *m, int n, erlang_figures *f)
+{
+	double a = f->traffic;
+	f->p_abandon = 0.0;
+	if (n <= a) {
+		f->stable = false;
+		f->p_wait = 1.0;
+		f->asa = INFINITY;
+		f->service_level = 0.0;
+		f->occupancy = 1.0;
+		f->mean_queue = INFINITY;
+		return;
+	}
+	f->stable = true;
+	f->p_wait = erlang_c(a, n);
+	f->asa = f->p_wait * m->aht / (n - a);
+	f->service_level = 1.0 - f->p_wait * exp(-(n - a) * m->sl_time / m->aht);
+	f->occupancy = a / n;
+	f->mean_queue = m->rate * f->asa;
+}
+
+/* Erlang A; returns -1 only when out of memory. */
+static int eval_a(const erlang_model *m, int n, erlang_figures *f)
+{
+	const double lam = m->rate, mu = 1.0 / m->aht, th = 1.0 / m->patience;
+	const double nmu = n * mu;
+	const double loglam = log(lam);
+	const double tiny = 1e-18;
+	const long kcap = 50000000;
+
+	/* Pass 1: the log of the largest weight (the mode). */
+	double l = 0, lmax = 0;
+	for (int j = 1; j <= n; j++) {
+		l += loglam - log(j * mu);
+		if (l > lmax) lmax = l;
+	}
+	const double ln = l;           /* log w_n */
+	for (long k = 1; k < kcap; k++) {
+		double step = loglam - log(nmu + k * th);
+		if (step <= 0)
+			break;
+		l += step;
+		if (l > lmax) lmax = l;
+	}
+
+	/* Pass 2: sums below n, then the queue states, up to a negligible tail. */
+	double below = 0;
+	l = 0;
+	below += exp(-lmax);           /* j = 0 */
+	for (int j = 1; j < n; j++) {
+		l += loglam - log(j * mu);
+		below += exp(l - lmax);
+	}
+	/* Queue part: count K first, keeping the weights for the wait CDF. */
+	size_t cap = 1024, K = 0;
+	double *p = malloc(cap * sizeof *p);
+	if (!p)
+		return -1;
+	l = ln;
+	for (long k = 0;; k++) {
+		if (k > 0)
+			l += loglam - log(nmu + k * th);
+		double w = exp(l - lmax);
+		if (K == cap) {
+			double *np = realloc(p, 2 * cap * sizeof *p);
+			if (!np) {
+				free(p);
+				return -1;
+			}
+			p = np;
+			cap *= 2;
+		}
+		p[K++] = w;
+		double r = lam / (nmu + (k + 1) * th);   /* next ratio */
+		if (r < 1 && w / (1 - r) < tiny)
+			break;
+		if (k + 1 >= kcap)
+			break;
+	}
+	double queue = 0, eq = 0;
+	for (size_t k = 0; k < K; k++) {
+		queue += p[k];
+		eq += (double)k * p[k];
+	}
+	const double total = below + queue;
+	for (size_t k = 0; k < K; k++)
+		p[k] /= total;
+	f->p_wait = queue / total;
+	f->mean_queue = eq / total;
+
+	double pab = 0, wans = 0, harm = 0;
+	for (size_t k = 0; k < K; k++) {
+		double rk = nmu + (double)(k + 1) * th;
+		double q = nmu / rk;
+		harm += 1.0 / rk;
+		pab += p[k] * (1.0 - q);
+		wans += p[k] * q * harm;
+	}
+	f->p_abandon = pab;
+	f->asa = pab < 1 ? wans / (1.0 - pab) : INFINITY;
+
+	/* Answered within t.  With a = n mu / theta and m = k + 1 moves, the
+	 * wait S = sum_{j=1..m} Exp(theta (a + j)) has exp(-theta S) ~
+	 * Beta(a + 1, m) (for whole a, S is the m-th order statistic of a + m
+	 * iid Exp(theta) lifetimes; the Laplace transforms agree for any a), so
+	 * H_k(t) = I_{1 - exp(-theta t)}(k + 1, a + 1): one regularized
+	 * incomplete beta per state, by a continued fraction of positive
+	 * convergence (Mandelbaum & Zeltyn's form).  Uniformizing the chain
+	 * instead is stiff when patience is short (theta t huge). */
+	double t = m->sl_time, within = 0;
+	if (t > 0) {
+		const double x = -expm1(-th * t), a1 = nmu / th + 1.0;
+		for (size_t k = 0; k < K; k++) {
+			double wk = p[k] * nmu / (nmu + (double)(k + 1) * th);
+			if (wk < 1e-300)
+				continue;
+			within += wk * dist_beta_i((double)(k + 1), a1, x);
+		}
+	}
+	f->service_level = (below / total) + within;
+	free(p);
+	f->occupancy = lam * (1.0 - pab) * m->aht / n;
+	if (f->occupancy > 1)
+		f->occupancy = 1;
+	f->stable = true;
+	return 0;
+}
+
+int erlang_eval(const erlang_model *m, int agents, erlang_figures *out)
+{
+	if (!model_ok(m) || agents < 1 || agents > ERLANG_MAX_AGENTS)
+		return -1;
+	out->traffic = m->rate * m->aht;
+	out->agents = agents;
+	if (m->patience <= 0) {
+		eval_c(m, agents, out);
+		return 0;
+	}
+	return eval_a(m, agents, out);
+}
+
+bool erlang_meets(const erlang_figures *f, const erlang_target *t)
+{
+	const double eps = 1e-12;   /* ignore last-bit noise at the boundary */
+	if (!f->stable)
+		return false;
+	if (t->sl > 0 && f->service_level < t->sl - eps)
+		return false;
+	if (t->max_abandon >= 0 && f->p_abandon > t->max_abandon + eps)
+		return false;
+	return true;
+}
+
+int erlang_staff(const erlang_model *m, const erlang_target *t,
+                 int *agents, erlang_figures *fig)
+{
+	if (!model_ok(m))
+		return -1;
+	erlang_figures f;
+	/* lo: a count known not to meet the target (0 is never enough). */
+	int lo = 0;
+	if (m->patience <= 0) {
+		double a = m->rate * m->aht;
+		lo = a >= ERLANG_MAX_AGENTS ? ERLANG_MAX_AGENTS : (int)floor(a);
+	}
+	/* Gallop up from lo until the target is met. */
+	int step = 1, hi = -1;
+	while (lo < ERLANG_MAX_AGENTS) {
+		int c = lo + step;
+		if (c > ERLANG_MAX_AGENTS)
+			c = ERLANG_MAX_AGENTS;
+		if (erlang_eval(m, c, &f) != 0)
+			return -1;
+		if (erlang_meets(&f, t)) {
+			hi = c;
+			break;
+		}
+		lo = c;
+		step *= 2;
+	}
+	if (hi < 0)
+		return -1;
+	while (hi - lo > 1) {
+		int mid = lo + (hi - lo) / 2;
+		if (erlang_eval(m, mid, &f) != 0)
+			return -1;
+		if (erlang_meets(&f, t))
+			hi = mid;
+		else
+			lo = mid;
+	}
+	*agents = hi;
+	if (fig)
+		return erlang_eval(m, hi, fig);
+	return 0;
+}
