@@ -53,7 +53,8 @@
  *                                            ACD_WRAPUP_DEFAULT, &leg)
  *                (waiting: ABANDONED / TIMEOUT / ASKED_SUPERVISOR;
  *                 talking: RESOLVED / ESCALATED / SUPERVISOR / REQUEST /
- *                 HANGUP_TALKING — the agent then goes to wrap-up)
+ *                 HANGUP_TALKING / ASKED_SUPERVISOR — the agent then goes
+ *                 to wrap-up)
  *   timers  wrap-up end (ACD_OUT_WRAPUP)  -> acd_wrapup_end(acd, agent, at)
  *   after EVERY call above, drain:  while (acd_poll(acd, &o)) { ... }
  *           ACD_OUT_ASSIGN   agent o.agent takes call o.call at o.t: deliver
@@ -223,7 +224,7 @@ int acd_enqueue(acd *a, int queue, uint64_t call_id, int lang, int64_t t, acd_le
  * the queue (result ABANDONED, TIMEOUT or ASKED_SUPERVISOR); a talking leg
  * releases its agent into wrap-up of wrapup_ms (ACD_WRAPUP_DEFAULT: the
  * queue's), with result RESOLVED / ESCALATED / SUPERVISOR / REQUEST /
- * HANGUP_TALKING.  *leg (may be NULL) gets the finished leg's facts; the
+ * HANGUP_TALKING / ASKED_SUPERVISOR (the caller asked the agent for one).  *leg (may be NULL) gets the finished leg's facts; the
  * slot is then reused.  May queue WRAPUP, SHIFT_OFF and ASSIGN outputs. */
 int acd_end(acd *a, uint64_t call_id, int64_t t, call_leg_result result,
             int64_t wrapup_ms, acd_leg *leg);

@@ -929,9 +929,11 @@ static bool waiting_result(call_leg_result r)
 
 static bool talking_result(call_leg_result r)
 {
+	/* ASKED_SUPERVISOR too: the engine ends a talking leg that way when the
+	 * caller asks the agent for a supervisor */
 	return r == CALL_LEG_RESOLVED || r == CALL_LEG_ESCALATED
 	    || r == CALL_LEG_SUPERVISOR || r == CALL_LEG_REQUEST
-	    || r == CALL_LEG_HANGUP_TALKING;
+	    || r == CALL_LEG_HANGUP_TALKING || r == CALL_LEG_ASKED_SUPERVISOR;
 }
 
 static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,

@@ -579,6 +579,7 @@ static void test_leg_facts_and_agent_done(void **state)
 	assert_int_equal(leg.tier, 1);
 	drain(a, NULL, 0);
 	assert_int_equal(acd_agent_done(a, 0, 6 * S, CALL_LEG_ABANDONED, 0, NULL), ACD_E_STATE);
+	assert_int_equal(acd_agent_done(a, 0, 6 * S, CALL_LEG_TIMEOUT, 0, NULL), ACD_E_STATE);
 	OK(acd_agent_done(a, 0, 65 * S, CALL_LEG_SUPERVISOR, 0, &leg));
 	assert_int_equal(leg.call, 99);
 	assert_int_equal(leg.entered, 5 * S);
@@ -887,7 +888,7 @@ static void test_random_operations(void **state)
 	assert_int_equal(d->nag, 60);
 	const call_leg_result talk_res[] = {
 		CALL_LEG_RESOLVED, CALL_LEG_ESCALATED, CALL_LEG_SUPERVISOR,
-		CALL_LEG_REQUEST, CALL_LEG_HANGUP_TALKING
+		CALL_LEG_REQUEST, CALL_LEG_HANGUP_TALKING, CALL_LEG_ASKED_SUPERVISOR
 	};
 	const call_leg_result wait_res[] = {
 		CALL_LEG_ABANDONED, CALL_LEG_TIMEOUT, CALL_LEG_ASKED_SUPERVISOR
@@ -938,7 +939,7 @@ static void test_random_operations(void **state)
 		} else if (k < 85) {
 			if (d->call_state[c] == 2) {
 				acd_leg leg;
-				call_leg_result r = talk_res[rng_splitmix64(&x) % 5];
+				call_leg_result r = talk_res[rng_splitmix64(&x) % 6];
 				int g = d->call_agent[c];
 				int64_t w = (rng_splitmix64(&x) % 3 == 0)
 				          ? ACD_WRAPUP_DEFAULT : (int64_t)(rng_splitmix64(&x) % 3) * S;
