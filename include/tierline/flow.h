@@ -228,6 +228,7 @@ typedef struct flow {
 	const char **vars; int nvars;       /* call variable names */
 	int *queue_nodes; int nqueues;      /* queue index -> node index */
 	const char **files; int nfiles;     /* every file read (main first) */
+	struct flow_index *index;           /* name -> index maps (flow_find_*) */
 } flow;
 
 /* Load, parse and check.  Returns 0 when no errors were found (warnings may
@@ -260,5 +261,49 @@ uint32_t flow_prompt_ms(const flow *f, int prompt, int lang);
 const char *flow_target_name(const flow *f, int target);
 const char *flow_kind_name(flow_node_kind k);
 const char *flow_strategy_name(flow_strategy s);
+int flow_find_hours(const flow *f, const char *name);
+
+/* ---- edges: every way out of a node -------------------------------------- */
+typedef enum flow_edge_kind {
+	FLOW_E_OPTION,            /* menu option (index = option) */
+	FLOW_E_NEXT,              /* input/play/set/request next */
+	FLOW_E_FAILURE,           /* menu/input failure */
+	FLOW_E_FAILURE_NOINPUT,   /* failure noinput -> */
+	FLOW_E_FAILURE_NOMATCH,   /* failure nomatch -> */
+	FLOW_E_COND,              /* route `when` (index = condition) */
+	FLOW_E_ELSE,              /* route else */
+	FLOW_E_CLOSED,            /* queue closed -> */
+	FLOW_E_TIMEOUT,           /* queue max_wait X -> */
+	FLOW_E_ESCALATE, FLOW_E_SUPERVISOR, FLOW_E_REQUEST   /* queue outcomes */
+} flow_edge_kind;
+
+typedef struct flow_edge {
+	flow_edge_kind kind;
+	int index;                          /* option / condition index, else 0 */
+	int target;                         /* node index or FLOW_T_* built-in */
+} flow_edge;
+
+/* Calls fn for every edge of a node whose target is given (not
+ * FLOW_T_NONE), in the order the file lists them; defaults included (a
+ * menu's implicit `failure -> hangup` is an edge). */
+void flow_node_edges(const flow *f, int node,
+                     void (*fn)(void *ctx, const flow_edge *e), void *ctx);
+/* "1", "failure (no-input)", "open live_help", "lang es", "else", ... */
+void flow_edge_label(const flow *f, int node, const flow_edge *e, char *out, size_t n);
+
+/* Is there any minute in the week when these hours are open? */
+bool flow_hours_ever_open(const flow_hours *h);
+
+/* ---- Graphviz export ----------------------------------------------------- */
+/* Optional figures drawn on the graph (e.g. coverage from stored runs):
+ * visits per node and traversals per edge.  Either may be NULL. */
+typedef struct flow_graph_counts {
+	const int64_t *node_visits;                 /* [nnodes] */
+	int64_t (*edge_count)(void *ctx, int from, const flow_edge *e);
+	void *ctx;
+} flow_graph_counts;
+
+/* The flow as a Graphviz DOT document, appended to out. */
+void flow_write_dot(const flow *f, const flow_graph_counts *counts, buf *out);
 
 #endif

@@ -1,5 +1,13 @@
-/* cmd_check.c — `tierline check`. */
+/* cmd_check.c — `tierline check FLOW [SCENARIO] [--strict] [--json]`.
+ *
+ * Exit 0 when the flow is valid (warnings allowed), 1 when it has errors
+ * (or warnings with --strict), 2 for bad usage or a file that cannot be
+ * read.  Diagnostics go to stderr, or as one JSON array to stdout with
+ * --json; the one-line summary of a valid flow goes to stdout.
+ */
 #include <stdio.h>
+#include <string.h>
+#include "tierline/flow.h"
 #include "cli.h"
 
 int cmd_check(int argc, char **argv)
@@ -8,5 +16,74 @@ int cmd_check(int argc, char **argv)
 		cli_usage(stdout, "check");
 		return 0;
 	}
-	return cli_not_built("check", 2);
+	const char *path = NULL, *scenario = NULL;
+	bool strict = false, json = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--strict") == 0) {
+			strict = true;
+		} else if (strcmp(a, "--json") == 0) {
+			json = true;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "tierline check: unknown option '%s'\n", a);
+			cli_usage(stderr, "check");
+			return 2;
+		} else if (!path) {
+			path = a;
+		} else if (!scenario) {
+			scenario = a;
+		} else {
+			fprintf(stderr, "tierline check: too many arguments ('%s')\n", a);
+			cli_usage(stderr, "check");
+			return 2;
+		}
+	}
+	if (!path) {
+		cli_usage(stderr, "check");
+		return 2;
+	}
+
+	diag_list dl;
+	diag_init(&dl);
+	flow *f = NULL;
+	int r = flow_load(path, &f, &dl);
+	diag_sort(&dl);
+	if (json)
+		diag_print_json(&dl, stdout);
+	else
+		diag_print(&dl, stderr);
+
+	int status;
+	if (r == 2) {
+		status = 2;
+	} else if (r != 0) {
+		if (!json)
+			fprintf(stderr, "%s: %d error%s, %d warning%s\n", path, dl.nerrors,
+			        dl.nerrors == 1 ? "" : "s", dl.nwarnings, dl.nwarnings == 1 ? "" : "s");
+		status = 1;
+	} else if (strict && dl.nwarnings > 0) {
+		if (!json)
+			fprintf(stderr, "%s: %d warning%s (--strict makes them errors)\n", path,
+			        dl.nwarnings, dl.nwarnings == 1 ? "" : "s");
+		status = 1;
+	} else {
+		if (!json)
+			printf("%s: ok (%d line%s, %d node%s, %d queue%s, %d office%s, %d prompt%s; "
+			       "%d warning%s)\n", path,
+			       f->nlines, f->nlines == 1 ? "" : "s",
+			       f->nnodes, f->nnodes == 1 ? "" : "s",
+			       f->nqueues, f->nqueues == 1 ? "" : "s",
+			       f->noffices, f->noffices == 1 ? "" : "s",
+			       f->nprompts, f->nprompts == 1 ? "" : "s",
+			       dl.nwarnings, dl.nwarnings == 1 ? "" : "s");
+		status = 0;
+	}
+	if (scenario && status == 0) {
+		fprintf(stderr, "tierline check: checking a scenario (%s) against the flow arrives "
+		        "with the simulator; only the flow was checked\n", scenario);
+		status = 2;
+	}
+	flow_free(f);
+	diag_free(&dl);
+	return status;
 }
