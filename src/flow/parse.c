@@ -647,6 +647,11 @@ static void parse_flow_header(parser *p, flow_loc loc)
 		p->f = real;
 		return;
 	}
+	if (p->files.n > 0 && p->file != p->files.v[0]) {
+		err_loc(p, loc, "header-in-include",
+		        "the 'flow' header belongs in the main file, not in an included one");
+		/* Take it anyway so that the rest checks as if it were in place. */
+	}
 	p->have_header = true;
 	p->header_loc = loc;
 	p->header_dir = p->dir;
