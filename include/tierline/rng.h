@@ -70,12 +70,13 @@ static inline uint64_t rng_next_u64(rng *r)
 	return result;
 }
 
-/* Uniform on the open interval (0, 1): the top 53 bits plus one half ulp,
- * so the result is never exactly 0 (safe for log) nor 1 (safe for
- * log(1 - u)).  Resolution 2^-53. */
+/* Uniform on the open interval (0, 1): the top 52 bits plus one half, so
+ * the result is (k + 1/2) / 2^52: never exactly 0 (safe for log) nor 1 (safe
+ * for log(1 - u)), symmetric about 1/2.  (53 bits plus a half would round
+ * the largest value up to exactly 1.0.)  Resolution 2^-52. */
 static inline double rng_uniform(rng *r)
 {
-	return ((double)(rng_next_u64(r) >> 11) + 0.5) * 0x1.0p-53;
+	return ((double)(rng_next_u64(r) >> 12) + 0.5) * 0x1.0p-52;
 }
 
 /* Uniform integer in [0, n), exactly unbiased (Lemire 2019: one multiply,
