@@ -57,6 +57,11 @@
  *                 to wrap-up)
  *   timers  wrap-up end (ACD_OUT_WRAPUP)  -> acd_wrapup_end(acd, agent, at)
  *   after EVERY call above, drain:  while (acd_poll(acd, &o)) { ... }
+ *           — from the top level, once call_handle has returned (the sink
+ *           only calls acd_*; answering a call from inside another call's
+ *           sink would re-enter the engine), and before any other event of
+ *           the same instant (else a same-instant hang-up would reach the
+ *           engine before the answer the ACD already gave).
  *           ACD_OUT_ASSIGN   agent o.agent takes call o.call at o.t: deliver
  *                            call_ev_answer(o.t, o.agent) to that call, draw
  *                            its handle time, schedule CALL_EV_AGENT_DONE.
