@@ -202,7 +202,7 @@ typedef struct call_sink {
 } call_sink;
 
 #define CALL_MAX_VARS 16          /* variables with a higher index cannot be stored */
-#define CALL_VAR_LEN 40           /* longest stored value, incl. NUL */
+#define CALL_VAR_LEN 33           /* longest stored value, incl. NUL (CALL_MAX_DIGITS keys fit) */
 #define CALL_MAX_STACK 12         /* menu nesting, as FreeSWITCH */
 #define CALL_MAX_DIGITS 32        /* keys collected by one menu or input */
 #define CALL_MAX_HOPS 128         /* node entries in one instant before the
