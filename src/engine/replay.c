@@ -370,7 +370,10 @@ static void step_cb(sched *s, int64_t now, void *ctx, uint64_t arg)
 	}
 	switch (st->kind) {
 	case SCRIPT_PRESS: {
-		trace(p, now, "> press %c (line %d)", st->keys[ki], st->line);
+		if (st->line > 0)
+			trace(p, now, "> press %c (line %d)", st->keys[ki], st->line);
+		else
+			trace(p, now, "> press %c", st->keys[ki]);
 		call_event ev = call_ev_key(now, st->keys[ki]);
 		deliver(p, &ev);
 		break;

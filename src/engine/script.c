@@ -928,9 +928,15 @@ static int check_outcome(const script *s, const flow *f, diag_list *dl, script_e
 	else if (sug)
 		diag_add(dl, DIAG_ERROR, s->path, e->line, e->name_col, "unknown-outcome",
 		         "unknown outcome '%s' (did you mean '%s'?)", e->name, sug);
-	else
+	else {
+		buf b;
+		buf_init(&b);
+		for (int i = 0; i < n; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", cands[i]);
 		diag_add(dl, DIAG_ERROR, s->path, e->line, e->name_col, "unknown-outcome",
-		         "unknown outcome '%s'", e->name);
+		         "unknown outcome '%s' (this flow's outcomes: %s)", e->name, b.p ? b.p : "");
+		buf_free(&b);
+	}
 	return -1;
 }
 
