@@ -19,6 +19,8 @@
 #include <string.h>
 #include "tierline/acd.h"
 
+#define ACD_STATS_MAX_INTERVALS (1 << 20)    /* two years of 1-minute intervals */
+
 struct acd_stats {
 	int64_t start, len, sl;
 	bool started;                /* start known (ACD_START_AUTO resolves late) */
@@ -88,7 +90,9 @@ static acd_figures *bin_at(acd_stats *s, int64_t t)
 	if (t < s->start)
 		return NULL;
 	int64_t i64 = (t - s->start) / s->len;
-	if (i64 >= INT_MAX / 2) {
+	if (i64 >= ACD_STATS_MAX_INTERVALS) {
+		/* a stats start far before the events (e.g. 0 with real times):
+		 * refuse rather than allocate millions of empty intervals */
 		s->status = ACD_E_ARG;
 		return NULL;
 	}
@@ -205,6 +209,8 @@ void acd_stats_advance(acd_stats *s, int64_t t)
 	if (!s->acc_started) {
 		s->acc_t = t;
 		s->acc_started = true;
+		if (t > s->start)
+			bin_at(s, t - 1);    /* intervals before the first event: nobody */
 		return;
 	}
 	if (t <= s->acc_t)

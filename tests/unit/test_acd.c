@@ -795,6 +795,30 @@ static void test_quantiles_and_warmup(void **state)
 	assert_int_equal(b.start, 30 * S);
 	assert_int_equal(b.found_free, 1);
 	acd_stats_free(s);
+	/* a start far before the events is refused, not allocated */
+	OK(acd_stats_new(0, 1000, 0, &s));
+	acd_stats_offer(s, 1800000000000LL, false);
+	assert_int_equal(acd_stats_status(s), ACD_E_ARG);
+	assert_int_equal(acd_stats_nintervals(s), 0);
+	acd_stats_free(s);
+	/* an ACD with a zero config starts its grid at the first time it sees,
+	 * floored to 30 minutes, for every queue alike */
+	acd_queue_cfg qs[2] = { { .name = "a" }, { .name = "b" } };
+	acd *a;
+	OK(acd_new(NULL, qs, 2, &a, NULL, 0));
+	int64_t t0 = 1800000000000LL + 7 * MIN;
+	OK(acd_set_staff(a, 1, 1, t0));
+	OK(acd_enqueue(a, 0, 1, 0, t0 + 1 * MIN, NULL));
+	OK(acd_advance(a, t0 + 40 * MIN));
+	acd_figures fa, fb;
+	OK(acd_interval_figures(a, 0, 0, &fa));
+	OK(acd_interval_figures(a, 1, 0, &fb));
+	assert_int_equal(fa.start, 1800000000000LL - 1800000000000LL % (30 * MIN));
+	assert_int_equal(fb.start, fa.start);
+	assert_int_equal(fa.offered, 1);
+	assert_int_equal(fb.staffed_ms, fa.start + 30 * MIN - t0);
+	assert_int_equal(acd_nintervals(a, 0), 2);
+	acd_free(a);
 }
 
 /* ---- the randomized run --------------------------------------------------- */
