@@ -1,0 +1,958 @@
+/*
+ * sim.c — the discrete-event simulator (see sim.h).
+ *
+ * Event flow.  Every scheduled event carries a packed 64-bit argument: what
+ * it is, which call slot, the slot's incarnation (so an event left over from
+ * a call that ended is recognised after the slot was reused) and a small
+ * payload.  Calls live in a pool of slots; nothing is allocated per call once
+ * the pool has grown to the peak number of concurrent calls.
+ *
+ * Re-entrancy.  The call state machine reports actions through a sink while
+ * call_handle runs.  Actions that concern the ACD are passed to it at once
+ * (it never calls back), but assignments it produces are not delivered to
+ * the (other) call inside the sink: they go to a small FIFO drained after
+ * the outer call_handle returns, at the same virtual instant.  That keeps
+ * every call_handle un-nested and the ACD and calls in step: no event can
+ * slip between an ACD assignment and the call hearing of it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tierline/sim.h"
+#include "tierline/recorder.h"
+#include "tierline/rng.h"
+#include "tierline/sched.h"
+#include "tierline/store.h"
+
+/* Event kinds (4 bits). */
+enum {
+	EV_ARRIVAL = 1,   /* payload: line */
+	EV_TIMER,         /* payload: timer slot << 16 | gen & 0xffff */
+	EV_KEY,           /* payload: key */
+	EV_HANGUP,
+	EV_PATIENCE,      /* caller gives up waiting (leg checked by incarnation + leg no) */
+	EV_ASK_SUP,
+	EV_DONE,          /* payload: agent outcome */
+	EV_WRAPUP,        /* payload: agent (slot field unused) */
+	EV_STAFF,         /* payload: queue */
+	EV_REDIAL         /* payload: line << 8 | lang */
+};
+
+static inline uint64_t ev_pack(int kind, uint32_t slot, uint16_t inc, uint32_t payload)
+{
+	return (uint64_t)kind << 60 | (uint64_t)(slot & 0xffffff) << 36 |
+	       (uint64_t)inc << 20 | (payload & 0xfffff);
+}
+#define EV_KIND(a)  ((int)((a) >> 60))
+#define EV_SLOT(a)  ((uint32_t)(((a) >> 36) & 0xffffff))
+#define EV_INC(a)   ((uint16_t)((a) >> 20))
+#define EV_PAY(a)   ((uint32_t)((a) & 0xfffff))
+
+/* Random streams, one per purpose (common random numbers). */
+enum {
+	RS_ARRIVAL, RS_LANG, RS_CHOICE, RS_THINK, RS_BARGE, RS_PATIENCE, RS_REDIAL,
+	RS_HANDLE, RS_OUTCOME, RS_WRAPUP, RS_KEYS, RS_ROSTER, RS_ACD, RS_ASKSUP, RS_N
+};
+
+typedef struct sim_slot {
+	call c;
+	uint16_t inc;
+	bool live;
+	bool counted;
+	bool decide;          /* the caller has yet to decide at this menu/input try */
+	bool decided;         /* keys for this try are scheduled */
+	uint8_t leg_no;       /* legs so far, for stale patience events */
+	int redials;
+	uint16_t tiers_seen;  /* bit per tier reached */
+	sched_id patience, asksup;
+	recorder *rec;        /* when storing */
+	int next_free;
+} sim_slot;
+
+typedef struct deferred {
+	uint32_t slot;
+	int agent;
+	int64_t t;
+} deferred;
+
+typedef struct sim {
+	const flow *f;
+	const scenario *s;
+	const sim_options *o;
+	sched *clock;
+	acd *a;
+	rng r[RS_N];
+	sim_slot *slots; int nslots, cslots, free_head;
+	deferred *dq; int dq_head, dq_len, dq_cap;
+	sim_result *res;
+	int64_t t_start, t_end, t_stop;
+	int64_t placed;
+	int64_t live;
+	bool arrivals_done;
+	char err[256];
+	bool failed;
+	uint64_t events;
+} sim;
+
+static void sim_fail(sim *m, const char *what, const char *detail)
+{
+	if (m->failed)
+		return;
+	m->failed = true;
+	snprintf(m->err, sizeof m->err, "%s: %s", what, detail);
+	sched_stop(m->clock);
+}
+
+/* ---- call slots ---------------------------------------------------------- */
+
+static int slot_alloc(sim *m)
+{
+	if (m->free_head < 0) {
+		if (m->nslots == m->cslots) {
+			int cap = m->cslots ? m->cslots * 2 : 256;
+			sim_slot *p = realloc(m->slots, (size_t)cap * sizeof *p);
+			if (!p)
+				return -1;
+			m->slots = p;
+			m->cslots = cap;
+		}
+		sim_slot *sl = &m->slots[m->nslots];
+		memset(sl, 0, sizeof *sl);
+		sl->next_free = -1;
+		if (m->o->db) {
+			sl->rec = malloc(sizeof *sl->rec);
+			if (!sl->rec)
+				return -1;
+			recorder_init(sl->rec, m->f);
+		}
+		return m->nslots++;
+	}
+	int i = m->free_head;
+	m->free_head = m->slots[i].next_free;
+	return i;
+}
+
+static void slot_release(sim *m, int i)
+{
+	sim_slot *sl = &m->slots[i];
+	sl->live = false;
+	sl->inc++;
+	sl->next_free = m->free_head;
+	m->free_head = i;
+	m->live--;
+}
+
+/* ---- scheduling helpers ---------------------------------------------------- */
+
+static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg);
+
+static sched_id at_caller(sim *m, int64_t t, uint64_t arg)
+{
+	return sched_at_pri(m->clock, t, SCHED_PRI_CALLER, on_event, m, arg);
+}
+
+static sched_id at_timer(sim *m, int64_t t, uint64_t arg)
+{
+	return sched_at(m->clock, t, on_event, m, arg);
+}
+
+static void deliver(sim *m, int slot, const call_event *ev);
+
+/* ---- caller behaviour ---------------------------------------------------- */
+
+static const char *const dtmf_keys = "0123456789*#";
+
+static bool keys_prefix_of_option(const flow_menu *mn, const char *k, size_t n)
+{
+	for (int i = 0; i < mn->noptions; i++)
+		if (mn->options[i].nkeys >= n && memcmp(mn->options[i].keys, k, n) == 0)
+			return true;
+	return false;
+}
+
+/* Schedule the keys of string k, one every `gap` ms from t. */
+static void press(sim *m, int slot, int64_t t, const char *k, size_t n, int64_t gap)
+{
+	sim_slot *sl = &m->slots[slot];
+	for (size_t i = 0; i < n; i++)
+		at_caller(m, t + (int64_t)i * gap,
+		          ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k[i]));
+}
+
+static int64_t think_ms(sim *m)
+{
+	const scen_caller *cl = &m->s->caller;
+	return cl->has_think ? dist_round_ms(dist_sample_ms(&cl->think, &m->r[RS_THINK])) : 0;
+}
+
+/* Draw an index from shares (they add up to 1; the last takes the rest). */
+static int draw_share(rng *r, const scen_choice *ch, int n)
+{
+	double u = rng_uniform(r), acc = 0;
+	for (int i = 0; i < n; i++) {
+		acc += ch[i].share;
+		if (u < acc)
+			return i;
+	}
+	return n - 1;
+}
+
+/* The caller acts at a menu: t0 is when keys may start. */
+static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
+{
+	const flow_menu *mn = &nd->u.menu;
+	sim_slot *sl = &m->slots[slot];
+	const scen_answer *ans = scen_answer_for(m->s, (int)(nd - m->f->nodes), sl->c.lang);
+	rng *rc = &m->r[RS_CHOICE];
+	if (!ans || ans->nchoices == 0) {
+		if (mn->noptions == 0)
+			return;
+		const flow_option *op = &mn->options[rng_below(rc, (uint64_t)mn->noptions)];
+		press(m, slot, t0, op->keys, op->nkeys, 300);
+		return;
+	}
+	const scen_choice *ch = &ans->choices[draw_share(rc, ans->choices, ans->nchoices)];
+	switch (ch->kind) {
+	case SCEN_OPTION:
+		press(m, slot, t0, ch->keys, strlen(ch->keys), 300);
+		break;
+	case SCEN_NOMATCH: {
+		/* A key that starts no option; if every key starts one, a run
+		 * that continues none. */
+		char k[3] = { 0 };
+		int start = (int)rng_below(&m->r[RS_KEYS], 12);
+		for (int i = 0; i < 12; i++) {
+			k[0] = dtmf_keys[(start + i) % 12];
+			if (!keys_prefix_of_option(mn, k, 1)) {
+				press(m, slot, t0, k, 1, 300);
+				return;
+			}
+		}
+		for (int i = 0; i < 12; i++)
+			for (int j = 0; j < 12; j++) {
+				k[0] = dtmf_keys[i];
+				k[1] = dtmf_keys[j];
+				if (!keys_prefix_of_option(mn, k, 2)) {
+					press(m, slot, t0, k, 2, 300);
+					return;
+				}
+			}
+		break;
+	}
+	case SCEN_HANGUP:
+		at_caller(m, t0, ev_pack(EV_HANGUP, (uint32_t)slot, sl->inc, 0));
+		break;
+	default:   /* noinput, and input kinds that make no sense here */
+		break;
+	}
+}
+
+static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0)
+{
+	const flow_input *in = &nd->u.input;
+	sim_slot *sl = &m->slots[slot];
+	const scen_answer *ans = scen_answer_for(m->s, (int)(nd - m->f->nodes), sl->c.lang);
+	rng *rc = &m->r[RS_CHOICE], *rk = &m->r[RS_KEYS];
+	scen_choice_kind kind = SCEN_VALID;
+	if (ans && ans->nchoices > 0)
+		kind = ans->choices[draw_share(rc, ans->choices, ans->nchoices)].kind;
+	char k[CALL_MAX_DIGITS + 2];
+	int n = 0;
+	switch (kind) {
+	case SCEN_NOINPUT:
+		return;
+	case SCEN_HANGUP:
+		at_caller(m, t0, ev_pack(EV_HANGUP, (uint32_t)slot, sl->inc, 0));
+		return;
+	case SCEN_SHORT: {
+		int maxn = in->min_digits - 1;
+		n = maxn > 0 ? 1 + (int)rng_below(rk, (uint64_t)maxn) : 0;
+		break;
+	}
+	case SCEN_LONG:
+		n = in->max_digits + 1;
+		break;
+	default: {
+		int span = in->max_digits - in->min_digits + 1;
+		n = in->min_digits + (span > 0 ? (int)rng_below(rk, (uint64_t)span) : 0);
+		break;
+	}
+	}
+	if (n > CALL_MAX_DIGITS)
+		n = CALL_MAX_DIGITS;
+	int i = 0;
+	if (kind == SCEN_VALID && ans && ans->nprefixes > 0) {
+		double u = rng_uniform(rc), acc = 0;
+		const char *pre = ans->prefixes[ans->nprefixes - 1].prefix;
+		for (int j = 0; j < ans->nprefixes; j++) {
+			acc += ans->prefixes[j].share;
+			if (u < acc) {
+				pre = ans->prefixes[j].prefix;
+				break;
+			}
+		}
+		for (; pre[i] && i < n; i++)
+			k[i] = pre[i];
+	}
+	for (; i < n; i++)
+		k[i] = (char)('0' + rng_below(rk, 10));
+	if (n < in->max_digits && in->terminator)
+		k[n++] = in->terminator;
+	press(m, slot, t0, k, (size_t)n, 250);
+}
+
+/* A menu or input is about to be heard: decide what this caller does. */
+static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_prompt,
+                          uint32_t prompt_ms)
+{
+	sim_slot *sl = &m->slots[slot];
+	const flow_node *nd = &m->f->nodes[node];
+	const flow_listen *l = nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l;
+	int64_t t0;
+	if (during_prompt) {
+		/* Barge-in: decided once per try, when its first prompt starts. */
+		if (!l->bargein || m->s->caller.bargein <= 0 ||
+		    !rng_chance(&m->r[RS_BARGE], m->s->caller.bargein))
+			return;   /* wait for the prompts to end (LISTEN) */
+		t0 = t + 1 + (int64_t)(rng_uniform(&m->r[RS_BARGE]) * (prompt_ms > 1 ? prompt_ms - 1 : 0));
+	} else {
+		t0 = t + think_ms(m);
+	}
+	sl->decided = true;
+	if (nd->kind == FLOW_MENU)
+		act_menu(m, slot, nd, t0);
+	else
+		act_input(m, slot, nd, t0);
+}
+
+/* ---- the sink: actions of a call ----------------------------------------- */
+
+static const scen_agents *agents_for(const sim *m, int queue)
+{
+	int i = m->s->agents_of_queue[queue];
+	return i >= 0 ? &m->s->agents[i] : NULL;
+}
+
+static void drain_acd(sim *m)
+{
+	acd_out o;
+	while (acd_poll(m->a, &o)) {
+		switch (o.kind) {
+		case ACD_OUT_ASSIGN: {
+			if (m->dq_len == m->dq_cap) {
+				int cap = m->dq_cap ? m->dq_cap * 2 : 64;
+				deferred *p = malloc((size_t)cap * sizeof *p);
+				if (!p) {
+					sim_fail(m, "out of memory", "deferred queue");
+					return;
+				}
+				for (int i = 0; i < m->dq_len; i++)
+					p[i] = m->dq[(m->dq_head + i) % m->dq_cap];
+				free(m->dq);
+				m->dq = p;
+				m->dq_cap = cap;
+				m->dq_head = 0;
+			}
+			deferred *d = &m->dq[(m->dq_head + m->dq_len++) % m->dq_cap];
+			d->slot = (uint32_t)o.call;
+			d->agent = o.agent;
+			d->t = o.t;
+			break;
+		}
+		case ACD_OUT_WRAPUP:
+			at_timer(m, o.at, ev_pack(EV_WRAPUP, 0, 0, (uint32_t)o.agent));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void acd_check(sim *m, int rc, const char *what)
+{
+	if (rc != ACD_OK)
+		sim_fail(m, what, acd_errmsg(m->a)[0] ? acd_errmsg(m->a) : acd_strerror(rc));
+}
+
+static void on_action(void *ctx, const call *c, const call_action *a)
+{
+	sim *m = ctx;
+	int slot = (int)c->id;
+	sim_slot *sl = &m->slots[slot];
+	if (sl->rec)
+		recorder_on_action(sl->rec, c, a);
+	switch (a->kind) {
+	case CALL_ACT_TIMER:
+		at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
+		                           (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+		break;
+	case CALL_ACT_VISIT: {
+		const flow_node *nd = &m->f->nodes[a->node];
+		if (nd->kind == FLOW_MENU || nd->kind == FLOW_INPUT) {
+			sl->decide = true;
+			sl->decided = false;
+		}
+		break;
+	}
+	case CALL_ACT_MISS:
+	case CALL_ACT_OPTION:
+		/* A retry (or `repeat`) is a new try: the caller decides again. */
+		sl->decide = true;
+		sl->decided = false;
+		break;
+	case CALL_ACT_PLAY:
+		if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
+			sl->decide = false;
+			caller_decide(m, slot, a->node, a->t, true, a->ms);
+			if (!sl->decided)
+				sl->decide = true;   /* decide at LISTEN instead */
+		}
+		break;
+	case CALL_ACT_LISTEN:
+		if (!sl->decided) {
+			sl->decide = false;
+			caller_decide(m, slot, a->node, a->t, false, 0);
+		}
+		break;
+	case CALL_ACT_ENQUEUE: {
+		const flow_queue *q = &m->f->nodes[m->f->queue_nodes[a->queue]].u.queue;
+		if (q->tier >= 1 && q->tier <= CALL_MAX_TIER)
+			sl->tiers_seen |= (uint16_t)(1u << q->tier);
+		acd_leg leg;
+		int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, &leg);
+		acd_check(m, rc, "acd_enqueue");
+		if (sl->rec) {
+			rec_leg *rl = recorder_last_leg(sl->rec);
+			if (rl)
+				rl->found_free = leg.found_free;
+		}
+		sl->leg_no++;
+		const scen_caller *cl = &m->s->caller;
+		if (cl->has_patience)
+			sl->patience = at_caller(m, a->t + dist_round_ms(dist_sample_ms(&cl->patience, &m->r[RS_PATIENCE])),
+			                         ev_pack(EV_PATIENCE, (uint32_t)slot, sl->inc, sl->leg_no));
+		if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
+			sl->asksup = at_caller(m, a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, &m->r[RS_ASKSUP])),
+			                       ev_pack(EV_ASK_SUP, (uint32_t)slot, sl->inc, sl->leg_no));
+		drain_acd(m);
+		break;
+	}
+	case CALL_ACT_ANSWERED: {
+		if (sl->patience) {
+			sched_cancel(m->clock, sl->patience);
+			sl->patience = 0;
+		}
+		if (sl->asksup) {
+			sched_cancel(m->clock, sl->asksup);
+			sl->asksup = 0;
+		}
+		const scen_agents *ag = agents_for(m, a->queue);
+		int64_t handle = 60000;
+		call_agent_outcome out = CALL_AGENT_RESOLVED;
+		if (ag) {
+			handle = dist_round_ms(dist_sample_ms(&ag->handle, &m->r[RS_HANDLE]));
+			double u = rng_uniform(&m->r[RS_OUTCOME]), acc = 0;
+			out = CALL_AGENT_NOUTCOMES;
+			for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++) {
+				acc += ag->outcome[i];
+				if (u < acc && ag->outcome[i] > 0) {
+					out = (call_agent_outcome)i;
+					break;
+				}
+			}
+			if (out == CALL_AGENT_NOUTCOMES)
+				out = CALL_AGENT_RESOLVED;
+		}
+		at_timer(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
+		break;
+	}
+	case CALL_ACT_LEG_END: {
+		if (sl->patience) {
+			sched_cancel(m->clock, sl->patience);
+			sl->patience = 0;
+		}
+		if (sl->asksup) {
+			sched_cancel(m->clock, sl->asksup);
+			sl->asksup = 0;
+		}
+		int64_t wrap = 0;
+		const scen_agents *ag = agents_for(m, a->queue);
+		if (a->agent >= 0 && ag && ag->has_wrapup)
+			wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
+		acd_leg leg;
+		int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, &leg);
+		acd_check(m, rc, "acd_end");
+		drain_acd(m);
+		break;
+	}
+	case CALL_ACT_REQUEST:
+		if (sl->counted && a->office >= 0 && a->office < m->res->noffices) {
+			m->res->requests[a->office]++;
+			if (a->referred)
+				m->res->referred++;
+		}
+		break;
+	case CALL_ACT_END: {
+		sim_result *r = m->res;
+		if (sl->counted) {
+			r->outcomes[a->outcome]++;
+			for (int t = 1; t <= CALL_MAX_TIER; t++)
+				if (sl->tiers_seen & (1u << t))
+					r->transfers[t]++;
+		}
+		if (a->outcome == CALL_OUT_ABANDONED_QUEUE && m->s->caller.redial > 0 &&
+		    !m->arrivals_done && rng_chance(&m->r[RS_REDIAL], m->s->caller.redial)) {
+			int64_t when = a->t + dist_round_ms(dist_sample_ms(&m->s->caller.redial_after,
+			                                                   &m->r[RS_REDIAL]));
+			if (when < m->t_stop)
+				at_caller(m, when, ev_pack(EV_REDIAL, 0, 0,
+				                           (uint32_t)(c->line << 8 | (c->lang & 0xff))));
+		}
+		if (sl->rec && m->o->db) {
+			const rec_call *rc = recorder_result(sl->rec);
+			rec_call copy = *rc;
+			copy.counted = sl->counted;
+			if (store_call(m->o->db, m->o->run_id, &copy) != 0)
+				sim_fail(m, "store", store_errmsg(m->o->db));
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void drain_deferred(sim *m)
+{
+	call_sink sink = { on_action, m };
+	while (m->dq_len > 0 && !m->failed) {
+		deferred d = m->dq[m->dq_head];
+		m->dq_head = (m->dq_head + 1) % m->dq_cap;
+		m->dq_len--;
+		sim_slot *sl = &m->slots[d.slot];
+		call_event ev = call_ev_answer(d.t, d.agent);
+		if (!sl->live || sl->c.state != CALL_QUEUED) {
+			/* Cannot happen with synchronous delivery; be safe anyway. */
+			acd_leg leg;
+			acd_end(m->a, d.slot, d.t, CALL_LEG_HANGUP_TALKING, 0, &leg);
+			drain_acd(m);
+			continue;
+		}
+		call_handle(&sl->c, &ev, &sink);
+	}
+}
+
+static void deliver(sim *m, int slot, const call_event *ev)
+{
+	sim_slot *sl = &m->slots[slot];
+	call_sink sink = { on_action, m };
+	call_handle(&sl->c, ev, &sink);
+	drain_deferred(m);
+	if (sl->live && call_ended(&sl->c))
+		slot_release(m, slot);
+}
+
+static int pick_lang(sim *m)
+{
+	double u = rng_uniform(&m->r[RS_LANG]), acc = 0;
+	for (int i = 1; i < m->f->nlangs; i++) {
+		acc += m->s->lang_share[i];
+		if (u < acc)
+			return i;
+	}
+	return 0;
+}
+
+static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
+{
+	int slot = slot_alloc(m);
+	if (slot < 0) {
+		sim_fail(m, "out of memory", "call pool");
+		return;
+	}
+	sim_slot *sl = &m->slots[slot];
+	uint16_t inc = sl->inc;
+	recorder *rec = sl->rec;
+	call_init(&sl->c, m->f, (uint64_t)slot, line, lang);
+	sl->inc = inc;
+	sl->rec = rec;
+	sl->live = true;
+	sl->counted = t >= m->t_start + m->s->warmup_ms;
+	sl->decide = sl->decided = false;
+	sl->leg_no = 0;
+	sl->tiers_seen = 0;
+	sl->patience = sl->asksup = 0;
+	m->live++;
+	m->res->arrivals++;
+	if (redial)
+		m->res->redials++;
+	if (sl->counted)
+		m->res->calls++;
+	if (rec)
+		recorder_begin(rec, (uint64_t)m->res->arrivals);
+	call_event ev = call_ev(CALL_EV_PLACED, t);
+	deliver(m, slot, &ev);
+}
+
+/* Next arrival on a line after t: piecewise-constant Poisson, exact by
+ * restarting at each rate change (memorylessness). */
+static int64_t next_arrival(sim *m, const scen_arrivals *ar, int64_t t)
+{
+	for (int guard = 0; guard < 100000; guard++) {
+		double rate = scen_profile_at(&ar->rate, t);
+		int64_t change = scen_profile_next(&ar->rate, t);
+		if (rate > 0) {
+			double gap = rng_exp1(&m->r[RS_ARRIVAL]) / rate;
+			if ((double)t + gap < (double)change)
+				return t + (int64_t)ceil(gap);
+		}
+		if (change == INT64_MAX)
+			return INT64_MAX;
+		t = change;
+	}
+	return INT64_MAX;
+}
+
+static void set_staff(sim *m, int q, int64_t t)
+{
+	const scen_agents *ag = agents_for(m, q);
+	int n = 0;
+	if (m->o->staff && m->o->staff[q]) {
+		int64_t iv = m->s->interval_ms;
+		int64_t i = (t - m->t_start) / iv;
+		if (i < 0) i = 0;
+		if (i >= m->o->staff_nintervals) i = m->o->staff_nintervals - 1;
+		n = m->o->staff[q][i];
+	} else if (ag) {
+		n = (int)llround(scen_profile_at(&ag->staff, t));
+	}
+	acd_check(m, acd_set_staff(m->a, q, n, t), "acd_set_staff");
+	drain_acd(m);
+	drain_deferred(m);
+}
+
+static int64_t next_staff_change(sim *m, int q, int64_t t)
+{
+	if (m->o->staff && m->o->staff[q]) {
+		int64_t iv = m->s->interval_ms;
+		int64_t i = (t - m->t_start) / iv + 1;
+		return m->t_start + i * iv;
+	}
+	const scen_agents *ag = agents_for(m, q);
+	return ag ? scen_profile_next(&ag->staff, t) : INT64_MAX;
+}
+
+static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg)
+{
+	sim *m = ctx;
+	(void)s;
+	if (m->failed)
+		return;
+	m->events++;
+	if (m->o->progress && (m->events & 0xffff) == 0) {
+		double span = (double)(m->t_end - m->t_start);
+		m->o->progress(m->o->progress_ctx,
+		               span > 0 ? fmin(1.0, (double)(now - m->t_start) / span) : 0);
+	}
+	int kind = EV_KIND(arg);
+	uint32_t slot = EV_SLOT(arg);
+	uint32_t pay = EV_PAY(arg);
+	switch (kind) {
+	case EV_ARRIVAL: {
+		const scen_arrivals *ar = &m->s->arrivals[pay];
+		if (m->arrivals_done)
+			return;
+		place_call(m, ar->line, pick_lang(m), now, false);
+		m->placed++;
+		if (m->o->calls > 0 && m->placed >= m->o->calls) {
+			m->arrivals_done = true;
+			m->t_stop = now + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
+			return;
+		}
+		int64_t next = next_arrival(m, ar, now);
+		if (next < m->t_end)
+			at_caller(m, next, ev_pack(EV_ARRIVAL, 0, 0, pay));
+		return;
+	}
+	case EV_REDIAL:
+		if (now < m->t_stop)
+			place_call(m, (int)(pay >> 8), (int)(pay & 0xff), now, true);
+		return;
+	case EV_WRAPUP:
+		acd_check(m, acd_wrapup_end(m->a, (int)pay, now), "acd_wrapup_end");
+		drain_acd(m);
+		drain_deferred(m);
+		return;
+	case EV_STAFF: {
+		int q = (int)pay;
+		set_staff(m, q, now);
+		int64_t next = next_staff_change(m, q, now);
+		if (next < m->t_end)
+			at_timer(m, next, ev_pack(EV_STAFF, 0, 0, pay));
+		return;
+	}
+	default:
+		break;
+	}
+	if (slot >= (uint32_t)m->nslots)
+		return;
+	sim_slot *sl = &m->slots[slot];
+	if (!sl->live || sl->inc != EV_INC(arg))
+		return;   /* left over from a call that has ended */
+	call_event ev;
+	switch (kind) {
+	case EV_TIMER: {
+		int ts = (int)(pay >> 16);
+		uint32_t gen = (sl->c.gen[ts] & ~0xffffu) | (pay & 0xffff);
+		ev = call_ev_timer(now, ts, gen);
+		break;
+	}
+	case EV_KEY:
+		ev = call_ev_key(now, (char)pay);
+		break;
+	case EV_HANGUP:
+		ev = call_ev(CALL_EV_HANGUP, now);
+		break;
+	case EV_PATIENCE:
+		if (sl->c.state != CALL_QUEUED || pay != sl->leg_no)
+			return;
+		sl->patience = 0;
+		ev = call_ev(CALL_EV_HANGUP, now);
+		break;
+	case EV_ASK_SUP:
+		if (sl->c.state != CALL_QUEUED || pay != sl->leg_no)
+			return;
+		sl->asksup = 0;
+		ev = call_ev(CALL_EV_ASK_SUPERVISOR, now);
+		break;
+	case EV_DONE:
+		if (sl->c.state != CALL_TALKING)
+			return;
+		ev = call_ev_done(now, (call_agent_outcome)pay);
+		break;
+	default:
+		return;
+	}
+	deliver(m, (int)slot, &ev);
+	if (m->arrivals_done && now >= m->t_stop)
+		sched_stop(m->clock);
+}
+
+/* ---- setup and figures ------------------------------------------------------- */
+
+static int build_roster(sim *m, char *err, size_t errlen)
+{
+	const flow *f = m->f;
+	for (int q = 0; q < f->nqueues; q++) {
+		const scen_agents *ag = agents_for(m, q);
+		int maxn = 0;
+		if (m->o->staff && m->o->staff[q]) {
+			for (int i = 0; i < m->o->staff_nintervals; i++)
+				if (m->o->staff[q][i] > maxn)
+					maxn = m->o->staff[q][i];
+		} else if (ag) {
+			for (int i = 0; i < ag->staff.nsteps; i++)
+				if (ag->staff.steps[i].value > maxn)
+					maxn = (int)llround(ag->staff.steps[i].value);
+		}
+		/* Languages spread evenly over the roster: agent i speaks L when
+		 * floor((i+1)p) > floor(ip), so any first k agents hold about k*p
+		 * speakers of L whatever the staffing level. */
+		for (int i = 0; i < maxn; i++) {
+			uint32_t langs = 0;
+			for (int l = 0; l < f->nlangs; l++) {
+				double p = ag ? ag->speaks[l] : -1;
+				if (p < 0)
+					p = (l == 0 || !ag || ag->speaks[0] < 0) ? 1.0 : 0.0;
+				if (p >= 1.0 || floor((i + 1) * p + 1e-9) > floor(i * p + 1e-9))
+					langs |= 1u << l;
+			}
+			if (langs == 0)
+				langs = 1;
+			if (acd_add_agent(m->a, q, langs, NULL) != ACD_OK) {
+				snprintf(err, errlen, "cannot add agents: %s", acd_errmsg(m->a));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int collect(sim *m)
+{
+	sim_result *r = m->res;
+	acd_advance(m->a, sched_now(m->clock));
+	r->nqueues = m->f->nqueues;
+	r->queues = calloc((size_t)(r->nqueues ? r->nqueues : 1), sizeof *r->queues);
+	if (!r->queues)
+		return -1;
+	for (int q = 0; q < r->nqueues; q++) {
+		sim_queue_result *qr = &r->queues[q];
+		qr->name = acd_queue_name(m->a, q);
+		qr->tier = m->f->nodes[m->f->queue_nodes[q]].u.queue.tier;
+		acd_queue_figures(m->a, q, &qr->total);
+		acd_wait_quantile(m->a, q, 0.90, &qr->wait_p90_ms);
+		acd_wait_quantile(m->a, q, 0.95, &qr->wait_p95_ms);
+		qr->nintervals = acd_nintervals(m->a, q);
+		if (qr->nintervals > 0) {
+			qr->intervals = calloc((size_t)qr->nintervals, sizeof *qr->intervals);
+			if (!qr->intervals)
+				return -1;
+			for (int i = 0; i < qr->nintervals; i++)
+				acd_interval_figures(m->a, q, i, &qr->intervals[i]);
+		}
+	}
+	for (int i = 0; i < m->nslots; i++)
+		if (m->slots[i].live && m->slots[i].counted)
+			r->unfinished++;
+	r->events = m->events;
+	return 0;
+}
+
+int sim_run(const flow *f, const scenario *s, const sim_options *o,
+            sim_result **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	sim m;
+	memset(&m, 0, sizeof m);
+	m.f = f;
+	m.s = s;
+	m.o = o;
+	m.free_head = -1;
+	m.t_start = s->start;
+	m.t_end = s->start + s->length_ms;
+	m.t_stop = INT64_MAX;
+	uint64_t seed = o->has_seed ? o->seed : s->seed;
+	for (int i = 0; i < RS_N; i++)
+		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);
+
+	sim_result *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	m.res = r;
+	r->seed = seed;
+	r->start = s->start + s->warmup_ms;
+	r->end = m.t_end;
+	r->sl_ms = o->sl_ms > 0 ? o->sl_ms : 20000;
+	r->noffices = f->noffices;
+	r->requests = calloc((size_t)(f->noffices ? f->noffices : 1), sizeof *r->requests);
+	m.clock = sched_virtual_new(s->start);
+	acd_config cfg = { 0 };
+	cfg.nlangs = f->nlangs;
+	cfg.rng = &m.r[RS_ACD];
+	cfg.stats_start = s->start + s->warmup_ms;
+	cfg.interval_ms = s->interval_ms;
+	cfg.sl_ms = r->sl_ms;
+	cfg.reserve_legs = 1024;
+	int rc = -1;
+	if (!r->requests || !m.clock) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	if (acd_new_from_flow(f, &cfg, &m.a, err, errlen) != ACD_OK)
+		goto done;
+	for (int q = 0; q < f->nqueues; q++) {
+		const scen_agents *ag = agents_for(&m, q);
+		if (ag && ag->has_wrapup)
+			acd_set_wrapup(m.a, q, 0);   /* drawn per call in LEG_END */
+	}
+	if (build_roster(&m, err, errlen) != 0)
+		goto done;
+	for (int q = 0; q < f->nqueues; q++)
+		at_timer(&m, s->start, ev_pack(EV_STAFF, 0, 0, (uint32_t)q));
+	for (int i = 0; i < s->narrivals; i++) {
+		int64_t t = next_arrival(&m, &s->arrivals[i], s->start);
+		if (t < m.t_end || (o->calls > 0 && t != INT64_MAX))
+			at_caller(&m, t, ev_pack(EV_ARRIVAL, 0, 0, (uint32_t)i));
+	}
+	if (o->calls > 0)
+		m.t_end = INT64_MAX;   /* arrivals run on until the count is reached */
+	else
+		m.t_stop = m.t_end + (o->drain_ms > 0 ? o->drain_ms : 4 * 3600000LL);
+	sched_run(m.clock, m.t_stop);
+	if (o->calls > 0)
+		m.t_end = sched_now(m.clock);
+	r->end = m.t_end;
+	if (m.failed) {
+		snprintf(err, errlen, "%s", m.err);
+		goto done;
+	}
+	if (collect(&m) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (rc == 0) {
+		*out = r;
+	} else {
+		sim_result_free(r);
+	}
+	for (int i = 0; i < m.nslots; i++)
+		if (m.slots[i].rec) {
+			recorder_free(m.slots[i].rec);
+			free(m.slots[i].rec);
+		}
+	free(m.slots);
+	free(m.dq);
+	acd_free(m.a);
+	sched_destroy(m.clock);
+	return rc;
+}
+
+void sim_result_free(sim_result *r)
+{
+	if (!r)
+		return;
+	if (r->queues)
+		for (int q = 0; q < r->nqueues; q++)
+			free(r->queues[q].intervals);
+	free(r->queues);
+	free(r->requests);
+	free(r);
+}
+
+static double ratio(double a, double b)
+{
+	return b > 0 ? a / b : NAN;
+}
+
+double sim_service_level(const acd_figures *q)
+{
+	return ratio((double)q->answered_within, (double)(q->answered + q->abandoned));
+}
+
+double sim_abandon_rate(const acd_figures *q)
+{
+	return ratio((double)q->abandoned, (double)(q->answered + q->abandoned));
+}
+
+double sim_asa_s(const acd_figures *q)
+{
+	return ratio((double)q->wait_sum_ms / 1000.0, (double)q->answered);
+}
+
+double sim_p_wait(const acd_figures *q)
+{
+	return ratio((double)(q->offered - q->found_free), (double)q->offered);
+}
+
+double sim_aht_s(const acd_figures *q)
+{
+	return ratio((double)q->handle_sum_ms / 1000.0, (double)q->handled);
+}
+
+double sim_occupancy(const acd_figures *q)
+{
+	return ratio((double)q->busy_ms, (double)q->staffed_ms);
+}
+
+double sim_containment(const sim_result *r)
+{
+	return ratio((double)r->outcomes[CALL_OUT_SELF_SERVICE], (double)r->calls);
+}
