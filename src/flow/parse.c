@@ -65,6 +65,10 @@ typedef struct ref {
 	flow_loc loc;
 } ref;
 
+typedef struct never_open_ref {
+	int ref, node;
+} never_open_ref;
+
 typedef struct parser {
 	flow *f;
 	arena *mem;
@@ -87,7 +91,9 @@ typedef struct parser {
 	VEC(ref) refs;
 	struct flow_index *ix;
 
+	VEC(never_open_ref) never_open; /* queue hours that are never open */
 	VEC(const char *) incl_stack;   /* canonical paths being parsed */
+	VEC(const char *) incl_shown;   /* the same files, as written */
 	VEC(const char *) incl_done;    /* canonical paths already parsed */
 
 	bool main_unreadable;      /* main file is not UTF-8 text */
@@ -114,6 +120,8 @@ static const char *const builtin_names[] = { "hangup", "repeat", "back", "top", 
 static void vreport(parser *p, diag_severity sev, int line, int col, const char *code,
                     const char *fmt, va_list ap)
 {
+	if (p->stop)
+		return;   /* after the too-many-errors note, nothing more */
 	char msg[1024];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	diag_add(p->dl, sev, p->file, line, col, code, "%s", msg);
@@ -124,6 +132,15 @@ static void vreport(parser *p, diag_severity sev, int line, int col, const char 
 		if (p->lx)
 			p->lx->dead = true;
 	}
+}
+
+static void __attribute__((format(printf, 5, 6)))
+vreport_at(parser *p, int line, int col, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(p, DIAG_ERROR, line, col, code, fmt, ap);
+	va_end(ap);
 }
 
 static void __attribute__((format(printf, 4, 5)))
@@ -199,6 +216,57 @@ static const char *found(const parser *p, char *tmp, size_t n)
 	return tmp;
 }
 
+/* Recovery from a missing '}': a top-level definition written at column 1
+ * ("menu x {", "line l \"...\"", "include \"f\"", "offices {") where a
+ * statement of a block was expected means the block was never closed.
+ * Two tokens of lookahead come from a copy of the lexer whose diagnostics
+ * go to a scratch list (they will be reported when really lexed). */
+static bool starts_definition(parser *p)
+{
+	static const char *const defs[] = {
+		"flow", "line", "hours", "offices", "menu", "input", "play", "set",
+		"route", "queue", "request", "include", NULL
+	};
+	if (p->t.kind != LEX_IDENT || p->t.col != 1 || p->lx->depth == 0)
+		return false;
+	int k;
+	for (k = 0; defs[k]; k++)
+		if (strcmp(defs[k], p->t.str) == 0)
+			break;
+	if (!defs[k])
+		return false;
+	lexer tmp = *p->lx;
+	diag_list scratch;
+	diag_init(&scratch);
+	tmp.dl = &scratch;
+	lex_token a, b;
+	lex_next(&tmp, &a);
+	lex_next(&tmp, &b);
+	diag_free(&scratch);
+	const char *w = defs[k];
+	if (strcmp(w, "offices") == 0)
+		return a.kind == LEX_LBRACE;
+	if (strcmp(w, "include") == 0)
+		return a.kind == LEX_STRING;
+	if (a.kind != LEX_IDENT)
+		return false;
+	if (strcmp(w, "line") == 0)
+		return b.kind == LEX_STRING || b.kind == LEX_LBRACE || b.kind == LEX_ERROR;
+	return b.kind == LEX_LBRACE;
+}
+
+static void close_missing_brace(parser *p)
+{
+	lexer *lx = p->lx;
+	int d = lx->depth - 1;
+	/* Report it as the lexer would at the end of the file, and tell the
+	 * lexer the block is closed so it does not report it again. */
+	vreport_at(p, lx->open_line[d], lx->open_col[d], "unbalanced-braces",
+	           "unbalanced braces: this '{' is never closed (a definition starts at "
+	           "line %d)", p->t.line);
+	lx->depth--;
+}
+
 /* Skip the rest of a statement (and any block in it). */
 static void sync(parser *p)
 {
@@ -223,6 +291,15 @@ static void sync(parser *p)
 			next(p);
 			if (depth == 0)
 				return;
+			break;
+		case LEX_IDENT:
+			if (depth > 0 && p->t.col == 1 && starts_definition(p)) {
+				/* The block being skipped was never closed. */
+				while (depth-- > 0)
+					close_missing_brace(p);
+				return;
+			}
+			next(p);
 			break;
 		default:
 			next(p);
@@ -556,6 +633,10 @@ static void parse_block(parser *p, const char *what, stmt_fn stmt, void *ctx)
 			sync(p);
 			continue;
 		case LEX_IDENT: {
+			if (starts_definition(p)) {
+				close_missing_brace(p);
+				return;
+			}
 			const char *kw = p->t.str;
 			flow_loc loc = here(p);
 			next(p);
@@ -728,6 +809,10 @@ static void parse_line(parser *p, flow_loc loc)
 	ln->start = FLOW_T_NONE;
 	ln->hours = -1;
 	ln->closed = FLOW_T_HANGUP;
+	if (p->t.kind == LEX_ERROR) {
+		sync(p);   /* e.g. an unterminated number string, already reported */
+		return;
+	}
 	if (p->t.kind == LEX_STRING) {
 		ln->number = p->t.str;
 		next(p);
@@ -1853,8 +1938,13 @@ static void parse_include(parser *p, flow_loc loc)
 	const char *canon = canonical(p, path);
 	for (int i = 0; i < p->incl_stack.n; i++) {
 		if (strcmp(p->incl_stack.v[i], canon) == 0) {
-			err_loc(p, sl, "include-cycle", "include cycle: '%s' is already being "
-			        "included (it includes itself, directly or through other files)", rel);
+			buf chain;
+			buf_init(&chain);
+			for (int k = i; k < p->incl_shown.n; k++)
+				buf_printf(&chain, "%s -> ", p->incl_shown.v[k]);
+			buf_puts(&chain, path);
+			err_loc(p, sl, "include-cycle", "include cycle: %s", chain.p);
+			buf_free(&chain);
 			free(text);
 			return;
 		}
@@ -1871,6 +1961,7 @@ static void parse_include(parser *p, flow_loc loc)
 		return;
 	}
 	VPUSH(p, p->incl_stack, canon);
+	VPUSH(p, p->incl_shown, path);
 	(void)loc;
 	/* Save the including file's lexer state and parse the new file. */
 	lexer *save_lx = p->lx;
@@ -1884,6 +1975,7 @@ static void parse_include(parser *p, flow_loc loc)
 	if (p->stop)
 		p->lx->dead = true;
 	p->incl_stack.n--;
+	p->incl_shown.n--;
 	VPUSH(p, p->incl_done, canon);
 	free(text);
 }
@@ -2089,11 +2181,10 @@ static void resolve(parser *p)
 				const ref *r = &p->refs.v[q->hours];
 				q->hours = resolve_hours_ref(p, q->hours);
 				if (q->hours >= 0 && !flow_hours_ever_open(p->hours.v[q->hours]))
-					warn_loc(p, r->loc, "hours-never-open",
-					         "queue '%s' uses hours '%s', which are never open: every "
-					         "call goes to its closed target (%s)", n->name, r->name,
-					         q->closed >= 0 ? p->nodes.v[q->closed]->name
-					                        : flow_target_name(NULL, q->closed));
+				{
+					never_open_ref no = { (int)(r - p->refs.v), i };
+					VPUSH(p, p->never_open, no);
+				}
 			}
 			break;
 		}
@@ -2116,6 +2207,17 @@ static void resolve(parser *p)
 		}
 	}
 	f->default_office = p->have_default ? resolve_office_ref(p, p->default_office) : -1;
+	/* Only about a flow without errors: with errors, hours are often
+	 * empty because their own lines were wrong. */
+	for (int i = 0; i < p->never_open.n && p->dl->nerrors == p->errors0; i++) {
+		const ref *r = &p->refs.v[p->never_open.v[i].ref];
+		const flow_node *n = p->nodes.v[p->never_open.v[i].node];
+		int closed = n->u.queue.closed;
+		warn_loc(p, r->loc, "hours-never-open",
+		         "queue '%s' uses hours '%s', which are never open: every call goes to "
+		         "its closed target (%s)", n->name, r->name,
+		         closed >= 0 ? p->nodes.v[closed]->name : flow_target_name(NULL, closed));
+	}
 	for (int i = 0; i < p->nodes.n; i++) {
 		flow_node *n = p->nodes.v[i];
 		if (n->kind == FLOW_REQUEST && n->u.request.arg == -2)
@@ -2186,6 +2288,7 @@ int flow_parse(flow *f, const char *path, const char *text, size_t len, diag_lis
 		         "file is larger than 64 MB");
 	} else {
 		VPUSH(&p, p.incl_stack, canonical(&p, path));
+		VPUSH(&p, p.incl_shown, main_path);
 		parse_file(&p, path, text, len);
 	}
 	if (!p.stop && !p.have_header && !p.main_unreadable)
@@ -2205,6 +2308,8 @@ int flow_parse(flow *f, const char *path, const char *text, size_t len, diag_lis
 	VFREE(p.files);
 	VFREE(p.refs);
 	VFREE(p.incl_stack);
+	VFREE(p.incl_shown);
+	VFREE(p.never_open);
 	VFREE(p.incl_done);
 	return dl->nerrors > p.errors0 ? 1 : 0;
 }
