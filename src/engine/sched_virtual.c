@@ -7,55 +7,60 @@
  * scheduled; pri lets a driver put caller events before engine timers at the
  * same instant (sched.h).  Together they make a run deterministic.
  *
- * Cancel is exact, not lazy: an id names a slot in a handle table that knows
- * the entry's heap position, so cancel removes the entry in O(log n) and the
- * heap never fills with dead timers.  Handle generations make ids of fired or
- * cancelled timers harmless.  The heap, handle table and free list only grow
- * (doubling), so after the heap reached its peak size nothing is allocated.
+ * Cancel is lazy: an id names a handle (slot index + generation); cancel
+ * marks the handle dead in O(1) and the dead entry is dropped when it
+ * reaches the root (O(log n), like any pop).  A handle is reused only after
+ * its entry left the heap, and its generation changes when it fires or is
+ * cancelled, so ids of fired or cancelled timers are harmless.  (Exact
+ * removal by index was measured too: keeping every entry's heap position
+ * up to date costs a scattered write per sift step and was slower.)
+ * The heap, handle table and free list only grow (doubling), so after the
+ * heap reached its peak size nothing is allocated.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "tierline/sched.h"
 
+/* Heap entries hold only the key and a handle index (24 bytes), so sifting
+ * moves little memory; what to call lives in the handle. */
+/* Heap entries hold only the key and a handle index (24 bytes), so sifting
+ * moves little memory and touches nothing else; what to call lives in the
+ * handle, read once when the entry is popped. */
 typedef struct ventry {
 	int64_t when;
 	uint64_t order;              /* pri << 56 | seq */
-	sched_fn fn;
-	void *ctx;
-	uint64_t arg;
 	uint32_t h;                  /* handle index */
 } ventry;
 
 typedef struct vhandle {
-	uint32_t pos;                /* heap index; VFREE when not pending */
-	uint32_t gen;
+	uint32_t gen;                /* bumped when the timer fires or is cancelled */
+	bool dead;                   /* cancelled, still in the heap */
+	sched_fn fn;
+	void *ctx;
+	uint64_t arg;
 } vhandle;
 
-#define VFREE UINT32_MAX
 #define SEQ_BITS 56
 
 typedef struct vsched {
 	sched base;
 	int64_t now;
 	ventry *heap;
-	uint32_t n, cap;
+	uint32_t n, cap;             /* entries in the heap (live + dead) */
 	vhandle *hs;
-	uint32_t nh;                 /* handles ever created (== cap of hs used) */
+	uint32_t nh;                 /* handles ever created */
 	uint32_t *freeh;             /* free handle indexes */
 	uint32_t nfree;
+	uint64_t live;               /* pending, not cancelled */
 	uint64_t seq, fired;
 	bool stopped;
 } vsched;
 
+/* Branch-free on purpose: which child is smaller is a coin toss the branch
+ * predictor loses half the time, at every level of every pop. */
 static inline bool before(const ventry *a, const ventry *b)
 {
-	return a->when < b->when || (a->when == b->when && a->order < b->order);
-}
-
-static inline void place(vsched *v, uint32_t i, const ventry *e)
-{
-	v->heap[i] = *e;
-	v->hs[e->h].pos = i;
+	return (a->when < b->when) | ((a->when == b->when) & (a->order < b->order));
 }
 
 static void sift_up(vsched *v, uint32_t i)
@@ -65,45 +70,37 @@ static void sift_up(vsched *v, uint32_t i)
 		uint32_t p = (i - 1) / 2;
 		if (!before(&e, &v->heap[p]))
 			break;
-		place(v, i, &v->heap[p]);
+		v->heap[i] = v->heap[p];
 		i = p;
 	}
-	place(v, i, &e);
+	v->heap[i] = e;
 }
 
-static void sift_down(vsched *v, uint32_t i)
+/* Pop the root; its handle goes back to the free list.  Floyd's trick: walk
+ * the hole down to a leaf taking the smaller child (one comparison per
+ * level instead of two), put the last entry there and sift it up — it
+ * rarely climbs, since it came from the bottom. */
+static ventry pop(vsched *v)
 {
-	ventry e = v->heap[i];
+	ventry top = v->heap[0];
+	v->freeh[v->nfree++] = top.h;
+	uint32_t n = --v->n;
+	if (n == 0)
+		return top;
+	uint32_t i = 0;
 	for (;;) {
 		uint32_t l = 2 * i + 1;
-		if (l >= v->n)
+		if (l >= n)
 			break;
 		uint32_t m = l;
-		if (l + 1 < v->n && before(&v->heap[l + 1], &v->heap[l]))
-			m = l + 1;
-		if (!before(&v->heap[m], &e))
-			break;
-		place(v, i, &v->heap[m]);
+		if (l + 1 < n)
+			m += (uint32_t)before(&v->heap[l + 1], &v->heap[l]);
+		v->heap[i] = v->heap[m];
 		i = m;
 	}
-	place(v, i, &e);
-}
-
-/* Take the entry at heap index i out; its handle is released. */
-static void remove_at(vsched *v, uint32_t i)
-{
-	uint32_t h = v->heap[i].h;
-	v->hs[h].pos = VFREE;
-	v->hs[h].gen++;
-	v->freeh[v->nfree++] = h;
-	v->n--;
-	if (i == v->n)
-		return;
-	place(v, i, &v->heap[v->n]);
-	if (i > 0 && before(&v->heap[i], &v->heap[(i - 1) / 2]))
-		sift_up(v, i);
-	else
-		sift_down(v, i);
+	v->heap[i] = v->heap[n];
+	sift_up(v, i);
+	return top;
 }
 
 static int64_t v_now(sched *s)
@@ -146,28 +143,37 @@ static sched_id v_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, ui
 		pri = 0;
 	if (pri >= SCHED_NPRI)
 		pri = SCHED_NPRI - 1;
+	vhandle *hd = &v->hs[h];
+	hd->dead = false;
+	hd->fn = fn;
+	hd->ctx = ctx;
+	hd->arg = arg;
 	ventry e = {
 		.when = when < v->now ? v->now : when,
 		.order = ((uint64_t)pri << SEQ_BITS) | (v->seq++ & ((1ull << SEQ_BITS) - 1)),
-		.fn = fn, .ctx = ctx, .arg = arg, .h = h,
+		.h = h,
 	};
-	v->heap[v->n] = e;
-	v->hs[h].pos = v->n;
-	v->n++;
+	v->heap[v->n++] = e;
 	sift_up(v, v->n - 1);
-	return ((uint64_t)v->hs[h].gen << 32) | (uint64_t)(h + 1);
+	v->live++;
+	return ((uint64_t)hd->gen << 32) | (uint64_t)(h + 1);
 }
 
+/* Lazy: the entry stays in the heap, marked dead, and is dropped when it
+ * reaches the root.  O(1) here, O(log n) when popped; no heap position has
+ * to be tracked, which keeps every sift free of scattered writes. */
 static bool v_cancel(sched *s, sched_id id)
 {
 	vsched *v = (vsched *)s;
 	uint32_t h = (uint32_t)id;
 	if (h == 0 || h > v->nh)
 		return false;
-	h--;
-	if (v->hs[h].gen != (uint32_t)(id >> 32) || v->hs[h].pos == VFREE)
+	vhandle *hd = &v->hs[h - 1];
+	if (hd->gen != (uint32_t)(id >> 32) || hd->dead)
 		return false;
-	remove_at(v, v->hs[h].pos);
+	hd->dead = true;
+	hd->gen++;
+	v->live--;
 	return true;
 }
 
@@ -176,20 +182,30 @@ static int v_run(sched *s, int64_t until)
 	vsched *v = (vsched *)s;
 	v->stopped = false;
 	while (v->n > 0 && !v->stopped) {
-		if (v->heap[0].when > until)
+		if (v->heap[0].when > until) {
+			/* dead entries at the root do not count as pending work */
+			if (v->hs[v->heap[0].h].dead) {
+				pop(v);
+				continue;
+			}
 			break;
-		ventry e = v->heap[0];
-		remove_at(v, 0);
+		}
+		ventry e = pop(v);
+		vhandle *hd = &v->hs[e.h];
+		if (hd->dead)
+			continue;
+		hd->gen++;                   /* the id is spent */
+		v->live--;
 		if (e.when > v->now)
 			v->now = e.when;
 		v->fired++;
-		e.fn(s, v->now, e.ctx, e.arg);
+		hd->fn(s, v->now, hd->ctx, hd->arg);
 	}
 	if (v->stopped)
 		return 1;
 	if (until != SCHED_FOREVER && until > v->now)
 		v->now = until;
-	return v->n > 0 ? 1 : 0;
+	return v->live > 0 ? 1 : 0;
 }
 
 static void v_stop(sched *s)
@@ -227,7 +243,7 @@ sched *sched_virtual_new(int64_t start)
 
 uint64_t sched_virtual_pending(sched *s)
 {
-	return s && s->ops == &vops ? ((vsched *)s)->n : 0;
+	return s && s->ops == &vops ? ((vsched *)s)->live : 0;
 }
 
 uint64_t sched_virtual_fired(sched *s)
