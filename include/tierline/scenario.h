@@ -109,6 +109,10 @@ typedef struct scenario {
 	scen_agents *agents; int nagents;
 	int *agents_of_queue;        /* flow queue index -> agents index, or -1 */
 	const flow *f;
+	/* scen_answer_for's index: [node * (FLOW_MAX_LANGS + 1) + lang + 1] is
+	 * an answers index or -1 (slot 0: the block for every language). */
+	int *answer_of_node;
+	flow_loc loc;                /* the `scenario NAME` header */
 } scenario;
 
 /* Parse and check against flow f.  Returns 0 (warnings may be in dl), 1 when
