@@ -79,6 +79,10 @@ int  sim_run(const flow *f, const scenario *s, const sim_options *o,
              sim_result **out, char *err, size_t errlen);
 void sim_result_free(sim_result *r);
 
+/* Write every queue's interval figures of r to the store's run. */
+int  sim_store_intervals(struct store *db, int64_t run_id, const sim_result *r,
+                         int64_t interval_ms);
+
 /* Derived figures (NaN when undefined, e.g. no calls). */
 double sim_service_level(const acd_figures *q);   /* within / (answered + abandoned) */
 double sim_abandon_rate(const acd_figures *q);    /* abandoned / (answered + abandoned) */

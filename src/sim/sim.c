@@ -956,3 +956,33 @@ double sim_containment(const sim_result *r)
 {
 	return ratio((double)r->outcomes[CALL_OUT_SELF_SERVICE], (double)r->calls);
 }
+
+int sim_store_intervals(struct store *db, int64_t run_id, const sim_result *r,
+                        int64_t interval_ms)
+{
+	for (int q = 0; q < r->nqueues; q++) {
+		const sim_queue_result *qr = &r->queues[q];
+		for (int i = 0; i < qr->nintervals; i++) {
+			const acd_figures *iv = &qr->intervals[i];
+			rec_interval ri;
+			memset(&ri, 0, sizeof ri);
+			ri.queue = qr->name;
+			ri.start = iv->start;
+			ri.length_ms = iv->length_ms ? iv->length_ms : interval_ms;
+			ri.offered = iv->offered;
+			ri.answered = iv->answered;
+			ri.abandoned = iv->abandoned;
+			ri.timed_out = iv->timed_out;
+			ri.answered_within = iv->answered_within;
+			ri.wait_sum_ms = iv->wait_sum_ms;
+			ri.wait_max_ms = iv->wait_max_ms;
+			ri.handle_sum_ms = iv->handle_sum_ms;
+			ri.agents = iv->agents;
+			ri.staffed_ms = iv->staffed_ms;
+			ri.busy_ms = iv->busy_ms;
+			if (store_interval(db, run_id, &ri) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
