@@ -34,7 +34,8 @@ CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
 # LIB_DIRS limits the library to some modules (e.g. LIB_DIRS="util flow"),
-# TESTS to some unit tests (e.g. TESTS=test_flow*): handy while a module is
+# TESTS to some unit tests (e.g. TESTS=test_flow*, or several patterns:
+# TESTS="test_call* test_sched"): handy while a module is
 # being written beside others that do not build yet.
 LIB_DIRS ?= $(patsubst src/%/,%,$(wildcard src/*/))
 TESTS    ?= test_*
@@ -44,7 +45,7 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 LIB      := $(BUILD)/libtierline.a
 BIN      := $(BUILD)/tierline
 
-UNIT_SRC := $(wildcard tests/unit/$(TESTS).c)
+UNIT_SRC := $(sort $(foreach t,$(TESTS),$(wildcard tests/unit/$(t).c)))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
