@@ -32,10 +32,10 @@ static int run_exists(store *s, int64_t run_id)
 
 static const char SQL_COV_NODES[] =
 	"SELECT j.value, count(*), count(DISTINCT c.seq) FROM calls AS c, json_each(c.visits) AS j"
-	" WHERE c.run = ?1 AND j.key % 2 = 0 GROUP BY 1 ORDER BY 1";
+	" WHERE " STORE_RUN_RANGE("c") " AND j.key % 2 = 0 GROUP BY 1 ORDER BY 1";
 static const char SQL_COV_EDGES[] =
 	"WITH v AS (SELECT c.seq AS call, j.key AS k, j.value AS node"
-	" FROM calls AS c, json_each(c.visits) AS j WHERE c.run = ?1 AND j.key % 2 = 0),"
+	" FROM calls AS c, json_each(c.visits) AS j WHERE " STORE_RUN_RANGE("c") " AND j.key % 2 = 0),"
 	" e AS (SELECT node AS a, lead(node) OVER (PARTITION BY call ORDER BY k) AS b FROM v)"
 	" SELECT a, b, count(*) FROM e WHERE b IS NOT NULL GROUP BY a, b ORDER BY a, b";
 
@@ -154,16 +154,14 @@ static int cmp_qev(const void *a, const void *b)
 typedef struct qwait { char *name; int n; } qwait;
 
 static const char SQL_QLOG[] =
-	"SELECT l.call, l.seq, l.queue, l.entered, l.answered, l.ended, l.agent, l.result,"
-	" c.arrival, coalesce(c.line, ''),"
-	" (SELECT n.queue FROM queue_legs AS n WHERE n.run = l.run AND n.call = l.call"
-	"  AND n.seq = l.seq + 1),"
-	" CASE WHEN l.answered IS NULL AND l.result NOT IN ('abandoned', 'timeout') THEN"
-	"  (SELECT j.value FROM json_each(c.keys) AS j WHERE j.key % 2 = 0 AND c.arrival +"
-	"   json_extract(c.keys, '$[' || (j.key + 1) || ']') <= l.ended ORDER BY j.key DESC LIMIT 1)"
+	"SELECT c.seq, j.key, j.value ->> 0, c.arrival + (j.value ->> 2), c.arrival + (j.value ->> 3),"
+	" c.arrival + (j.value ->> 4), j.value ->> 5, j.value ->> 6, c.arrival, coalesce(c.line, ''),"
+	" c.legs ->> ('$[' || (j.key + 1) || '][0]'),"
+	" CASE WHEN (j.value ->> 3) IS NULL AND (j.value ->> 6) NOT IN ('abandoned', 'timeout') THEN"
+	"  (SELECT k.value FROM json_each(c.keys) AS k WHERE k.key % 2 = 0 AND c.arrival +"
+	"   (c.keys ->> (k.key + 1)) <= c.arrival + (j.value ->> 4) ORDER BY k.key DESC LIMIT 1)"
 	" END"
-	" FROM queue_legs AS l JOIN calls AS c ON c.run = l.run AND c.seq = l.call"
-	" WHERE l.run = ?1 ORDER BY l.call, l.seq";
+	" FROM calls AS c, json_each(c.legs) AS j WHERE " STORE_RUN_RANGE("c") " ORDER BY c.seq, j.key";
 
 int store_export_queue_log(store *s, int64_t run_id, FILE *out)
 {
@@ -310,11 +308,11 @@ static void cdr_str(FILE *out, const char *t, bool comma)
 
 static const char SQL_CDR[] =
 	"SELECT c.seq, coalesce(c.line, ''), c.arrival, c.ended, c.outcome, coalesce(c.final_node, ''),"
-	" (SELECT min(answered) FROM queue_legs WHERE run = c.run AND call = c.seq),"
-	" (SELECT queue FROM queue_legs WHERE run = c.run AND call = c.seq ORDER BY seq DESC LIMIT 1),"
-	" (SELECT agent FROM queue_legs WHERE run = c.run AND call = c.seq AND answered IS NOT NULL"
-	"  ORDER BY seq DESC LIMIT 1)"
-	" FROM calls AS c WHERE c.run = ?1 ORDER BY c.seq";
+	" c.arrival + (SELECT min(j.value ->> 3) FROM json_each(c.legs) AS j),"
+	" c.legs ->> '$[#-1][0]',"
+	" (SELECT j.value ->> 5 FROM json_each(c.legs) AS j WHERE (j.value ->> 3) IS NOT NULL"
+	"  ORDER BY j.key DESC LIMIT 1)"
+	" FROM calls AS c WHERE " STORE_RUN_RANGE("c") " ORDER BY c.seq";
 
 int store_export_cdr(store *s, int64_t run_id, FILE *out)
 {
@@ -449,6 +447,11 @@ static int csv_table(store *s, int64_t run_id, const char *dir, const char *name
 	return r;
 }
 
+/* The views filter by run with a scan of calls; restricting the call ids
+ * first keeps an export of one run proportional to that run. */
+#define UNPACK_SQL(view) "SELECT * FROM " view " WHERE run = ?1 AND call IN" \
+	" (SELECT seq FROM calls AS c WHERE " STORE_RUN_RANGE("c") ") ORDER BY call, seq"
+
 int store_export_csv(store *s, int64_t run_id, const char *dir)
 {
 	int r = run_exists(s, run_id);
@@ -461,12 +464,14 @@ int store_export_csv(store *s, int64_t run_id, const char *dir)
 		return store_failf(s, STORE_ERROR, "%s is not a directory", dir);
 	static const char *const tables[][2] = {
 		{ "runs", "SELECT * FROM runs WHERE id = ?1" },
-		{ "calls", "SELECT * FROM calls WHERE run = ?1 ORDER BY seq" },
-		{ "queue_legs", "SELECT * FROM queue_legs WHERE run = ?1 ORDER BY call, seq" },
-		{ "service_requests", "SELECT * FROM service_requests WHERE run = ?1 ORDER BY call, seq" },
+		{ "calls", "SELECT * FROM calls AS c WHERE " STORE_RUN_RANGE("c") " ORDER BY id" },
+		{ "service_requests", "SELECT * FROM service_requests"
+		  " WHERE call_id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 ORDER BY call_id, seq" },
 		{ "intervals", "SELECT * FROM intervals WHERE run = ?1 ORDER BY queue, start" },
-		{ "visits", "SELECT * FROM visits WHERE run = ?1 ORDER BY call, seq" },
-		{ "call_keys", "SELECT * FROM call_keys WHERE run = ?1 ORDER BY call, seq" },
+		/* the views, unpacked; run = ?1 on the calls alias keeps the range */
+		{ "queue_legs", UNPACK_SQL("queue_legs") },
+		{ "visits", UNPACK_SQL("visits") },
+		{ "call_keys", UNPACK_SQL("call_keys") },
 	};
 	if ((r = store_exec(s, "BEGIN", "exporting CSV")))
 		return r;

@@ -165,9 +165,15 @@ static void derive_all(store_figs *f)
 /* ?1 run, ?2 sim_start, ?3 interval_ms, ?4 sl threshold.  The bucket is the
  * floor of (entered - sim_start) / interval. */
 #define BUCKET "(?2 + ((entered - ?2) / ?3 - ((entered - ?2) % ?3 < 0)) * ?3)"
+/* The counted legs of run ?1, unpacked (as the queue_legs view, but by the
+ * run's rowid range instead of a scan). */
+#define LEGS_CTE "legs AS (SELECT j.value ->> 0 AS queue, j.value ->> 1 AS tier," \
+	" c.arrival + (j.value ->> 2) AS entered, c.arrival + (j.value ->> 3) AS answered," \
+	" c.arrival + (j.value ->> 4) AS ended, j.value ->> 6 AS result, j.value ->> 7 AS found_free" \
+	" FROM calls AS c, json_each(c.legs) AS j WHERE " STORE_RUN_RANGE("c") " AND c.counted)"
 
 static const char SQL_INTERVALS[] =
-	"WITH lg AS (SELECT queue, " BUCKET " AS start, count(*) AS offered,"
+	"WITH " LEGS_CTE ", lg AS (SELECT queue, " BUCKET " AS start, count(*) AS offered,"
 	" sum(answered IS NOT NULL) AS answered,"
 	" sum(answered IS NULL AND result = 'abandoned') AS abandoned,"
 	" sum(answered IS NULL AND result = 'timeout') AS timed_out,"
@@ -179,7 +185,7 @@ static const char SQL_INTERVALS[] =
 	" sum(CASE WHEN answered IS NOT NULL THEN answered - entered"
 	"          WHEN result IN ('abandoned', 'timeout') THEN ended - entered ELSE 0 END) AS left_sum,"
 	" sum(CASE WHEN answered IS NOT NULL THEN ended - answered ELSE 0 END) AS handle_sum"
-	" FROM queue_legs WHERE run = ?1 AND counted GROUP BY 1, 2),"
+	" FROM legs GROUP BY 1, 2),"
 	" k AS (SELECT queue, start FROM lg UNION SELECT queue, start FROM intervals WHERE run = ?1)"
 	" SELECT k.queue, k.start, coalesce(i.length_ms, ?3),"
 	" coalesce(lg.offered, 0), coalesce(lg.answered, 0), coalesce(lg.abandoned, 0),"
@@ -194,22 +200,24 @@ static const char SQL_INTERVALS[] =
 /* Nearest-rank p90/p95 of answered waits; ?5 = 0 all, 1 per queue, 2 per
  * queue and interval (the partition columns are NULL above the level). */
 static const char SQL_PCT[] =
-	"WITH w AS (SELECT CASE WHEN ?5 >= 1 THEN queue END AS q,"
+	"WITH " LEGS_CTE ", w AS (SELECT CASE WHEN ?5 >= 1 THEN queue END AS q,"
 	" CASE WHEN ?5 >= 2 THEN " BUCKET " END AS b, answered - entered AS wait"
-	" FROM queue_legs WHERE run = ?1 AND counted AND answered IS NOT NULL),"
+	" FROM legs WHERE answered IS NOT NULL),"
 	" r AS (SELECT q, b, wait, row_number() OVER (PARTITION BY q, b ORDER BY wait) AS rn,"
 	" count(*) OVER (PARTITION BY q, b) AS n FROM w)"
 	" SELECT q, b, max(CASE WHEN rn = (90 * n + 99) / 100 THEN wait END),"
 	" max(CASE WHEN rn = (95 * n + 99) / 100 THEN wait END) FROM r GROUP BY q, b";
 
 static const char SQL_OUTCOMES[] =
-	"SELECT outcome, count(*) FROM calls WHERE run = ?1 AND counted GROUP BY outcome ORDER BY outcome";
+	"SELECT outcome, count(*) FROM calls AS c WHERE " STORE_RUN_RANGE("c") " AND counted"
+	" GROUP BY outcome ORDER BY outcome";
 static const char SQL_TRANSFERS[] =
-	"SELECT tier, count(*) FROM queue_legs WHERE run = ?1 AND counted GROUP BY tier ORDER BY tier";
+	"WITH " LEGS_CTE " SELECT tier, count(*) FROM legs GROUP BY tier ORDER BY tier";
 static const char SQL_REQUESTS[] =
 	"SELECT coalesce(r.office, ''), count(*) FROM service_requests AS r"
-	" JOIN calls AS c ON c.run = r.run AND c.seq = r.call"
-	" WHERE r.run = ?1 AND c.counted GROUP BY 1 ORDER BY 1";
+	" JOIN calls AS c ON c.id = r.call_id"
+	" WHERE r.call_id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 AND c.counted"
+	" GROUP BY 1 ORDER BY 1";
 
 static int q_prepare(store *s, sqlite3_stmt **st, const char *sql, const store_figs *f)
 {

@@ -12,6 +12,7 @@
  *    SQLITE_STATIC: each is stepped before store_call returns, so the
  *    caller's memory only has to live that long.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,14 +244,11 @@ static int check_readonly(store *s)
 }
 
 static const char SQL_INS_CALL[] =
-	"INSERT INTO calls(run, seq, line, lang, vars, arrival, ended, outcome, final_node, "
-	"counted, keys, visits) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
-static const char SQL_INS_LEG[] =
-	"INSERT INTO queue_legs(run, call, seq, queue, tier, entered, answered, ended, agent, "
-	"result, found_free, counted) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+	"INSERT INTO calls(id, run, seq, line, lang, vars, arrival, ended, outcome, final_node, "
+	"counted, keys, visits, legs) VALUES (?13,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?14)";
 static const char SQL_INS_REQ[] =
-	"INSERT INTO service_requests(run, call, seq, type, office, created, due, status) "
-	"VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
+	"INSERT INTO service_requests(call_id, run, call, seq, type, office, created, due, status) "
+	"VALUES (?9,?1,?2,?3,?4,?5,?6,?7,?8)";
 static const char SQL_INS_IV[] =
 	"INSERT OR REPLACE INTO intervals(run, queue, start, length_ms, offered, answered, "
 	"abandoned, timed_out, answered_within, wait_sum_ms, wait_max_ms, handle_sum_ms, agents, "
@@ -311,8 +309,6 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 	s->batch = STORE_BATCH_DEFAULT;
 	s->busy_ms = busy_ms > 0 ? busy_ms : STORE_BUSY_MS_DEFAULT;
 	s->readonly = flags & STORE_READONLY_OPEN;
-	buf_init(&s->jv);
-	buf_init(&s->jk);
 	int r = STORE_OK;
 
 	struct stat sb;
@@ -382,7 +378,6 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 	if ((r = migrate(s)))
 		goto fail;
 	if ((r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
-	    (r = store_prepare(s, &s->ins_leg, SQL_INS_LEG)) ||
 	    (r = store_prepare(s, &s->ins_req, SQL_INS_REQ)) ||
 	    (r = store_prepare(s, &s->ins_iv, SQL_INS_IV)))
 		goto fail;
@@ -402,13 +397,11 @@ int store_close(store *s)
 	if (s->db && s->in_tx)
 		r = tx_commit(s);
 	sqlite3_finalize(s->ins_call);
-	sqlite3_finalize(s->ins_leg);
 	sqlite3_finalize(s->ins_req);
 	sqlite3_finalize(s->ins_iv);
 	if (s->db)
 		sqlite3_close_v2(s->db);
-	buf_free(&s->jv);
-	buf_free(&s->jk);
+	free(s->pack);
 	free(s);
 	return r;
 }
@@ -473,37 +466,32 @@ int store_run_begin(store *s, const rec_run *run, int64_t *run_id)
 	return STORE_OK;
 }
 
-/* Appends a JSON string literal.  Names are identifiers in practice, so the
- * fast path is a plain copy; anything needing escapes takes the slow path. */
-static void json_str(buf *b, const char *t)
+/* Packing: the three JSON arrays of a call are written straight into one
+ * reused buffer, sized once per call from a worst-case bound, so the hot
+ * path has no per-character capacity checks and no allocation. */
+static char *pk_str(char *w, const char *t)
 {
-	if (!t)
-		t = "";
-	size_t n = 0;
-	const unsigned char *u = (const unsigned char *)t;
-	while (u[n] && u[n] >= 0x20 && u[n] != '"' && u[n] != '\\')
-		n++;
-	if (!u[n]) {
-		buf_putc(b, '"');
-		buf_putn(b, t, n);
-		buf_putc(b, '"');
-		return;
-	}
-	buf_putc(b, '"');
+	const unsigned char *u = (const unsigned char *)(t ? t : "");
+	*w++ = '"';
 	for (; *u; u++) {
-		if (*u == '"' || *u == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)*u);
-		} else if (*u < 0x20) {
-			buf_printf(b, "\\u%04x", *u);
+		if (*u >= 0x20 && *u != '"' && *u != '\\') {
+			*w++ = (char)*u;
+		} else if (*u == '"' || *u == '\\') {
+			*w++ = '\\';
+			*w++ = (char)*u;
 		} else {
-			buf_putc(b, (char)*u);
+			static const char hx[] = "0123456789abcdef";
+			memcpy(w, "\\u00", 4);
+			w[4] = hx[*u >> 4];
+			w[5] = hx[*u & 15];
+			w += 6;
 		}
 	}
-	buf_putc(b, '"');
+	*w++ = '"';
+	return w;
 }
 
-static void json_int(buf *b, int64_t v)
+static char *pk_int(char *w, int64_t v)
 {
 	char tmp[24];
 	int n = 0;
@@ -513,11 +501,15 @@ static void json_int(buf *b, int64_t v)
 		u /= 10;
 	} while (u);
 	if (v < 0)
-		tmp[n++] = '-';
-	char o[24];
-	for (int i = 0; i < n; i++)
-		o[i] = tmp[n - 1 - i];
-	buf_putn(b, o, (size_t)n);
+		*w++ = '-';
+	while (n)
+		*w++ = tmp[--n];
+	return w;
+}
+
+static size_t slen(const char *t)
+{
+	return t ? strlen(t) : 0;
 }
 
 int store_call(store *s, int64_t run_id, const rec_call *c)
@@ -525,30 +517,80 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 	int r;
 	if (s->readonly)
 		return store_failf(s, STORE_READONLY, "opened read-only");
+	if (c->seq >= STORE_MAX_SEQ || run_id <= 0 || run_id >= STORE_MAX_RUN)
+		return store_failf(s, STORE_ERROR, "call %llu of run %lld: seq must be below 2^32",
+		                   (unsigned long long)c->seq, (long long)run_id);
 	if ((r = tx_begin(s)))
 		return r;
-	/* Pack visits and keys: ["node",ms,...], ms relative to arrival. */
-	s->jv.len = 0;
-	buf_putc(&s->jv, '[');
+	/* Worst case: every name byte escaped to 6, every number 20 digits. */
+	size_t need = 16;
+	for (int i = 0; i < c->nvisits; i++)
+		need += 6 * slen(c->visits[i].node) + 26;
+	need += 30 * (size_t)c->nkeys;
+	for (int i = 0; i < c->nlegs; i++)
+		need += 6 * (slen(c->legs[i].queue) + slen(c->legs[i].result)) + 8 * 22 + 8;
+	if (need > s->pack_cap) {
+		size_t cap = need * 2;
+		char *p = realloc(s->pack, cap);
+		if (!p)
+			return store_failf(s, STORE_ERROR, "out of memory packing call %llu",
+			                   (unsigned long long)c->seq);
+		s->pack = p;
+		s->pack_cap = cap;
+	}
+	const int64_t t0 = c->arrival;
+	char *vis = s->pack, *w = vis;
+	*w++ = '[';
 	for (int i = 0; i < c->nvisits; i++) {
 		if (i)
-			buf_putc(&s->jv, ',');
-		json_str(&s->jv, c->visits[i].node);
-		buf_putc(&s->jv, ',');
-		json_int(&s->jv, c->visits[i].t - c->arrival);
+			*w++ = ',';
+		w = pk_str(w, c->visits[i].node);
+		*w++ = ',';
+		w = pk_int(w, c->visits[i].t - t0);
 	}
-	buf_putc(&s->jv, ']');
-	s->jk.len = 0;
-	buf_putc(&s->jk, '[');
+	*w++ = ']';
+	char *keys = w;
+	*w++ = '[';
 	for (int i = 0; i < c->nkeys; i++) {
 		char k[2] = { c->keys[i].key, 0 };
 		if (i)
-			buf_putc(&s->jk, ',');
-		json_str(&s->jk, k);
-		buf_putc(&s->jk, ',');
-		json_int(&s->jk, c->keys[i].t - c->arrival);
+			*w++ = ',';
+		w = pk_str(w, k);
+		*w++ = ',';
+		w = pk_int(w, c->keys[i].t - t0);
 	}
-	buf_putc(&s->jk, ']');
+	*w++ = ']';
+	char *legs = w;
+	*w++ = '[';
+	for (int i = 0; i < c->nlegs; i++) {
+		const rec_leg *l = &c->legs[i];
+		if (i)
+			*w++ = ',';
+		*w++ = '[';
+		w = pk_str(w, l->queue);
+		*w++ = ',';
+		w = pk_int(w, l->tier);
+		*w++ = ',';
+		w = pk_int(w, l->entered - t0);
+		*w++ = ',';
+		if (l->answered >= 0)
+			w = pk_int(w, l->answered - t0);
+		else
+			memcpy(w, "null", 4), w += 4;
+		*w++ = ',';
+		w = pk_int(w, l->ended - t0);
+		*w++ = ',';
+		if (l->agent >= 0)
+			w = pk_int(w, l->agent);
+		else
+			memcpy(w, "null", 4), w += 4;
+		*w++ = ',';
+		w = pk_str(w, l->result);
+		memcpy(w, l->found_free ? ",1]" : ",0]", 3);
+		w += 3;
+	}
+	*w++ = ']';
+	assert((size_t)(w - s->pack) <= need);
 
 	sqlite3_stmt *st = s->ins_call;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -561,35 +603,13 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 	bind_text(st, 8, c->outcome ? c->outcome : "");
 	bind_text(st, 9, c->final_node);
 	sqlite3_bind_int(st, 10, c->counted);
-	sqlite3_bind_text(st, 11, s->jk.p, (int)s->jk.len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, s->jv.p, (int)s->jv.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, keys, (int)(legs - keys), SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, vis, (int)(keys - vis), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, STORE_CALL_ID(run_id, c->seq));
+	sqlite3_bind_text(st, 14, legs, (int)(w - legs), SQLITE_STATIC);
 	if ((r = step_reset(s, st, "writing a call")))
 		return r;
 
-	st = s->ins_leg;
-	for (int i = 0; i < c->nlegs; i++) {
-		const rec_leg *l = &c->legs[i];
-		sqlite3_bind_int64(st, 1, run_id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
-		sqlite3_bind_int(st, 3, i);
-		bind_text(st, 4, l->queue ? l->queue : "");
-		sqlite3_bind_int(st, 5, l->tier);
-		sqlite3_bind_int64(st, 6, l->entered);
-		if (l->answered >= 0)
-			sqlite3_bind_int64(st, 7, l->answered);
-		else
-			sqlite3_bind_null(st, 7);
-		sqlite3_bind_int64(st, 8, l->ended);
-		if (l->agent >= 0)
-			sqlite3_bind_int(st, 9, l->agent);
-		else
-			sqlite3_bind_null(st, 9);
-		bind_text(st, 10, l->result ? l->result : "");
-		sqlite3_bind_int(st, 11, l->found_free);
-		sqlite3_bind_int(st, 12, c->counted);
-		if ((r = step_reset(s, st, "writing a queue leg")))
-			return r;
-	}
 	st = s->ins_req;
 	for (int i = 0; i < c->nrequests; i++) {
 		const rec_request *q = &c->requests[i];
@@ -601,6 +621,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		sqlite3_bind_int64(st, 6, q->created);
 		sqlite3_bind_int64(st, 7, q->due);
 		bind_text(st, 8, q->status ? q->status : "open");
+		sqlite3_bind_int64(st, 9, STORE_CALL_ID(run_id, c->seq));
 		if ((r = step_reset(s, st, "writing a service request")))
 			return r;
 	}
@@ -649,7 +670,8 @@ int store_run_finish(store *s, int64_t run_id, bool complete)
 		? "UPDATE runs SET complete = ?2, finished = strftime('%Y-%m-%d %H:%M:%S','now'), "
 		  "calls = calls + ?3 WHERE id = ?1"
 		: "UPDATE runs SET complete = ?2, finished = strftime('%Y-%m-%d %H:%M:%S','now'), "
-		  "calls = (SELECT count(*) FROM calls WHERE run = ?1) + 0 * ?3 WHERE id = ?1";
+		  "calls = (SELECT count(*) FROM calls WHERE id BETWEEN ?1 << 32 AND (?1 << 32) + 4294967295)"
+		  " + 0 * ?3 WHERE id = ?1";
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(s, rc, "finishing a run");
@@ -682,7 +704,8 @@ int store_run_get(store *s, int64_t run_id, store_run_info *out)
 	const char *sql =
 		"SELECT id, mode, flow_path, flow_sha256, scenario, seed, started, finished, "
 		"sim_start, sim_end, interval_ms, sl_threshold_ms, complete, "
-		"(SELECT count(*) FROM calls WHERE run = runs.id) FROM runs ";
+		"(SELECT count(*) FROM calls WHERE calls.id BETWEEN runs.id << 32 AND (runs.id << 32) + 4294967295)"
+		" FROM runs ";
 	char q[640];
 	snprintf(q, sizeof q, "%s%s", sql, run_id > 0 ? "WHERE id = ?1" : "ORDER BY id DESC LIMIT 1");
 	int rc = sqlite3_prepare_v2(s->db, q, -1, &st, NULL);

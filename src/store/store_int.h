@@ -18,9 +18,17 @@ struct store {
 	bool in_tx;
 	int batch, pending;
 	int64_t cur_run, cur_calls;   /* calls written for the run last begun */
-	sqlite3_stmt *ins_call, *ins_leg, *ins_req, *ins_iv;
-	buf jv, jk;                   /* packed visits / keys of the call being written */
+	sqlite3_stmt *ins_call, *ins_req, *ins_iv;
+	char *pack;                   /* packed visits, keys, legs of the call being written */
+	size_t pack_cap;
 };
+
+/* calls.id = (run << 32) | seq: a run's calls are one rowid range. */
+#define STORE_MAX_SEQ 4294967296ULL
+#define STORE_MAX_RUN 2147483648LL
+#define STORE_CALL_ID(run, seq) ((sqlite3_int64)(((uint64_t)(run) << 32) | (uint64_t)(seq)))
+/* SQL: the rowid range of run ?1's calls (c is the calls alias). */
+#define STORE_RUN_RANGE(c) c ".id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295"
 
 /* Fill s->err from a SQLite result code; returns the store_status. */
 int store_fail(store *s, int rc, const char *what);

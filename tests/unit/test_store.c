@@ -625,9 +625,10 @@ static void test_exports(void **state)
 
 	assert_int_equal(store_export_csv(s, id, tpath("csv")), STORE_OK);
 	t = slurp(tpath("csv/calls.csv"));
-	const char *hdr = "run,seq,line,lang,vars,arrival,ended,outcome,final_node,counted,keys,visits\r\n";
+	const char *hdr = "id,run,seq,line,lang,vars,arrival,ended,outcome,final_node,counted,keys,visits,legs\r\n";
 	assert_true(strncmp(t, hdr, strlen(hdr)) == 0);
-	assert_non_null(strstr(t, ",\"q, \"\"x\"\"\",1,[],[]\r\n"));
+	assert_non_null(strstr(t, ",\"q, \"\"x\"\"\",1,[],[],"
+	                          "\"[[\"\"tier1\"\",1,2000,null,32000,null,\"\"abandoned\"\",0]]\"\r\n"));
 	assert_non_null(strstr(t, "\"[\"\"main\"\",0,\"\"live_help\"\",1000]\""));
 	free(t);
 	t = slurp(tpath("csv/visits.csv"));
