@@ -431,7 +431,16 @@ typedef struct tcase {
 	"request r1 { type \"a\"; office intl; due 1d; next -> hangup }\n" \
 	"request r2 { type \"b\"; office vsc; due 2d; next -> hangup }\n"
 
+#define F_INPUT2 \
+	"line main \"1\" { start rc }\n" \
+	"input rc { prompt greet; digits 3..3; store receipt; next -> m2 }\n" \
+	"menu m2 { prompt info; option 1 -> ok }\n" \
+	"play ok { prompt short; next -> hangup }\n"
+
 static const tcase cases[] = {
+	{ "keys-after-input-go-to-listening-menu", F_INPUT2, 0, 0, 0, "@2.5 k3221", "self-service", "rc m2 ok",
+	  "    2.900 input rc \"322\"|    2.900 play info|    3.100 stop info (barge-in)|    3.100 option 1 -> ok",
+	  0 },
 	/* ---- basic menu, outcomes of the IVR ---- */
 	{ "hangup-during-greeting", F_BASIC, 0, 0, 0, "@0.5 hup", "abandoned-ivr", "main",
 	  "    0.000 call main (en)|    0.000 visit main (menu)|    0.000 play greet (en, 2s)|"
@@ -945,6 +954,111 @@ static void test_trace_format(void **state)
 	flow_free(f);
 }
 
+static void test_edges(void **state)
+{
+	(void)state;
+	flow *f = load(F_BASIC);
+	call c;
+	cap k = { .n = 0 };
+	call_sink s = { cap_fn, &k };
+	/* hang-up and keys before the call is placed */
+	call_init(&c, f, 1, 0, -1);
+	call_event ev = call_ev_key(0, '1');
+	call_handle(&c, &ev, &s);
+	assert_int_equal(k.a[0].kind, CALL_ACT_KEY_IGNORED);
+	ev = call_ev(CALL_EV_HANGUP, 0);
+	call_handle(&c, &ev, &s);
+	assert_true(call_ended(&c));
+	assert_int_equal(c.outcome, CALL_OUT_ABANDONED_IVR);
+	/* placed twice; a time going back; a key that is no DTMF key */
+	k.n = 0;
+	call_init(&c, f, 2, 0, -1);
+	ev = call_ev(CALL_EV_PLACED, 1000);
+	call_handle(&c, &ev, &s);
+	ev = call_ev(CALL_EV_PLACED, 1000);
+	call_handle(&c, &ev, &s);
+	assert_int_equal(k.a[k.n - 1].kind, CALL_ACT_IGNORED);
+	ev = call_ev_key(500, 'x');
+	call_handle(&c, &ev, &s);
+	assert_int_equal(k.a[k.n - 1].kind, CALL_ACT_KEY_IGNORED);
+	assert_int_equal(k.a[k.n - 1].t, 1000);
+	assert_int_equal(c.state, CALL_PROMPTING);
+	/* an unknown event kind */
+	ev = call_ev((call_ev_kind)99, 1200);
+	call_handle(&c, &ev, &s);
+	assert_int_equal(k.a[k.n - 1].kind, CALL_ACT_IGNORED);
+	/* a line that does not exist */
+	call_init(&c, f, 3, 42, -1);
+	ev = call_ev(CALL_EV_PLACED, 0);
+	call_handle(&c, &ev, &s);
+	assert_true(call_ended(&c));
+	assert_int_equal(c.outcome, CALL_OUT_FAILED);
+	assert_non_null(c.end_reason);
+	flow_free(f);
+}
+
+/* 14 menus in a chain, each `1` forward and `*` back: the stack keeps the
+ * last 12 and back walks them. */
+static void test_deep_stack(void **state)
+{
+	(void)state;
+	char text[4096];
+	size_t n = 0;
+	n += (size_t)snprintf(text + n, sizeof text - n, "line main \"1\" { start m0 }\n");
+	for (int i = 0; i < 14; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		                      "menu m%d { prompt short; option 1 -> m%d; option * -> back }\n",
+		                      i, i < 13 ? i + 1 : i);
+	flow *f = load(text);
+	char script[256];
+	size_t sn = 0;
+	double t = 1;
+	for (int i = 0; i < 13; i++, t += 1)
+		sn += (size_t)snprintf(script + sn, sizeof script - sn, "@%g k1 ", t);
+	for (int i = 0; i < 13; i++, t += 1)
+		sn += (size_t)snprintf(script + sn, sizeof script - sn, "@%g k* ", t);
+	snprintf(script + sn, sizeof script - sn, "@%g hup", t);
+	drv *d = run_call(f, NULL, NULL, NULL, script);
+	char path[1024];
+	path_of(d, path, sizeof path);
+	/* forward m0..m13 (14 menus: m0 and m1 fall off the bottom of the
+	 * 12-deep stack), then back 11 times: m12 .. m2, and the remaining
+	 * two `*` presses act as repeat. */
+	const char *want = "m0 m1 m2 m3 m4 m5 m6 m7 m8 m9 m10 m11 m12 m13 "
+	                   "m12 m11 m10 m9 m8 m7 m6 m5 m4 m3 m2";
+	if (strcmp(path, want) != 0)
+		fprintf(stderr, "path: %s\ntrace:\n%s\n", path, d->trace);
+	assert_string_equal(path, want);
+	assert_int_equal(d->c.depth, 1);
+	assert_int_equal(d->c.outcome, CALL_OUT_ABANDONED_IVR);
+	free_drv(d);
+	flow_free(f);
+}
+
+static void test_recorder_vars_json(void **state)
+{
+	(void)state;
+	flow *f = load(F_INPUT);
+	recorder r;
+	recorder_init(&r, f);
+	call c;
+	call_init(&c, f, 1, 0, -1);
+	call_set_var(&c, flow_find_var(f, "receipt"), "a\"b\\c\n");
+	call_sink s = recorder_sink(&r);
+	call_event ev = call_ev(CALL_EV_PLACED, 5);
+	call_handle(&c, &ev, &s);
+	ev = call_ev(CALL_EV_HANGUP, 6);
+	call_handle(&c, &ev, &s);
+	const rec_call *rc = recorder_result(&r);
+	assert_string_equal(rc->vars, "{\"receipt\":\"a\\\"b\\\\c\\u000a\"}");
+	assert_int_equal(rc->arrival, 5);
+	assert_int_equal(rc->end, 6);
+	assert_string_equal(rc->final_node, "rc");
+	assert_false(r.oom);
+	recorder_free(&r);
+	flow_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -957,6 +1071,9 @@ int main(void)
 		cmocka_unit_test(test_recorder),
 		cmocka_unit_test(test_deterministic_trace),
 		cmocka_unit_test(test_trace_format),
+		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_deep_stack),
+		cmocka_unit_test(test_recorder_vars_json),
 	};
 	return cmocka_run_group_tests(tests, setup_prompts, teardown_prompts);
 }
