@@ -1,0 +1,280 @@
+/*
+ * test_sim.c — the simulator against queueing theory, with honest statistics.
+ *
+ * Each case runs R independent replications (separate random streams) of a
+ * line that goes straight to a queue (no IVR time) and compares the mean of
+ * each figure over replications with the analytic value (erlang.h).  The
+ * standard error comes from the spread between replications, so correlation
+ * inside a run is accounted for; a figure passes when it lies within 3
+ * standard errors.  Each case also bounds the standard error, so a test
+ * cannot pass merely by being noisy.  Run lengths are chosen to keep the
+ * whole file to a few seconds; tighter, longer runs belong in bench/.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "tierline/erlang.h"
+#include "tierline/scenario.h"
+#include "tierline/sim.h"
+#include "tierline/stats.h"
+
+typedef struct world {
+	flow *f;
+	scenario *s;
+} world;
+
+static void load(world *w, const char *flow_text, const char *scen_text)
+{
+	diag_list dl;
+	diag_init(&dl);
+	int rc = flow_load_string("test.flow", flow_text, strlen(flow_text), &w->f, &dl);
+	if (rc != 0)
+		diag_print(&dl, stderr);
+	assert_int_equal(rc, 0);
+	rc = scen_load_string("test.scenario", scen_text, strlen(scen_text), w->f, &w->s, &dl);
+	if (rc != 0)
+		diag_print(&dl, stderr);
+	assert_int_equal(rc, 0);
+	diag_free(&dl);
+}
+
+static void unload(world *w)
+{
+	scen_free(w->s);
+	flow_free(w->f);
+}
+
+enum { M_PWAIT, M_ASA, M_SL, M_PAB, M_N };
+
+/* Run R replications; per figure, the mean and its standard error. */
+static void replicate(world *w, int R, int queue, stats_ci ci[M_N])
+{
+	double *v[M_N];
+	for (int k = 0; k < M_N; k++)
+		v[k] = calloc((size_t)R, sizeof(double));
+	for (int rep = 0; rep < R; rep++) {
+		sim_options o;
+		memset(&o, 0, sizeof o);
+		o.replication = (uint64_t)rep;
+		sim_result *r = NULL;
+		char err[256];
+		int rc = sim_run(w->f, w->s, &o, &r, err, sizeof err);
+		if (rc != 0)
+			fprintf(stderr, "sim_run: %s\n", err);
+		assert_int_equal(rc, 0);
+		const acd_figures *t = &r->queues[queue].total;
+		assert_true(t->offered > 0);
+		v[M_PWAIT][rep] = sim_p_wait(t);
+		v[M_ASA][rep] = sim_asa_s(t);
+		v[M_SL][rep] = sim_service_level(t);
+		v[M_PAB][rep] = sim_abandon_rate(t);
+		sim_result_free(r);
+	}
+	for (int k = 0; k < M_N; k++) {
+		assert_int_equal(stats_ci_from_values(v[k], (size_t)R, &ci[k]), 0);
+		free(v[k]);
+	}
+}
+
+static void expect_near(const char *what, const stats_ci *ci, double want, double max_se)
+{
+	double z = ci->se > 0 ? (ci->mean - want) / ci->se : (ci->mean == want ? 0 : INFINITY);
+	printf("  %-10s sim %.5f ± %.5f (se)  theory %.5f  z = %+.2f\n", what, ci->mean,
+	       ci->se, want, z);
+	assert_true(ci->se <= max_se);
+	assert_true(fabs(z) <= 3.0);
+}
+
+static const char *const mmc_flow =
+	"flow mmc { languages en }\n"
+	"line main \"1\" { start q }\n"
+	"queue q { tier 1 }\n";
+
+/* Erlang C: 100 calls per 30 min, AHT 180 s, 13 agents. */
+static void test_mmc_small(void **state)
+{
+	(void)state;
+	world w;
+	load(&w, mmc_flow,
+	     "scenario s {\n start 2026-11-30 00:00\n length 72h\n warmup 1h\n seed 11\n"
+	     " arrivals main { rate 200/h }\n"
+	     " agents q { staff 13; handle exp(180s); outcome resolved 100% }\n}\n");
+	stats_ci ci[M_N];
+	replicate(&w, 20, 0, ci);
+	erlang_model m = { 200.0 / 3600.0, 180.0, 0, 20.0 };
+	erlang_figures e;
+	assert_int_equal(erlang_eval(&m, 13, &e), 0);
+	assert_true(fabs(e.p_wait - 0.28527) < 1e-4);
+	expect_near("p_wait", &ci[M_PWAIT], e.p_wait, 0.01);
+	expect_near("asa", &ci[M_ASA], e.asa, 1.0);
+	expect_near("sl(20s)", &ci[M_SL], e.service_level, 0.01);
+	unload(&w);
+}
+
+/* Erlang A: the same load, 11 agents, patience exp(60 s). */
+static void test_mmc_abandon(void **state)
+{
+	(void)state;
+	world w;
+	load(&w, mmc_flow,
+	     "scenario s {\n start 2026-11-30 00:00\n length 48h\n warmup 1h\n seed 12\n"
+	     " arrivals main { rate 200/h }\n"
+	     " caller { patience exp(60s) }\n"
+	     " agents q { staff 11; handle exp(180s); outcome resolved 100% }\n}\n");
+	stats_ci ci[M_N];
+	replicate(&w, 12, 0, ci);
+	erlang_model m = { 200.0 / 3600.0, 180.0, 60.0, 20.0 };
+	erlang_figures e;
+	assert_int_equal(erlang_eval(&m, 11, &e), 0);
+	assert_true(fabs(e.p_abandon - 0.11178) < 1e-4);
+	expect_near("p_wait", &ci[M_PWAIT], e.p_wait, 0.01);
+	expect_near("p_abandon", &ci[M_PAB], e.p_abandon, 0.01);
+	expect_near("asa", &ci[M_ASA], e.asa, 0.5);
+	expect_near("sl(20s)", &ci[M_SL], e.service_level, 0.01);
+	unload(&w);
+}
+
+/* A single server near its limit: 30 calls/h, AHT 100 s (rho 0.83). */
+static void test_mm1(void **state)
+{
+	(void)state;
+	world w;
+	load(&w, mmc_flow,
+	     "scenario s {\n start 2026-11-30 00:00\n length 200h\n warmup 2h\n seed 13\n"
+	     " arrivals main { rate 30/h }\n"
+	     " agents q { staff 1; handle exp(100s); outcome resolved 100% }\n}\n");
+	stats_ci ci[M_N];
+	replicate(&w, 20, 0, ci);
+	erlang_model m = { 30.0 / 3600.0, 100.0, 0, 20.0 };
+	erlang_figures e;
+	assert_int_equal(erlang_eval(&m, 1, &e), 0);
+	expect_near("p_wait", &ci[M_PWAIT], e.p_wait, 0.02);
+	expect_near("asa", &ci[M_ASA], e.asa, 60.0);
+	expect_near("sl(20s)", &ci[M_SL], e.service_level, 0.03);
+	unload(&w);
+}
+
+/* Large: 600 Erlangs (2 calls/s, AHT 300 s) on 615 agents. */
+static void test_mmc_large(void **state)
+{
+	(void)state;
+	world w;
+	load(&w, mmc_flow,
+	     "scenario s {\n start 2026-11-30 00:00\n length 8h\n warmup 1h\n seed 14\n"
+	     " arrivals main { rate 2/s }\n"
+	     " agents q { staff 615; handle exp(300s); outcome resolved 100% }\n}\n");
+	stats_ci ci[M_N];
+	replicate(&w, 10, 0, ci);
+	erlang_model m = { 2.0, 300.0, 0, 20.0 };
+	erlang_figures e;
+	assert_int_equal(erlang_eval(&m, 615, &e), 0);
+	assert_true(fabs(e.p_wait - 0.43044) < 1e-4);
+	expect_near("p_wait", &ci[M_PWAIT], e.p_wait, 0.05);
+	expect_near("sl(20s)", &ci[M_SL], e.service_level, 0.05);
+	unload(&w);
+}
+
+/* Tandem: Tier 1 escalates 30% to Tier 2 (no abandonment).  By Burke's
+ * theorem Tier 1's departures are Poisson, so Tier 2 is M/M/c at 0.3 lambda. */
+static void test_tandem(void **state)
+{
+	(void)state;
+	world w;
+	load(&w,
+	     "flow tandem { languages en }\n"
+	     "line main \"1\" { start t1 }\n"
+	     "queue t1 { tier 1; escalate -> t2 }\n"
+	     "queue t2 { tier 2 }\n",
+	     "scenario s {\n start 2026-11-30 00:00\n length 72h\n warmup 1h\n seed 15\n"
+	     " arrivals main { rate 200/h }\n"
+	     " agents t1 { staff 13; handle exp(180s); outcome resolved 70%, escalate 30% }\n"
+	     " agents t2 { staff 7; handle exp(300s); outcome resolved 100% }\n}\n");
+	stats_ci ci[M_N];
+	replicate(&w, 20, 1, ci);
+	erlang_model m = { 0.3 * 200.0 / 3600.0, 300.0, 0, 20.0 };
+	erlang_figures e;
+	assert_int_equal(erlang_eval(&m, 7, &e), 0);
+	expect_near("t2 p_wait", &ci[M_PWAIT], e.p_wait, 0.02);
+	expect_near("t2 asa", &ci[M_ASA], e.asa, 5.0);
+	expect_near("t2 sl(20s)", &ci[M_SL], e.service_level, 0.02);
+	unload(&w);
+}
+
+/* Same seed, same inputs: the same figures, bit for bit; a different
+ * staffing does not change the arrivals (common random numbers). */
+static void test_determinism_and_crn(void **state)
+{
+	(void)state;
+	world w;
+	load(&w, mmc_flow,
+	     "scenario s {\n start 2026-11-30 08:00\n length 8h\n seed 5\n"
+	     " arrivals main { profile 08:00 100/h, 12:00 300/h, 14:00 150/h }\n"
+	     " caller { patience exp(2m); redial 30% after exp(10m) }\n"
+	     " agents q { staff 08:00 3, 12:00 8, 14:00 5; handle lognormal(3m, 2m); wrapup 20s;"
+	     " outcome resolved 100% }\n}\n");
+	sim_options o;
+	memset(&o, 0, sizeof o);
+	sim_result *a = NULL, *b = NULL;
+	char err[256];
+	assert_int_equal(sim_run(w.f, w.s, &o, &a, err, sizeof err), 0);
+	assert_int_equal(sim_run(w.f, w.s, &o, &b, err, sizeof err), 0);
+	assert_int_equal(a->calls, b->calls);
+	assert_int_equal(a->events, b->events);
+	assert_memory_equal(&a->queues[0].total, &b->queues[0].total, sizeof(acd_figures));
+	assert_true(a->queues[0].total.abandoned > 0);
+	assert_true(a->redials > 0);
+	/* Profile: about 4*100 + 2*300 + 2*150 = 1300 first calls. */
+	assert_true(a->calls - a->redials > 1150 && a->calls - a->redials < 1450);
+	/* Intervals are 30 min: 16 of them for 8 hours (plus any drain). */
+	assert_true(a->queues[0].nintervals >= 16);
+	assert_int_equal(a->queues[0].intervals[0].agents, 3);
+	assert_int_equal(a->queues[0].intervals[8].agents, 8);
+	/* The counts of all intervals pool to the total. */
+	int64_t off = 0, ans = 0;
+	for (int i = 0; i < a->queues[0].nintervals; i++) {
+		off += a->queues[0].intervals[i].offered;
+		ans += a->queues[0].intervals[i].answered;
+	}
+	assert_int_equal(off, a->queues[0].total.offered);
+	assert_int_equal(ans, a->queues[0].total.answered);
+	sim_result_free(a);
+	sim_result_free(b);
+
+	/* Twice the agents: the same first-time arrivals. */
+	int *staff[1];
+	int more[64];
+	for (int i = 0; i < 64; i++)
+		more[i] = 20;
+	staff[0] = more;
+	o.staff = staff;
+	o.staff_nintervals = 64;
+	sim_result *c = NULL;
+	assert_int_equal(sim_run(w.f, w.s, &o, &c, err, sizeof err), 0);
+	sim_options o2;
+	memset(&o2, 0, sizeof o2);
+	assert_int_equal(sim_run(w.f, w.s, &o2, &a, err, sizeof err), 0);
+	assert_int_equal(c->calls - c->redials, a->calls - a->redials);
+	assert_true(c->queues[0].total.abandoned < a->queues[0].total.abandoned);
+	sim_result_free(a);
+	sim_result_free(c);
+	unload(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mmc_small),
+		cmocka_unit_test(test_mmc_abandon),
+		cmocka_unit_test(test_mm1),
+		cmocka_unit_test(test_mmc_large),
+		cmocka_unit_test(test_tandem),
+		cmocka_unit_test(test_determinism_and_crn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
