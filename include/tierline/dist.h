@@ -82,8 +82,9 @@ const char *dist_kind_name(dist_kind k);
  * (s, m, h, ms)".  Negative values are refused. */
 int dist_parse_duration(const char *s, double *ms, char *err, size_t errlen);
 
-/* A rate "200/h", "3/m", "0.05/s" (also "/d", "/ms"): *per_s receives
- * events per second.  Returns 0 or -1 with a reason. */
+/* A rate "200/h", "3/m", "0.05/s" (also "/d", "/ms"), or a count per a
+ * duration, "100/30m": *per_s receives events per second.  Returns 0 or -1
+ * with a reason. */
 int dist_parse_rate(const char *s, double *per_s, char *err, size_t errlen);
 
 /* A distribution as the scenario writes it: "exp(2s)", "lognormal(6m, 3m)",

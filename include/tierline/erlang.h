@@ -15,7 +15,8 @@
  * from B.  Erlang A from the exact birth-death chain (death rates n mu + k
  * theta above n agents) summed in log space around its mode and truncated
  * where the tail is below 1e-18 of the mode; the answered-within-t share as
- * a sum of regularized incomplete beta functions, one per queue length.
+ * a sum of regularized incomplete beta functions (negative-binomial tails),
+ * one per queue length, in one O(K) pass.
  * Exact to ~1e-12 for thousands of agents.
  */
 #ifndef TIERLINE_ERLANG_H
@@ -50,10 +51,16 @@ typedef struct erlang_figures {
 	double mean_queue;   /* E[number waiting]; INFINITY if unstable */
 } erlang_figures;
 
-/* Figures for `agents` agents (>= 1).  Returns 0, or -1 when the model is
- * out of range (non-finite or non-positive rate/aht, negative patience or
- * threshold, agents < 1 or > ERLANG_MAX_AGENTS). */
-#define ERLANG_MAX_AGENTS 100000
+/* Figures for `agents` agents (>= 1).  Returns 0; -1 when the model is out
+ * of range (non-finite or non-positive rate/aht, negative patience or
+ * threshold, traffic of 10 million Erlangs or more, agents < 1 or >
+ * ERLANG_MAX_AGENTS); ERLANG_TOO_LARGE for Erlang A when the typical queue
+ * would exceed ERLANG_A_MAX_QUEUE waiting callers (fewer agents than the
+ * traffic and very long patience: waits of about (A/n - 1) x patience),
+ * which the exact chain would take too long to sum. */
+#define ERLANG_MAX_AGENTS  100000
+#define ERLANG_A_MAX_QUEUE 5000000
+#define ERLANG_TOO_LARGE   (-2)
 int erlang_eval(const erlang_model *m, int agents, erlang_figures *out);
 
 /* Erlang C pieces, for callers that want one figure (s, Erlangs). */
@@ -70,7 +77,8 @@ typedef struct erlang_target {
 bool erlang_meets(const erlang_figures *f, const erlang_target *t);
 
 /* The fewest agents (1..ERLANG_MAX_AGENTS) meeting the target; both figures
- * improve monotonically with agents, so an exponential then binary search.
+ * improve monotonically with agents, so an exponential then binary search
+ * (counts whose Erlang A queue is too large to sum count as not meeting it).
  * Returns 0 and fills *agents (and *fig when not NULL), or -1 when no count
  * up to the limit meets it or the model is out of range. */
 int erlang_staff(const erlang_model *m, const erlang_target *t,

@@ -449,9 +449,17 @@ int dist_parse_rate(const char *s, double *per_s, char *err, size_t errlen)
 	if (*p != '/')
 		return fail(err, errlen, "bad rate '%.40s': expected e.g. 200/h, 3/m, 0.05/s", s);
 	p++;
-	double f = scan_unit(&p);
-	if (f == 0 || *p != '\0')
-		return fail(err, errlen, "bad rate '%.40s': units are /h, /m, /s", s);
+	double f;
+	if (isdigit((unsigned char)*p) || *p == '.') {
+		/* "100/30m": a count per a duration. */
+		char e2[120];
+		if (dist_parse_duration(p, &f, e2, sizeof e2) != 0 || !(f > 0))
+			return fail(err, errlen, "bad rate '%.40s': expected e.g. 200/h or 100/30m", s);
+	} else {
+		f = scan_unit(&p);
+		if (f == 0 || *p != '\0')
+			return fail(err, errlen, "bad rate '%.40s': units are /h, /m, /s", s);
+	}
 	*per_s = v / (f / 1000.0);
 	if (!isfinite(*per_s))
 		return fail(err, errlen, "rate '%.40s' is too large", s);

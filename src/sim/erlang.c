@@ -21,13 +21,11 @@
  *     P(abandon)          = sum_k p_k (1 - q_k)   (= theta E[Q] / lambda)
  *     E[W; answered]      = sum_k p_k q_k sum_{j=1..k+1} 1/(n mu + j theta)
  *     P(answered by t)    = P(no wait) + sum_k p_k q_k H_k(t)
- * where H_k is that hypoexponential CDF, an incomplete beta function (see
- * eval_a); the textbook partial-fraction form of a hypoexponential CDF
+ * where H_k is that hypoexponential CDF, an incomplete beta function with
+ * a whole first argument, i.e. a negative-binomial tail (see eval_a); the textbook partial-fraction form of a hypoexponential CDF
  * would cancel catastrophically for large k.
  */
 #include <math.h>
-#include <stdlib.h>
-#include "tierline/dist.h"
 #include "tierline/erlang.h"
 
 double erlang_b(double a, int c)
@@ -93,14 +91,19 @@ static void eval_c(const erlang_model *m, int n, erlang_figures *f)
 	f->mean_queue = m->rate * f->asa;
 }
 
-/* Erlang A; returns -1 only when out of memory. */
+/* Erlang A.  One streaming pass over the states after locating the mode:
+ * no allocation.  Returns ERLANG_TOO_LARGE when the queue's mode lies
+ * beyond ERLANG_A_MAX_QUEUE waiting callers (very long patience with fewer
+ * agents than the traffic: waits of (A/n - 1) x patience). */
 static int eval_a(const erlang_model *m, int n, erlang_figures *f)
 {
 	const double lam = m->rate, mu = 1.0 / m->aht, th = 1.0 / m->patience;
 	const double nmu = n * mu;
 	const double loglam = log(lam);
 	const double tiny = 1e-18;
-	const long kcap = 50000000;
+
+	if ((lam - nmu) / th > ERLANG_A_MAX_QUEUE)
+		return ERLANG_TOO_LARGE;
 
 	/* Pass 1: the log of the largest weight (the mode). */
 	double l = 0, lmax = 0;
@@ -109,7 +112,7 @@ static int eval_a(const erlang_model *m, int n, erlang_figures *f)
 		if (l > lmax) lmax = l;
 	}
 	const double ln = l;           /* log w_n */
-	for (long k = 1; k < kcap; k++) {
+	for (long k = 1;; k++) {
 		double step = loglam - log(nmu + k * th);
 		if (step <= 0)
 			break;
@@ -117,83 +120,66 @@ static int eval_a(const erlang_model *m, int n, erlang_figures *f)
 		if (l > lmax) lmax = l;
 	}
 
-	/* Pass 2: sums below n, then the queue states, up to a negligible tail. */
-	double below = 0;
+	/* Pass 2a: the states without a queue. */
+	double below = exp(-lmax);     /* j = 0 */
 	l = 0;
-	below += exp(-lmax);           /* j = 0 */
 	for (int j = 1; j < n; j++) {
 		l += loglam - log(j * mu);
 		below += exp(l - lmax);
 	}
-	/* Queue part: count K first, keeping the weights for the wait CDF. */
-	size_t cap = 1024, K = 0;
-	double *p = malloc(cap * sizeof *p);
-	if (!p)
-		return -1;
+
+	/* Pass 2b: k = 0, 1, ... callers waiting, until the tail is negligible
+	 * (each next ratio r < 1 bounds the rest by w r / (1 - r)).  Every sum
+	 * is linear in the weights, so they are normalized at the end.
+	 *
+	 * Answered within t: with a = n mu / theta and m = k + 1 moves, the wait
+	 * S = sum_{j=1..m} Exp(theta (a + j)) has exp(-theta S) ~ Beta(a + 1, m)
+	 * (for whole a, S is the m-th order statistic of a + m iid Exp(theta)
+	 * lifetimes; the Laplace transforms agree for any a), so
+	 *     H_k(t) = I_x(k + 1, a + 1),  x = 1 - exp(-theta t)
+	 * (Mandelbaum & Zeltyn's incomplete-beta form).  For a whole first
+	 * argument I_x(k + 1, b) = 1 - sum_{j=0..k} T_j, the negative binomial
+	 * weights T_0 = (1 - x)^b = exp(-(n mu + theta) t),
+	 * T_j = T_{j-1} x (j - 1 + b) / j: every H_k in the same pass, kept in
+	 * log space so T_0 cannot underflow for big centres.  The subtraction
+	 * costs only absolute error ~k ulp, and the weights p_k q_k sum to at
+	 * most 1.  (Uniformizing the chain instead is stiff when patience is
+	 * short; a continued fraction per k is slow when patience is long.) */
+	const double t = m->sl_time;
+	const double b = nmu / th + 1.0;
+	const double logx = t > 0 ? log(-expm1(-th * t)) : 0;
+	double lt = -(nmu + th) * t;   /* log T_0 */
+	double cum = 0;
+	double queue = 0, eq = 0, pab = 0, wans = 0, harm = 0, within = 0;
 	l = ln;
 	for (long k = 0;; k++) {
 		if (k > 0)
 			l += loglam - log(nmu + k * th);
-		double w = exp(l - lmax);
-		if (K == cap) {
-			double *np = realloc(p, 2 * cap * sizeof *p);
-			if (!np) {
-				free(p);
-				return -1;
-			}
-			p = np;
-			cap *= 2;
+		const double w = exp(l - lmax);
+		const double rk = nmu + (double)(k + 1) * th;   /* r_{k+1} */
+		const double q = nmu / rk;                      /* answered */
+		harm += 1.0 / rk;
+		queue += w;
+		eq += (double)k * w;
+		pab += w * (1.0 - q);
+		wans += w * q * harm;
+		if (t > 0) {
+			if (k > 0)
+				lt += logx + log(((double)k - 1.0 + b) / (double)k);
+			cum += exp(lt);
+			within += w * q * (cum >= 1.0 ? 0.0 : 1.0 - cum);
 		}
-		p[K++] = w;
-		double r = lam / (nmu + (k + 1) * th);   /* next ratio */
+		const double r = lam / rk;                      /* w_{k+1} / w_k */
 		if (r < 1 && w / (1 - r) < tiny)
 			break;
-		if (k + 1 >= kcap)
-			break;
-	}
-	double queue = 0, eq = 0;
-	for (size_t k = 0; k < K; k++) {
-		queue += p[k];
-		eq += (double)k * p[k];
 	}
 	const double total = below + queue;
-	for (size_t k = 0; k < K; k++)
-		p[k] /= total;
 	f->p_wait = queue / total;
 	f->mean_queue = eq / total;
-
-	double pab = 0, wans = 0, harm = 0;
-	for (size_t k = 0; k < K; k++) {
-		double rk = nmu + (double)(k + 1) * th;
-		double q = nmu / rk;
-		harm += 1.0 / rk;
-		pab += p[k] * (1.0 - q);
-		wans += p[k] * q * harm;
-	}
-	f->p_abandon = pab;
-	f->asa = pab < 1 ? wans / (1.0 - pab) : INFINITY;
-
-	/* Answered within t.  With a = n mu / theta and m = k + 1 moves, the
-	 * wait S = sum_{j=1..m} Exp(theta (a + j)) has exp(-theta S) ~
-	 * Beta(a + 1, m) (for whole a, S is the m-th order statistic of a + m
-	 * iid Exp(theta) lifetimes; the Laplace transforms agree for any a), so
-	 * H_k(t) = I_{1 - exp(-theta t)}(k + 1, a + 1): one regularized
-	 * incomplete beta per state, by a continued fraction of positive
-	 * convergence (Mandelbaum & Zeltyn's form).  Uniformizing the chain
-	 * instead is stiff when patience is short (theta t huge). */
-	double t = m->sl_time, within = 0;
-	if (t > 0) {
-		const double x = -expm1(-th * t), a1 = nmu / th + 1.0;
-		for (size_t k = 0; k < K; k++) {
-			double wk = p[k] * nmu / (nmu + (double)(k + 1) * th);
-			if (wk < 1e-300)
-				continue;
-			within += wk * dist_beta_i((double)(k + 1), a1, x);
-		}
-	}
-	f->service_level = (below / total) + within;
-	free(p);
-	f->occupancy = lam * (1.0 - pab) * m->aht / n;
+	f->p_abandon = pab / total;
+	f->asa = f->p_abandon < 1 ? (wans / total) / (1.0 - f->p_abandon) : INFINITY;
+	f->service_level = (below + within) / total;
+	f->occupancy = lam * (1.0 - f->p_abandon) * m->aht / n;
 	if (f->occupancy > 1)
 		f->occupancy = 1;
 	f->stable = true;
@@ -243,9 +229,10 @@ int erlang_staff(const erlang_model *m, const erlang_target *t,
 		int c = lo + step;
 		if (c > ERLANG_MAX_AGENTS)
 			c = ERLANG_MAX_AGENTS;
-		if (erlang_eval(m, c, &f) != 0)
+		int rc = erlang_eval(m, c, &f);
+		if (rc == -1)
 			return -1;
-		if (erlang_meets(&f, t)) {
+		if (rc == 0 && erlang_meets(&f, t)) {
 			hi = c;
 			break;
 		}
@@ -256,9 +243,10 @@ int erlang_staff(const erlang_model *m, const erlang_target *t,
 		return -1;
 	while (hi - lo > 1) {
 		int mid = lo + (hi - lo) / 2;
-		if (erlang_eval(m, mid, &f) != 0)
+		int rc = erlang_eval(m, mid, &f);
+		if (rc == -1)
 			return -1;
-		if (erlang_meets(&f, t))
+		if (rc == 0 && erlang_meets(&f, t))
 			hi = mid;
 		else
 			lo = mid;

@@ -265,10 +265,12 @@ static void test_dist_parse_rate(void **state)
 	NEAR(r, 0.05, 1e-15);
 	assert_int_equal(dist_parse_rate("2400/d", &r, err, sizeof err), 0);
 	NEAR(r, 2400.0 / 86400, 1e-15);
+	assert_int_equal(dist_parse_rate("100/30m", &r, err, sizeof err), 0);
+	NEAR(r, 100.0 / 1800, 1e-15);
 	assert_int_equal(dist_parse_rate("200", &r, err, sizeof err), -1);
 	assert_string_equal(err, "bare number '200': add a unit (/h, /m, /s)");
 	const char *bad[] = { "", "/h", "200/", "200/x", "200/hour", "200h", "-3/m",
-	                      "3/m/s", "nan/s" };
+	                      "3/m/s", "nan/s", "5/0s", "5/30", "5/3x" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (dist_parse_rate(bad[i], &r, err, sizeof err) != -1)
 			fail_msg("'%s' accepted as %g", bad[i], r);
