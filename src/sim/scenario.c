@@ -86,6 +86,7 @@ typedef struct sp {
 	VEC(scen_agents) ag;
 	VEC(scen_answer) ans;
 
+	bool *agents_written;           /* [nqueues]: an agents block, good or bad */
 	bool have_header, have_caller;
 	bool have_start, have_length;
 	double lang_pct[FLOW_MAX_LANGS];
@@ -160,8 +161,7 @@ static void unknown_name(sp *p, flow_loc loc, const char *code, const char *what
 {
 	const char *s = diag_suggest(name, cands, n);
 	if (s)
-		err_loc(p, loc, code, "unknown %s '%s' (did you mean '%s'?)%s", what, name, s,
-		        extra ? extra : "");
+		err_loc(p, loc, code, "unknown %s '%s' (did you mean '%s'?)", what, name, s);
 	else
 		err_loc(p, loc, code, "unknown %s '%s'%s", what, name, extra ? extra : "");
 }
@@ -271,11 +271,36 @@ static bool at_end(const sp *p)
 	return p->t.kind == LEX_EOS || p->t.kind == LEX_RBRACE || p->t.kind == LEX_EOF;
 }
 
+/* While skipping a bad statement, step over the source text of a rate's
+ * `/h` or a distribution's `(...)` after the current token, so that one
+ * mistake does not also report `/` and `(` as bad characters. */
+static void skip_raw_tail(sp *p)
+{
+	lexer *lx = &p->lx;
+	if (p->t.kind == LEX_NUMBER && rawc(lx, 0) == '/') {
+		size_t k = 1;
+		while (rawc(lx, k) >= 'a' && rawc(lx, k) <= 'z')
+			k++;
+		raw_skip(lx, k);
+	} else if (p->t.kind == LEX_IDENT && rawc(lx, raw_blanks(lx)) == '(') {
+		size_t e = raw_blanks(lx) + 1;
+		int c;
+		while ((c = rawc(lx, e)) >= 0 && c != '\n' && c != ';' && c != '#' &&
+		       c != '{' && c != '}') {
+			e++;
+			if (c == ')')
+				break;
+		}
+		raw_skip(lx, e);
+	}
+}
+
 /* Skip the rest of a statement (and any block in it). */
 static void sync_k(sp *p, bool keys)
 {
 	int depth = 0;
 	for (;;) {
+		skip_raw_tail(p);
 		switch (p->t.kind) {
 		case LEX_EOF:
 			return;
@@ -763,6 +788,30 @@ static void parse_lang(sp *p, flow_loc stmt)
 	end_stmt(p, "lang");
 }
 
+static const char *const body_words[] = {
+	"start", "length", "interval", "seed", "warmup", "arrivals", "lang", "caller",
+	"agents", NULL
+};
+
+/* An unknown statement inside a block: with did-you-mean, or a hint that
+ * the block was not closed when the word starts a top-level statement. */
+static void unknown_stmt(sp *p, flow_loc loc, const char *w, const char *block,
+                         const char *const *words)
+{
+	for (int i = 0; body_words[i]; i++)
+		if (strcmp(body_words[i], w) == 0) {
+			err_loc(p, loc, "unknown-keyword", "'%s' inside %s (is a '}' missing before "
+			        "it?)", w, block);
+			return;
+		}
+	const char *sg = diag_suggest(w, words, count_words(words));
+	if (sg)
+		err_loc(p, loc, "unknown-keyword", "unknown statement '%s' in %s (did you mean "
+		        "'%s'?)", w, block, sg);
+	else
+		err_loc(p, loc, "unknown-keyword", "unknown statement '%s' in %s", w, block);
+}
+
 /* ---- arrivals ------------------------------------------------------------ */
 static void parse_arrivals(sp *p, flow_loc stmt)
 {
@@ -804,15 +853,7 @@ static void parse_arrivals(sp *p, flow_loc stmt)
 		if (!is_rate && !is_prof) {
 			if (p->t.kind == LEX_IDENT) {
 				static const char *const w[] = { "rate", "profile", NULL };
-				char msg[64];
-				snprintf(msg, sizeof msg, "statement '%s' in arrivals", p->t.str);
-				const char *s = diag_suggest(p->t.str, w, 2);
-				if (s)
-					err_loc(p, loc, "unknown-keyword", "unknown statement '%s' in arrivals "
-					        "(did you mean '%s'?)", p->t.str, s);
-				else
-					err_loc(p, loc, "unknown-keyword", "unknown statement '%s' in arrivals "
-					        "(use 'rate' or 'profile')", p->t.str);
+				unknown_stmt(p, loc, p->t.str, "arrivals", w);
 			} else {
 				char tmp[96];
 				err_tok(p, "syntax", "expected 'rate' or 'profile', found %s",
@@ -1229,12 +1270,7 @@ static void parse_caller(sp *p, flow_loc stmt)
 			if (strcmp(caller_words[i], w) == 0)
 				wi = i;
 		if (wi < 0) {
-			const char *s = diag_suggest(w, caller_words, count_words(caller_words));
-			if (s)
-				err_loc(p, loc, "unknown-keyword", "unknown statement '%s' in caller (did "
-				        "you mean '%s'?)", w, s);
-			else
-				err_loc(p, loc, "unknown-keyword", "unknown statement '%s' in caller", w);
+			unknown_stmt(p, loc, w, "caller", caller_words);
 			sync(p);
 			continue;
 		}
@@ -1307,6 +1343,7 @@ static void parse_agents(sp *p, flow_loc stmt)
 		unknown_name(p, nloc, "unknown-queue", "queue", name, c, f->nqueues, NULL);
 		free(c);
 	} else {
+		p->agents_written[q] = true;
 		for (int i = 0; i < p->ag.n; i++)
 			if (p->ag.v[i].queue == q) {
 				err_loc(p, nloc, "duplicate-block", "second 'agents %s' block (first at "
@@ -1351,12 +1388,7 @@ static void parse_agents(sp *p, flow_loc stmt)
 			if (strcmp(agents_words[i], w) == 0)
 				wi = i;
 		if (wi < 0) {
-			const char *s = diag_suggest(w, agents_words, count_words(agents_words));
-			if (s)
-				err_loc(p, loc, "unknown-keyword", "unknown statement '%s' in agents (did "
-				        "you mean '%s'?)", w, s);
-			else
-				err_loc(p, loc, "unknown-keyword", "unknown statement '%s' in agents", w);
+			unknown_stmt(p, loc, w, "agents", agents_words);
 			bad = true;
 			sync(p);
 			continue;
@@ -1526,10 +1558,6 @@ static void parse_agents(sp *p, flow_loc stmt)
 }
 
 /* ---- the file ------------------------------------------------------------ */
-static const char *const body_words[] = {
-	"start", "length", "interval", "seed", "warmup", "arrivals", "lang", "caller",
-	"agents", NULL
-};
 
 static void parse_body(sp *p)
 {
@@ -1709,7 +1737,9 @@ static void check_all(sp *p)
 		for (int i = 0; i < p->ag.n; i++)
 			if (p->ag.v[i].queue == q)
 				ai = i;
-		if (seen[nd] && ai < 0)
+		/* A block that had errors of its own is not also missing; after a
+		 * lexical error (say an unclosed brace) blocks may have been lost. */
+		if (seen[nd] && ai < 0 && !p->agents_written[q] && p->lx.nerrors == 0)
 			err_loc(p, hl, "missing-agents", "queue '%s' can be reached but has no 'agents "
 			        "%s' block", f->nodes[nd].name, f->nodes[nd].name);
 		else if (!seen[nd] && ai >= 0)
@@ -1780,6 +1810,9 @@ int scen_load_string(const char *path, const char *text, size_t len,
 	p.dl = dl;
 	p.errors0 = dl->nerrors;
 	p.file = s->path;
+	p.agents_written = calloc((size_t)f->nqueues + 1, sizeof *p.agents_written);
+	if (!p.agents_written)
+		abort();
 	lex_init(&p.lx, p.file, text, len, p.mem, dl);
 	next(&p);
 	parse_file(&p);
@@ -1794,6 +1827,7 @@ int scen_load_string(const char *path, const char *text, size_t len,
 	VFREE(p.arr);
 	VFREE(p.ag);
 	VFREE(p.ans);
+	free(p.agents_written);
 	if (failed) {
 		scen_free(s);
 		return 1;

@@ -1,0 +1,64 @@
+#!/bin/sh
+# test_scenario.sh — `tierline check FLOW SCENARIO`: the shipped USCIS
+# scenarios check clean, every good test scenario checks clean, and every
+# bad one gives exactly the diagnostics in its .expected file (the lines of
+# the scenario's own file; the status is 1 when any of them is an error).
+. "$ROOT/tests/e2e/lib.sh"
+
+SMALL=tests/scenarios/flows/small.flow
+
+for s in flows/uscis-weekday.scenario flows/uscis-monday-peak.scenario flows/uscis-storm.scenario; do
+	expect_status "shipped $(basename "$s") checks clean (--strict)" 0 \
+		"$TIERLINE" check --strict flows/uscis.flow "$s"
+done
+
+for s in tests/scenarios/good/*.scenario; do
+	expect_status "good $(basename "$s")" 0 "$TIERLINE" check "$SMALL" "$s"
+	if grep -q "^$s:" "$TMP/err"; then
+		fail "good $(basename "$s") has no diagnostics" "$(grep "^$s:" "$TMP/err" | head -5)"
+	else
+		ok "good $(basename "$s") has no diagnostics"
+	fi
+done
+
+for s in tests/scenarios/bad/*.scenario; do
+	name=$(basename "$s" .scenario)
+	exp=${s%.scenario}.expected
+	if [ ! -f "$exp" ]; then
+		fail "bad $name" "no $exp"
+		continue
+	fi
+	want=0
+	grep -q ': error: ' "$exp" && want=1
+	expect_status "bad $name exit $want" "$want" "$TIERLINE" check "$SMALL" "$s"
+	grep "^$s:[0-9]*:[0-9]*: " "$TMP/err" >"$TMP/got"
+	if cmp -s "$TMP/got" "$exp"; then ok "bad $name diagnostics"; else
+		fail "bad $name diagnostics" "$(diff "$exp" "$TMP/got" | head -10)"; fi
+done
+
+# --strict turns the scenario's warnings into a failure.
+expect_status "--strict fails on scenario warnings" 1 \
+	"$TIERLINE" check --strict "$SMALL" tests/scenarios/bad/warnings.scenario
+
+# --json: one array with both files' diagnostics.
+expect_status "--json exit status" 1 "$TIERLINE" check --json "$SMALL" tests/scenarios/bad/unknown_line.scenario
+if grep -q '"file": *"tests/scenarios/flows/small.flow"' "$TMP/out" &&
+   grep -q '"code": *"unknown-line"' "$TMP/out" &&
+   [ "$(grep -c '^\[' "$TMP/out")" -eq 1 ]; then ok "--json has both files in one array"; else
+	fail "--json has both files in one array" "$(head -c 400 "$TMP/out")"; fi
+
+# Files that cannot be read, and a flow with errors (the scenario is not read).
+expect_status "missing scenario file: exit 2" 2 "$TIERLINE" check "$SMALL" "$TMP/none.scenario"
+printf 'flow broken {\n' >"$TMP/broken.flow"
+expect_status "flow with errors: exit 1" 1 "$TIERLINE" check "$TMP/broken.flow" tests/scenarios/good/every-construct.scenario
+
+# Garbage never crashes: binary bytes, a NUL, deep nesting, a huge list.
+printf 'scenario x {\0}\n' >"$TMP/nul.scenario"
+expect_status "NUL byte: exit 1" 1 "$TIERLINE" check "$SMALL" "$TMP/nul.scenario"
+awk 'BEGIN { printf "scenario x "; for (i = 0; i < 200; i++) printf "{"; print "" }' >"$TMP/deep.scenario"
+expect_status "deep nesting: exit 1" 1 "$TIERLINE" check "$SMALL" "$TMP/deep.scenario"
+awk 'BEGIN { print "scenario x { start 2026-11-30 07:00; length 1h"; printf "caller { menu main_menu { "; for (i = 0; i < 5000; i++) printf "1 1%%; "; print "} }"; print "}" }' >"$TMP/many.scenario"
+expect_status "thousands of errors: exit 1" 1 "$TIERLINE" check "$SMALL" "$TMP/many.scenario"
+expect_output "error count is capped" 'too many errors'
+
+finish
