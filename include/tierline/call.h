@@ -131,7 +131,10 @@ static inline uint32_t call_timer_arg_gen(uint64_t arg) { return (uint32_t)arg; 
 
 /* Actions.  Every action carries t (the time of the event that caused it)
  * and node (the call's current node when it was emitted, -1 before the
- * first node); the other fields used by each kind are listed. */
+ * first node); the other fields used by each kind are listed.  An action
+ * (and any `str` in it, which may point into the call) is valid only during
+ * the sink call: copy what you keep.  A sink must not feed events to the
+ * same call from inside the callback. */
 typedef enum call_act_kind {
 	CALL_ACT_VISIT,               /* node: entered a node (every node, also set/route/request
 	                                 that take no time; not for `repeat`) */
