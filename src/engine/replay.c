@@ -567,7 +567,8 @@ int replay_run(const flow *f, const script *s, const replay_opts *o, replay_resu
 	}
 
 	check_expectations(&p);
-	qsort(p.fails, (size_t)p.nfails, sizeof *p.fails, cmp_fail);
+	if (p.nfails > 1)
+		qsort(p.fails, (size_t)p.nfails, sizeof *p.fails, cmp_fail);
 	for (int i = 0; i < p.nfails; i++) {
 		if (p.fails[i].line > 0)
 			buf_printf(&r->failures, "%s:%d: %s\n", s->path, p.fails[i].line, p.fails[i].msg);

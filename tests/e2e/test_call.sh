@@ -48,9 +48,14 @@ start refused 'sleep 0.1; printf r; sleep 0.1; printf 0; sleep 0.2; printf ar'
 # 7. --at places the call at a local time; the recording keeps it.
 start at 'sleep 0.1; printf 1' --at '2026-11-30 10:00'
 # 8. SIGINT hangs up cleanly and still prints the outcome.
-( sleep 1.5 ) | "$TIERLINE" call "$FLOW" >"$TMP/sigint.out" 2>"$TMP/sigint.err" &
+( sleep 3 ) | "$TIERLINE" call "$FLOW" >"$TMP/sigint.out" 2>"$TMP/sigint.err" &
 sigpid=$!
-sleep 0.3
+# Wait for the call to be placed (its handlers are installed by then: a
+# background job starts with SIGINT ignored until the console catches it).
+i=0
+while [ $i -lt 50 ] && ! grep -q 'call to main' "$TMP/sigint.out" 2>/dev/null; do
+	sleep 0.05; i=$((i + 1))
+done
 kill -INT "$sigpid" 2>/dev/null
 wait "$sigpid"
 sigst=$?
