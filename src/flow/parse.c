@@ -1919,7 +1919,7 @@ static void parse_include(parser *p, flow_loc loc)
 	}
 	end_stmt(p, "include");
 	if (rel[0] == '\0') {
-		err_loc(p, sl, "include", "include needs a file name");
+		err_loc(p, sl, "syntax", "include needs a file name");
 		return;
 	}
 	const char *path = flow_path_join(p->mem, p->dir, rel);
