@@ -198,7 +198,7 @@ typedef struct bench {
 	bcall *pool;
 	bcall *free_list;
 	uint64_t events, calls, live, peak_live, target;
-	size_t peak_heap;
+	size_t peak_heap, peak_heap_used;
 	int64_t mean_gap;
 } bench;
 
@@ -294,9 +294,11 @@ static void on_arrival(sched *s, int64_t now, void *ctx, uint64_t arg)
 		release(b, k);
 	else
 		schedule_caller(b, k, now);
-	size_t hb = sched_virtual_bytes(s);
+	size_t hb = sched_virtual_bytes(s), hu = sched_virtual_bytes_used(s);
 	if (hb > b->peak_heap)
 		b->peak_heap = hb;
+	if (hu > b->peak_heap_used)
+		b->peak_heap_used = hu;
 }
 
 static void bench_virtual(const flow *f, uint64_t target_events)
@@ -330,9 +332,11 @@ static void bench_virtual(const flow *f, uint64_t target_events)
 	       (unsigned long long)b.events, (unsigned long long)b.calls, dt, b.events / dt / 1e6,
 	       (double)sched_now(b.s) / 86400000.0, (unsigned long long)b.peak_live);
 	size_t per_heap = b.peak_live ? b.peak_heap / b.peak_live : 0;
-	printf("bytes per live call: sizeof(call) %zu, bench driver %zu (call embedded, 4 timer ids), "
-	       "heap share at peak %zu => %zu bytes\n",
-	       sizeof(call), sizeof(bcall) - sizeof(call), per_heap, sizeof(bcall) + per_heap);
+	size_t per_used = b.peak_live ? b.peak_heap_used / b.peak_live : 0;
+	printf("bytes per live call: sizeof(call) %zu + bench driver %zu (call embedded, 4 timer ids)"
+	       " + heap entries in use %zu = %zu bytes (heap allocated incl. doubling slack: %zu => %zu)\n",
+	       sizeof(call), sizeof(bcall) - sizeof(call), per_used, sizeof(bcall) + per_used,
+	       per_heap, sizeof(bcall) + per_heap);
 	free(b.pool);
 	sched_destroy(b.s);
 }

@@ -79,8 +79,10 @@ sched *sched_virtual_new(int64_t start);
 uint64_t sched_virtual_pending(sched *s);
 /* Timers dispatched so far. */
 uint64_t sched_virtual_fired(sched *s);
-/* Bytes held by the heap and its id table (for the bench). */
+/* Bytes allocated for the heap and its id table, and the part of them the
+ * entries now in the heap use (for the bench). */
 size_t   sched_virtual_bytes(sched *s);
+size_t   sched_virtual_bytes_used(sched *s);
 
 struct event_base;
 /* Real-time clock on an existing event_base; `tz` converts wall time to

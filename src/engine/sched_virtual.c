@@ -9,7 +9,8 @@
  *
  * Cancel is lazy: an id names a handle (slot index + generation); cancel
  * marks the handle dead in O(1) and the dead entry is dropped when it
- * reaches the root (O(log n), like any pop).  A handle is reused only after
+ * reaches the root (O(log n), like any pop), or earlier by a purge when the
+ * dead outnumber the live (amortised O(1), memory within 2x the live).  A handle is reused only after
  * its entry left the heap, and its generation changes when it fires or is
  * cancelled, so ids of fired or cancelled timers are harmless.  (Exact
  * removal by index was measured too: keeping every entry's heap position
@@ -52,6 +53,7 @@ typedef struct vsched {
 	uint32_t *freeh;             /* free handle indexes */
 	uint32_t nfree;
 	uint64_t live;               /* pending, not cancelled */
+	uint64_t dead;               /* cancelled, still in the heap */
 	uint64_t seq, fired;
 	bool stopped;
 } vsched;
@@ -74,6 +76,43 @@ static void sift_up(vsched *v, uint32_t i)
 		i = p;
 	}
 	v->heap[i] = e;
+}
+
+static void sift_down(vsched *v, uint32_t i)
+{
+	ventry e = v->heap[i];
+	for (;;) {
+		uint32_t l = 2 * i + 1;
+		if (l >= v->n)
+			break;
+		uint32_t m = l;
+		if (l + 1 < v->n)
+			m += (uint32_t)before(&v->heap[l + 1], &v->heap[l]);
+		if (!before(&v->heap[m], &e))
+			break;
+		v->heap[i] = v->heap[m];
+		i = m;
+	}
+	v->heap[i] = e;
+}
+
+/* Drop every dead entry and rebuild the heap (O(n)).  Run when the dead
+ * outnumber the live, so memory stays within twice the live timers and the
+ * cost is amortised O(1) per cancel.  The firing order does not change:
+ * keys are unique, so any valid heap pops them in the same order. */
+static void purge(vsched *v)
+{
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < v->n; i++) {
+		if (v->hs[v->heap[i].h].dead)
+			v->freeh[v->nfree++] = v->heap[i].h;
+		else
+			v->heap[j++] = v->heap[i];
+	}
+	v->n = j;
+	v->dead = 0;
+	for (uint32_t i = v->n / 2; i-- > 0;)
+		sift_down(v, i);
 }
 
 /* Pop the root; its handle goes back to the free list.  Floyd's trick: walk
@@ -174,6 +213,8 @@ static bool v_cancel(sched *s, sched_id id)
 	hd->dead = true;
 	hd->gen++;
 	v->live--;
+	if (++v->dead > 64 && v->dead > v->live)
+		purge(v);
 	return true;
 }
 
@@ -186,14 +227,17 @@ static int v_run(sched *s, int64_t until)
 			/* dead entries at the root do not count as pending work */
 			if (v->hs[v->heap[0].h].dead) {
 				pop(v);
+				v->dead--;
 				continue;
 			}
 			break;
 		}
 		ventry e = pop(v);
 		vhandle *hd = &v->hs[e.h];
-		if (hd->dead)
+		if (hd->dead) {
+			v->dead--;
 			continue;
+		}
 		hd->gen++;                   /* the id is spent */
 		v->live--;
 		if (e.when > v->now)
@@ -257,4 +301,12 @@ size_t sched_virtual_bytes(sched *s)
 		return 0;
 	vsched *v = (vsched *)s;
 	return sizeof *v + v->cap * (sizeof(ventry) + sizeof(vhandle) + sizeof(uint32_t));
+}
+
+size_t sched_virtual_bytes_used(sched *s)
+{
+	if (!s || s->ops != &vops)
+		return 0;
+	vsched *v = (vsched *)s;
+	return sizeof *v + v->n * (sizeof(ventry) + sizeof(vhandle) + sizeof(uint32_t));
 }

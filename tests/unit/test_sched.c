@@ -188,6 +188,38 @@ static void test_virtual_random(void **state)
 	sched_destroy(s);
 }
 
+/* Many cancels: the purge keeps the heap small and the order intact. */
+static void test_virtual_purge(void **state)
+{
+	(void)state;
+	enum { N = 4000 };
+	sched *s = sched_virtual_new(0);
+	static log_t l;
+	memset(&l, 0, sizeof l);
+	static sched_id ids[N];
+	static int64_t when[N];
+	for (int i = 0; i < N; i++) {
+		when[i] = (int64_t)(rnd() % 500);
+		ids[i] = sched_at(s, when[i], rec, &l, (uint64_t)i);
+	}
+	size_t full = sched_virtual_bytes_used(s);
+	for (int i = 0; i < N; i++)
+		if (i % 10 != 0)
+			assert_true(sched_cancel(s, ids[i]));
+	assert_int_equal(sched_virtual_pending(s), N / 10);
+	assert_true(sched_virtual_bytes_used(s) < full / 2);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(sched_cancel(s, ids[i]), i % 10 == 0);
+	/* all cancelled now; schedule a few more and run */
+	for (int i = 0; i < 10; i++)
+		sched_at(s, 1000 - i, rec, &l, (uint64_t)(N + i));
+	assert_int_equal(sched_run(s, SCHED_FOREVER), 0);
+	assert_int_equal(l.n, 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(l.args[i], (uint64_t)(N + 9 - i));
+	sched_destroy(s);
+}
+
 /* ---- real clock ------------------------------------------------------------ */
 
 static void test_real_timers(void **state)
@@ -249,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_virtual_until_and_stop),
 		cmocka_unit_test(test_virtual_no_growth),
 		cmocka_unit_test(test_virtual_random),
+		cmocka_unit_test(test_virtual_purge),
 		cmocka_unit_test(test_real_timers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
