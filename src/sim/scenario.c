@@ -1052,8 +1052,8 @@ static void parse_answer(sp *p, bool is_menu, flow_loc stmt)
 				}
 			}
 			c.kind = SCEN_OPTION;
-			snprintf(c.keys, sizeof c.keys, "%s", keys);
-			snprintf(label, sizeof label, "%s", keys);
+			snprintf(c.keys, sizeof c.keys, "%.*s", FLOW_MAX_KEYS, keys);
+			snprintf(label, sizeof label, "%.*s", FLOW_MAX_KEYS, keys);
 		} else if (p->t.kind == LEX_IDENT) {
 			const char *w = p->t.str;
 			const char *const *words = is_menu ? menu_words : input_words;

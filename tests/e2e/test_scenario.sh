@@ -22,18 +22,18 @@ for s in tests/scenarios/good/*.scenario; do
 done
 
 for s in tests/scenarios/bad/*.scenario; do
-	name=$(basename "$s" .scenario)
+	sname=$(basename "$s" .scenario)
 	exp=${s%.scenario}.expected
 	if [ ! -f "$exp" ]; then
-		fail "bad $name" "no $exp"
+		fail "bad $sname" "no $exp"
 		continue
 	fi
 	want=0
 	grep -q ': error: ' "$exp" && want=1
-	expect_status "bad $name exit $want" "$want" "$TIERLINE" check "$SMALL" "$s"
+	expect_status "bad $sname exit $want" "$want" "$TIERLINE" check "$SMALL" "$s"
 	grep "^$s:[0-9]*:[0-9]*: " "$TMP/err" >"$TMP/got"
-	if cmp -s "$TMP/got" "$exp"; then ok "bad $name diagnostics"; else
-		fail "bad $name diagnostics" "$(diff "$exp" "$TMP/got" | head -10)"; fi
+	if cmp -s "$TMP/got" "$exp"; then ok "bad $sname diagnostics"; else
+		fail "bad $sname diagnostics" "$(diff "$exp" "$TMP/got" | head -10)"; fi
 done
 
 # --strict turns the scenario's warnings into a failure.
