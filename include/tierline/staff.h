@@ -11,8 +11,10 @@
  * is why every check is a whole-day simulation of every queue together.
  *
  * Targets: "tier1 80%/20s, abandon<5%" — comma-separated; each is
- * `[QUEUE] SL%/DURATION` or `[QUEUE] abandon<P%`; without a queue name a
- * target applies to every queue.  Queues with no target keep the scenario's
+ * `[QUEUE] SL%/DURATION` or `[QUEUE] abandon<P%`.  A target without a queue
+ * name continues the last named queue ("tier1 80%/20s, abandon<5%" is all
+ * about tier1); before any queue is named it applies to every queue
+ * ("80%/20s, abandon<5%, tier2 70%/60s").  Queues with no target keep the scenario's
  * staffing.  Every service-level target must use the same threshold.
  */
 #ifndef TIERLINE_STAFF_H
@@ -44,6 +46,7 @@ typedef struct staff_plan {
 	staff_goal *goals;           /* per queue */
 	int *agents;                 /* [q * nintervals + i] */
 	bool met;                    /* every targeted interval meets its goals */
+	int replications;            /* runs pooled per check (o->replication, default 3) */
 	int simulations;             /* how many runs the search took */
 	sim_result *result;          /* the final run with this staffing */
 } staff_plan;
@@ -52,7 +55,8 @@ typedef struct staff_plan {
 int  staff_parse_targets(const char *text, const flow *f, staff_target **out, int *n,
                          char *err, size_t errlen);
 
-/* Search.  o supplies the seed (and nothing else is used).  Returns 0 (see
+/* Search.  o supplies the seed; o->replication, when > 0, is the number of
+ * replications pooled for every check (default 3).  Returns 0 (see
  * plan->met), or -1 with a message. */
 int  staff_search(const flow *f, const scenario *s, const staff_target *t, int nt,
                   const sim_options *o, staff_plan **out, char *err, size_t errlen);

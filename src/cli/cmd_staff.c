@@ -50,12 +50,14 @@ int cmd_staff(int argc, char **argv)
 		{ "report", required_argument, NULL, 'o' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "replications", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *target = NULL, *report = NULL, *db_path = "tierline.db";
 	bool json = false, has_seed = false;
 	uint64_t seed = 0;
+	long reps = 3;
 	optind = 1;
 	opterr = 0;
 	int ch;
@@ -73,6 +75,13 @@ int cmd_staff(int argc, char **argv)
 				return 2;
 			}
 			has_seed = true;
+			break;
+		case 'r':
+			reps = strtol(optarg, &end, 10);
+			if (!*optarg || *end || reps < 1 || reps > 1000) {
+				fprintf(stderr, "tierline staff: --replications: '%s' is not a number from 1 to 1000\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			cli_usage(stdout, "staff");
@@ -117,6 +126,7 @@ int cmd_staff(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.seed = seed;
 	o.has_seed = has_seed;
+	o.replication = (uint64_t)reps;
 	staff_plan *p = NULL;
 	if (staff_search(f, s, t, nt, &o, &p, err, sizeof err) != 0) {
 		fprintf(stderr, "tierline staff: %s\n", err);
@@ -146,7 +156,7 @@ int cmd_staff(int argc, char **argv)
 				json_t *io = json_object();
 				json_object_set_new(io, "start", json_string(st));
 				json_object_set_new(io, "agents", json_integer(a));
-				json_object_set_new(io, "offered", json_integer(iv ? iv->offered : 0));
+				json_object_set_new(io, "offered", json_real(iv ? (double)iv->offered / p->replications : 0.0));
 				json_object_set_new(io, "service_level", iv ? jnum(sim_service_level(iv)) : json_null());
 				json_object_set_new(io, "abandon_rate", iv ? jnum(sim_abandon_rate(iv)) : json_null());
 				json_object_set_new(io, "occupancy", iv ? jnum(sim_occupancy(iv)) : json_null());
@@ -166,9 +176,10 @@ int cmd_staff(int argc, char **argv)
 		json_decref(root);
 	} else {
 		printf("tierline staff: %s with %s, target '%s'\n", flow_path, scen_path, target);
-		printf("%s after %d simulations (seed %" PRIu64 ", same random numbers in every run)\n\n",
+		printf("%s after %d simulations (seed %" PRIu64 ", %d replications pooled per check,\n"
+		       "the same random numbers in every check)\n\n",
 		       p->met ? "every targeted interval meets its goal" : "NOT MET: some intervals miss their goal",
-		       p->simulations, r->seed);
+		       p->simulations, r->seed, p->replications);
 		for (int q = 0; q < p->nqueues; q++) {
 			if (!p->goals[q].targeted)
 				continue;
@@ -178,7 +189,7 @@ int cmd_staff(int argc, char **argv)
 				printf(" service level %.0f%% within %gs", g->sl * 100, (double)p->sl_ms / 1000.0);
 			if (g->max_abandon >= 0)
 				printf("%s abandonment below %.1f%%", g->sl >= 0 ? "," : "", g->max_abandon * 100);
-			printf("\n  start              agents offered      SL  abandn    occ\n");
+			printf("\n  start              agents offered      SL  abandn    occ   (offered: mean per day)\n");
 			double hours = 0;
 			for (int i = 0; i < p->nintervals; i++) {
 				const acd_figures *iv = find_iv(p, &r->queues[q], i);
@@ -192,7 +203,8 @@ int cmd_staff(int argc, char **argv)
 					snprintf(ab, sizeof ab, "%.1f%%", sim_abandon_rate(iv) * 100);
 				if (iv && isfinite(sim_occupancy(iv)))
 					snprintf(occ, sizeof occ, "%.1f%%", sim_occupancy(iv) * 100);
-				printf("  %-18s %6d %7" PRId64 " %7s %7s %6s%s\n", st, a, iv ? iv->offered : 0,
+				printf("  %-18s %6d %7.1f %7s %7s %6s%s\n", st, a,
+				       iv ? (double)iv->offered / p->replications : 0.0,
 				       sl, ab, occ, staff_interval_ok(p, r, q, i) ? "" : "  MISS");
 			}
 			printf("  agent-hours %.1f (the scenario staffs %.1f)\n\n", hours,
@@ -224,6 +236,7 @@ int cmd_staff(int argc, char **argv)
 			o.staff = rows;
 			o.staff_nintervals = p->nintervals;
 			o.sl_ms = p->sl_ms;
+			o.replication = 0;
 			sim_result *fr = NULL;
 			if (store_run_begin(db, &rr, &run_id) == 0) {
 				o.db = db;

@@ -16,7 +16,7 @@ const cli_command cli_commands[] = {
 	  "replay call scripts or recorded audio and check their expectations", cmd_replay },
 	{ "simulate", "simulate FLOW SCENARIO [--db DB | --no-db] [--seed N] [--calls N] [--replications N] [--sl 20s] [--report out.html] [--json]",
 	  "discrete-event simulation of a scenario: per-queue, per-interval figures", cmd_simulate },
-	{ "staff", "staff FLOW SCENARIO --target 'tier1 80%/20s, abandon<5%' [--report out.html]",
+	{ "staff", "staff FLOW SCENARIO --target 'tier1 80%/20s, abandon<5%' [--replications N] [--seed N] [--json] [--report out.html]",
 	  "the fewest agents per queue and interval that meet the targets", cmd_staff },
 	{ "erlang", "erlang --rate 200/h --aht 180s [--agents N] [--patience 60s] [--sl 20s] [--target 80%/20s] [--json]",
 	  "analytic Erlang B/C (and Erlang A with --patience) figures", cmd_erlang },

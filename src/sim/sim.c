@@ -66,6 +66,7 @@ typedef struct sim_slot {
 	int redials;
 	uint16_t tiers_seen;  /* bit per tier reached */
 	sched_id patience, asksup;
+	sched_id timer[CALL_NTIMERS];   /* live scheduler entry of each call timer */
 	recorder *rec;        /* when storing */
 	int next_free;
 } sim_slot;
@@ -384,8 +385,18 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		recorder_on_action(sl->rec, c, a);
 	switch (a->kind) {
 	case CALL_ACT_TIMER:
-		at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
-		                           (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+		/* A re-armed slot supersedes its old entry: cancel it so the heap
+		 * does not fill with timers the call would ignore anyway. */
+		if (sl->timer[a->slot])
+			sched_cancel(m->clock, sl->timer[a->slot]);
+		sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
+		                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+		break;
+	case CALL_ACT_CANCEL:
+		if (sl->timer[a->slot]) {
+			sched_cancel(m->clock, sl->timer[a->slot]);
+			sl->timer[a->slot] = 0;
+		}
 		break;
 	case CALL_ACT_VISIT: {
 		const flow_node *nd = &m->f->nodes[a->node];
@@ -585,6 +596,7 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	sl->leg_no = 0;
 	sl->tiers_seen = 0;
 	sl->patience = sl->asksup = 0;
+	memset(sl->timer, 0, sizeof sl->timer);
 	m->live++;
 	m->res->arrivals++;
 	if (redial)
@@ -706,6 +718,7 @@ static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg)
 	switch (kind) {
 	case EV_TIMER: {
 		int ts = (int)(pay >> 16);
+		sl->timer[ts] = 0;
 		uint32_t gen = (sl->c.gen[ts] & ~0xffffu) | (pay & 0xffff);
 		ev = call_ev_timer(now, ts, gen);
 		break;

@@ -44,6 +44,7 @@ int staff_parse_targets(const char *text, const flow *f, staff_target **out, int
 	}
 	const char *p = text;
 	int64_t sl_ms = -1;
+	int last_queue = -1;   /* a target without a queue name continues the last one */
 	for (;;) {
 		p = skip_ws(p);
 		if (!*p)
@@ -83,6 +84,10 @@ int staff_parse_targets(const char *text, const flow *f, staff_target **out, int
 		} else if (!is_abandon) {
 			p = w;
 		}
+		if (cur.queue >= 0)
+			last_queue = cur.queue;
+		else
+			cur.queue = last_queue;
 		p = skip_ws(p);
 		if (is_abandon) {
 			if (*p != '<') {
@@ -172,23 +177,78 @@ bool staff_interval_ok(const staff_plan *p, const sim_result *r, int q, int i)
 	return true;
 }
 
+/* Pool b's counts into a (same queue, same interval start). */
+static void figs_add(acd_figures *a, const acd_figures *b)
+{
+	a->offered += b->offered;
+	a->answered += b->answered;
+	a->abandoned += b->abandoned;
+	a->timed_out += b->timed_out;
+	a->asked_supervisor += b->asked_supervisor;
+	a->answered_within += b->answered_within;
+	a->found_free += b->found_free;
+	a->wait_sum_ms += b->wait_sum_ms;
+	if (b->wait_max_ms > a->wait_max_ms)
+		a->wait_max_ms = b->wait_max_ms;
+	a->abandon_wait_sum_ms += b->abandon_wait_sum_ms;
+	a->handled += b->handled;
+	a->handle_sum_ms += b->handle_sum_ms;
+	a->wrapup_sum_ms += b->wrapup_sum_ms;
+	a->staffed_ms += b->staffed_ms;
+	a->busy_ms += b->busy_ms;
+}
+
+/* Pool replication b into a: per-interval service levels are then ratios of
+ * pooled counts (never averages of ratios), an estimate of the expected
+ * figure rather than one noisy sample day. */
+static void result_pool(sim_result *a, const sim_result *b)
+{
+	for (int q = 0; q < a->nqueues && q < b->nqueues; q++) {
+		sim_queue_result *qa = &a->queues[q];
+		const sim_queue_result *qb = &b->queues[q];
+		figs_add(&qa->total, &qb->total);
+		for (int i = 0; i < qb->nintervals; i++)
+			for (int k = 0; k < qa->nintervals; k++)
+				if (qa->intervals[k].start == qb->intervals[i].start) {
+					figs_add(&qa->intervals[k], &qb->intervals[i]);
+					break;
+				}
+	}
+}
+
 static int run(const flow *f, const scenario *s, const sim_options *base, staff_plan *p,
                sim_result **r, char *err, size_t errlen)
 {
 	sim_options o = *base;
 	o.db = NULL;
 	o.sl_ms = p->sl_ms;
-	int *rows[FLOW_MAX_LANGS * 0 + 1024];
+	int *rows[1024];
 	if (p->nqueues > 1024) {
 		snprintf(err, errlen, "too many queues");
 		return -1;
 	}
 	for (int q = 0; q < p->nqueues; q++)
 		rows[q] = p->goals[q].targeted ? &p->agents[q * p->nintervals] : NULL;
-	o.staff = rows;
+	o.staff = base->staff ? base->staff : rows;
 	o.staff_nintervals = p->nintervals;
-	p->simulations++;
-	return sim_run(f, s, &o, r, err, errlen);
+	*r = NULL;
+	for (int rep = 0; rep < p->replications; rep++) {
+		sim_result *one = NULL;
+		o.replication = (uint64_t)rep;
+		p->simulations++;
+		if (sim_run(f, s, &o, &one, err, errlen) != 0) {
+			sim_result_free(*r);
+			*r = NULL;
+			return -1;
+		}
+		if (!*r) {
+			*r = one;
+		} else {
+			result_pool(*r, one);
+			sim_result_free(one);
+		}
+	}
+	return 0;
 }
 
 static bool all_ok(const staff_plan *p, const sim_result *r)
@@ -227,11 +287,15 @@ int staff_search(const flow *f, const scenario *s, const staff_target *t, int nt
 	if (p->nintervals < 1)
 		p->nintervals = 1;
 	p->sl_ms = 20000;
+	p->replications = o->replication > 0 ? (int)o->replication : 3;
 	p->goals = calloc((size_t)(p->nqueues ? p->nqueues : 1), sizeof *p->goals);
 	p->agents = calloc((size_t)(p->nqueues ? p->nqueues : 1) * (size_t)p->nintervals, sizeof *p->agents);
-	bool *tight = calloc((size_t)(p->nqueues ? p->nqueues : 1) * (size_t)p->nintervals, sizeof *tight);
-	if (!p->goals || !p->agents || !tight) {
+	size_t ncells = (size_t)(p->nqueues ? p->nqueues : 1) * (size_t)p->nintervals;
+	bool *tight = calloc(ncells, sizeof *tight);
+	bool *dec = calloc(ncells, sizeof *dec);
+	if (!p->goals || !p->agents || !tight || !dec) {
 		free(tight);
+		free(dec);
 		staff_plan_free(p);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -260,10 +324,14 @@ int staff_search(const flow *f, const scenario *s, const staff_target *t, int nt
 	sim_result *r = NULL;
 	sim_options base = *o;
 	base.staff = NULL;
-	base.sl_ms = p->sl_ms;
-	p->simulations++;
-	if (sim_run(f, s, &base, &r, err, errlen) != 0)
+	for (int q = 0; q < p->nqueues; q++)
+		p->goals[q].targeted = false;   /* run() staffs only targeted queues */
+	if (run(f, s, &base, p, &r, err, errlen) != 0)
 		goto fail;
+	for (int k = 0; k < nt; k++)
+		for (int q = 0; q < p->nqueues; q++)
+			if ((t[k].queue < 0 && s->agents_of_queue[q] >= 0) || t[k].queue == q)
+				p->goals[q].targeted = true;
 
 	/* 2. Erlang C/A per interval as the starting point. */
 	double patience_s = 0;
@@ -280,7 +348,8 @@ int staff_search(const flow *f, const scenario *s, const staff_target *t, int nt
 			const acd_figures *iv = interval_of(p, r, q, i);
 			int n = 0;
 			if (iv && iv->offered > 0) {
-				erlang_model m = { (double)iv->offered / ((double)p->interval_ms / 1000.0),
+				double offered = (double)iv->offered / p->replications;
+				erlang_model m = { offered / ((double)p->interval_ms / 1000.0),
 				                   aht > 0 ? aht : 1.0, patience_s, (double)p->sl_ms / 1000.0 };
 				erlang_target et = { p->goals[q].sl, p->goals[q].max_abandon };
 				if (erlang_staff(&m, &et, &n, NULL) != 0)
@@ -315,77 +384,101 @@ int staff_search(const flow *f, const scenario *s, const staff_target *t, int nt
 		r = NULL;
 	}
 
-	/* 4. Trim: take one agent from every interval that is not known to be
-	 * tight; intervals that then miss (and the one before them, whose
-	 * backlog flows into them) get it back and are marked tight. */
+	/* 4. Trim: take `step` agents from every interval not known to be
+	 * tight (step starts at a tenth of its agents); where an interval then
+	 * misses (it, or the one before it, whose backlog flows into it, gave
+	 * agents) those cells get their agents back and halve their step; a
+	 * cell whose one-agent step fails is tight.  Every round is checked
+	 * with a full simulation, so the plan kept always meets the goals. */
 	if (p->met) {
+		int *step = calloc(ncells, sizeof *step);
+		if (!step) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		for (size_t k = 0; k < ncells; k++)
+			step[k] = p->agents[k] / 10 > 1 ? p->agents[k] / 10 : 1;
 		for (int round = 0; round < STAFF_MAX_ROUNDS; round++) {
 			int tried = 0;
 			for (int q = 0; q < p->nqueues; q++)
 				for (int i = 0; i < p->nintervals; i++) {
 					int k = q * p->nintervals + i;
+					dec[k] = false;
 					if (!p->goals[q].targeted || tight[k] || p->agents[k] == 0)
 						continue;
-					p->agents[k]--;
-					tight[k] = false;
+					int d = step[k] < p->agents[k] ? step[k] : p->agents[k];
+					p->agents[k] -= d;
+					dec[k] = true;
+					step[k] = d;
 					tried++;
 				}
 			if (tried == 0)
 				break;
 			sim_result *r2 = NULL;
-			if (run(f, s, o, p, &r2, err, errlen) != 0)
+			if (run(f, s, o, p, &r2, err, errlen) != 0) {
+				free(step);
 				goto fail;
+			}
 			if (all_ok(p, r2)) {
 				sim_result_free(r);
 				r = r2;
 				continue;
 			}
-			/* Undo where it hurt. */
+			/* Give back where it hurt. */
 			for (int q = 0; q < p->nqueues; q++)
 				for (int i = 0; i < p->nintervals; i++) {
 					if (staff_interval_ok(p, r2, q, i))
 						continue;
 					for (int j = i; j >= 0 && j >= i - 1; j--) {
 						int k = q * p->nintervals + j;
-						if (p->goals[q].targeted && !tight[k]) {
-							p->agents[k]++;
+						if (!dec[k])
+							continue;
+						p->agents[k] += step[k];
+						dec[k] = false;
+						if (step[k] == 1)
 							tight[k] = true;
-						}
+						else
+							step[k] /= 2;
 					}
 				}
 			sim_result_free(r2);
 			r2 = NULL;
-			if (run(f, s, o, p, &r2, err, errlen) != 0)
+			if (run(f, s, o, p, &r2, err, errlen) != 0) {
+				free(step);
 				goto fail;
+			}
 			if (all_ok(p, r2)) {
 				sim_result_free(r);
 				r = r2;
 				continue;
 			}
-			/* Interactions beyond the neighbours: give back every
-			 * agent of this round and stop trimming. */
+			/* The harm reached further: give back the whole round. */
 			sim_result_free(r2);
-			for (int q = 0; q < p->nqueues; q++)
-				for (int i = 0; i < p->nintervals; i++) {
-					int k = q * p->nintervals + i;
-					if (p->goals[q].targeted && !tight[k] && p->agents[k] >= 0)
-						p->agents[k]++;
+			for (size_t k = 0; k < ncells; k++)
+				if (dec[k]) {
+					p->agents[k] += step[k];
+					if (step[k] == 1)
+						tight[k] = true;
+					else
+						step[k] /= 2;
 				}
-			sim_result_free(r);
-			r = NULL;
-			if (run(f, s, o, p, &r, err, errlen) != 0)
-				goto fail;
-			break;
 		}
+		free(step);
+		sim_result_free(r);
+		r = NULL;
+		if (run(f, s, o, p, &r, err, errlen) != 0)
+			goto fail;
 		p->met = all_ok(p, r);
 	}
 	p->result = r;
 	free(tight);
+	free(dec);
 	*out = p;
 	return 0;
 fail:
 	sim_result_free(r);
 	free(tight);
+	free(dec);
 	staff_plan_free(p);
 	return -1;
 }
