@@ -430,8 +430,9 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		const flow_queue *q = &m->f->nodes[m->f->queue_nodes[a->queue]].u.queue;
 		if (q->tier >= 1 && q->tier <= CALL_MAX_TIER)
 			sl->tiers_seen |= (uint16_t)(1u << q->tier);
+		/* Leg facts cost a position scan: ask only when recording. */
 		acd_leg leg;
-		int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, &leg);
+		int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, sl->rec ? &leg : NULL);
 		acd_check(m, rc, "acd_enqueue");
 		if (sl->rec) {
 			rec_leg *rl = recorder_last_leg(sl->rec);
@@ -491,8 +492,7 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		const scen_agents *ag = agents_for(m, a->queue);
 		if (a->agent >= 0 && ag && ag->has_wrapup)
 			wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
-		acd_leg leg;
-		int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, &leg);
+		int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, NULL);
 		acd_check(m, rc, "acd_end");
 		drain_acd(m);
 		break;
@@ -547,8 +547,7 @@ static void drain_deferred(sim *m)
 		call_event ev = call_ev_answer(d.t, d.agent);
 		if (!sl->live || sl->c.state != CALL_QUEUED) {
 			/* Cannot happen with synchronous delivery; be safe anyway. */
-			acd_leg leg;
-			acd_end(m->a, d.slot, d.t, CALL_LEG_HANGUP_TALKING, 0, &leg);
+			acd_end(m->a, d.slot, d.t, CALL_LEG_HANGUP_TALKING, 0, NULL);
 			drain_acd(m);
 			continue;
 		}
