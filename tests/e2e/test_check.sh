@@ -116,6 +116,7 @@ expect_status no-args 2 "$TIERLINE" check
 expect_status bad-option 2 "$TIERLINE" check --frob "$GOOD/spec.flow"
 expect_output bad-option-msg "unknown option '--frob'"
 expect_status too-many-args 2 "$TIERLINE" check a b c
-expect_status scenario-later 2 "$TIERLINE" check "$GOOD/spec.flow" flows/uscis-weekday.scenario
-expect_output scenario-later-msg 'arrives with the simulator'
+# A second argument is a scenario (checked by the scenario module); an
+# unreadable one is bad input.
+expect_status scenario-missing 2 "$TIERLINE" check "$GOOD/spec.flow" "$TMP/none.scenario"
 finish
