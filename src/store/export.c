@@ -240,7 +240,8 @@ int store_export_queue_log(store *s, int64_t run_id, FILE *out)
 		r = store_fail(s, rc, "exporting queue_log");
 		goto done;
 	}
-	qsort(ev, (size_t)nev, sizeof *ev, cmp_qev);
+	if (nev > 1)
+		qsort(ev, (size_t)nev, sizeof *ev, cmp_qev);
 
 	/* Sweep: the position a caller entered at = callers waiting then, itself
 	 * included; the later events of the leg repeat it (tierline keeps no

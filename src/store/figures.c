@@ -140,6 +140,8 @@ static void totals_from_intervals(store_figs *f)
 static store_qfig *find_q(store_qfig *a, int n, const char *queue, int64_t start)
 {
 	store_qfig key = { .queue = queue, .start = start };
+	if (!n)
+		return NULL;
 	return bsearch(&key, a, (size_t)n, sizeof *a, cmp_qfig);
 }
 
@@ -427,7 +429,8 @@ int store_figures_from_records(const rec_run *run, const rec_call *calls, size_t
 		q->start = ivs[i].start;
 		q->length_ms = -1;
 	}
-	qsort(f->intervals, (size_t)f->nintervals, sizeof *f->intervals, cmp_qfig);
+	if (f->nintervals > 1)
+		qsort(f->intervals, (size_t)f->nintervals, sizeof *f->intervals, cmp_qfig);
 	int n = 0;
 	for (int i = 0; i < f->nintervals; i++)
 		if (!n || cmp_qfig(&f->intervals[n - 1], &f->intervals[i]) != 0)
@@ -490,9 +493,13 @@ int store_figures_from_records(const rec_run *run, const rec_call *calls, size_t
 			}
 		}
 	}
-	qsort(f->outcomes, (size_t)f->noutcomes, sizeof *f->outcomes, cmp_count);
-	qsort(f->requests, (size_t)f->nrequests, sizeof *f->requests, cmp_count);
-	qsort(f->transfers, (size_t)f->ntransfers, sizeof *f->transfers, cmp_count);
+	/* qsort(NULL, 0, ...) is undefined: only sort what exists */
+	if (f->noutcomes > 1)
+		qsort(f->outcomes, (size_t)f->noutcomes, sizeof *f->outcomes, cmp_count);
+	if (f->nrequests > 1)
+		qsort(f->requests, (size_t)f->nrequests, sizeof *f->requests, cmp_count);
+	if (f->ntransfers > 1)
+		qsort(f->transfers, (size_t)f->ntransfers, sizeof *f->transfers, cmp_count);
 	totals_from_intervals(f);
 
 	/* Percentiles: per interval, then pooled per queue and in total. */
