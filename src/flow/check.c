@@ -245,23 +245,22 @@ static void describe_cycle(const flow *f, const graph *g, const int *comp, int s
 			}
 		}
 	}
-	/* Walk back from start through prev. */
-	int path[9], np = 0, total = 0;
-	for (int v = prev[start]; v != start && v >= 0; v = prev[v]) {
-		if (np < 8)
-			path[np++] = v;
+	/* Walk back from start through prev: the cycle in reverse.  Keep
+	 * the last few seen, which are the first few after start. */
+	int path[4], np = 0, total = 0;
+	for (int v = prev[start]; v != start && v >= 0 && total <= g->n; v = prev[v]) {
+		path[np % 4] = v;     /* ring: ends holding the four nearest start */
+		np++;
 		total++;
-		if (total > g->n)
-			break;
 	}
 	buf_printf(out, "%s", f->nodes[start].name);
-	if (total > np) {
-		for (int i = np - 1; i >= np - 3 && i >= 0; i--)
-			buf_printf(out, " -> %s", f->nodes[path[i]].name);
+	if (total > 4) {
+		for (int k = 1; k <= 3; k++)
+			buf_printf(out, " -> %s", f->nodes[path[(np - k) % 4]].name);
 		buf_printf(out, " -> ... (%d nodes)", total + 1);
 	} else {
-		for (int i = np - 1; i >= 0; i--)
-			buf_printf(out, " -> %s", f->nodes[path[i]].name);
+		for (int k = 1; k <= total; k++)
+			buf_printf(out, " -> %s", f->nodes[path[(np - k) % 4]].name);
 	}
 	buf_printf(out, " -> %s", f->nodes[start].name);
 	for (int i = 0; i < qn; i++)
