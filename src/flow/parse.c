@@ -1869,6 +1869,8 @@ static void parse_node(parser *p, flow_node_kind kind, flow_loc loc)
 			        "lead somewhere)", name);
 		break;
 	case FLOW_REQUEST:
+		if (!n->u.request.type)
+			n->u.request.type = name;   /* records always carry a type */
 		break;
 	default:
 		break;
