@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2089,47 +2090,43 @@ static void resolve_slot(void *ctx, flow_node *n, flow_edge_kind k, int idx, int
 	*slot = resolve_node_ref(ctx, *slot);
 }
 
-static int resolve_hours_ref(parser *p, int v)
+/* A reference to a line, hours or office: index, or -1 after reporting it
+ * with a suggestion.  items are those structs, whose first member is the
+ * name. */
+_Static_assert(offsetof(flow_hours, name) == 0, "name first");
+_Static_assert(offsetof(flow_office, name) == 0, "name first");
+_Static_assert(offsetof(flow_line, name) == 0, "name first");
+
+static int resolve_named(parser *p, int v, const strmap *m, void *const *items, int n,
+                         const char *what)
 {
 	if (v < 0)
 		return v;
 	const ref *r = &p->refs.v[v];
-	int i = strmap_get(&p->ix->hours, r->name);
+	int i = strmap_get(m, r->name);
 	if (i >= 0)
 		return i;
-	const char **c = arena_alloc(p->mem, sizeof(char *) * (size_t)(p->hours.n + 1));
-	for (int k = 0; k < p->hours.n; k++)
-		c[k] = p->hours.v[k]->name;
-	unknown_name(p, r, "hours", c, p->hours.n);
+	const char **c = arena_alloc(p->mem, sizeof(char *) * (size_t)(n + 1));
+	for (int k = 0; k < n; k++)
+		c[k] = *(const char *const *)items[k];
+	unknown_name(p, r, what, c, n);
 	return -1;
+}
+
+static int resolve_hours_ref(parser *p, int v)
+{
+	return resolve_named(p, v, &p->ix->hours, (void *const *)p->hours.v, p->hours.n, "hours");
 }
 
 static int resolve_office_ref(parser *p, int v)
 {
-	if (v < 0)
-		return v;
-	const ref *r = &p->refs.v[v];
-	int i = strmap_get(&p->ix->offices, r->name);
-	if (i >= 0)
-		return i;
-	const char **c = arena_alloc(p->mem, sizeof(char *) * (size_t)(p->offices.n + 1));
-	for (int k = 0; k < p->offices.n; k++)
-		c[k] = p->offices.v[k]->name;
-	unknown_name(p, r, "office", c, p->offices.n);
-	return -1;
+	return resolve_named(p, v, &p->ix->offices, (void *const *)p->offices.v, p->offices.n,
+	                     "office");
 }
 
 static int resolve_line_ref(parser *p, int v)
 {
-	const ref *r = &p->refs.v[v];
-	int i = strmap_get(&p->ix->lines, r->name);
-	if (i >= 0)
-		return i;
-	const char **c = arena_alloc(p->mem, sizeof(char *) * (size_t)(p->lines.n + 1));
-	for (int k = 0; k < p->lines.n; k++)
-		c[k] = p->lines.v[k]->name;
-	unknown_name(p, r, "line", c, p->lines.n);
-	return -1;
+	return resolve_named(p, v, &p->ix->lines, (void *const *)p->lines.v, p->lines.n, "line");
 }
 
 static int resolve_lang_ref(parser *p, int v)
