@@ -348,6 +348,13 @@ static void edge_adapter(void *vctx, flow_node *n, flow_edge_kind k, int idx, in
 	/* A queue without hours is never closed: its closed target is moot. */
 	if (k == FLOW_E_CLOSED && n->u.queue.hours < 0)
 		return;
+	/* Every miss is a no-input or a no-match: with both kinds routed,
+	 * the plain failure target can never be taken. */
+	if (k == FLOW_E_FAILURE) {
+		const flow_listen *l = n->kind == FLOW_MENU ? &n->u.menu.l : &n->u.input.l;
+		if (l->failure_noinput != FLOW_T_NONE && l->failure_nomatch != FLOW_T_NONE)
+			return;
+	}
 	flow_edge e = { k, idx, *slot };
 	c->fn(c->ctx, &e);
 }
