@@ -283,12 +283,51 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort non-negative waits: LSD radix on 16-bit digits, only as many passes
+ * as the largest wait needs (two for anything under 49 days), falling back
+ * to qsort for negatives or when the scratch buffer cannot be had.  Waits
+ * are mostly small, so this is several times faster than qsort on a day's
+ * million legs, and the order is the same. */
+static void sort_waits(int64_t *w, size_t n)
+{
+	int64_t max = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w[i] < 0) {
+			qsort(w, n, sizeof *w, cmp_i64);
+			return;
+		}
+		if (w[i] > max)
+			max = w[i];
+	}
+	int64_t *tmp = malloc(n * sizeof *tmp);
+	if (!tmp) {
+		qsort(w, n, sizeof *w, cmp_i64);
+		return;
+	}
+	int64_t *src = w, *dst = tmp;
+	for (int shift = 0; shift < 64 && (max >> shift) > 0; shift += 16) {
+		size_t count[65537] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[((uint64_t)src[i] >> shift & 0xffff) + 1]++;
+		for (int d = 0; d < 65536; d++)
+			count[d + 1] += count[d];
+		for (size_t i = 0; i < n; i++)
+			dst[count[(uint64_t)src[i] >> shift & 0xffff]++] = src[i];
+		int64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != w)
+		memcpy(w, src, n * sizeof *w);
+	free(tmp);
+}
+
 int64_t acd_stats_quantile(acd_stats *s, double p)
 {
 	if (s->nwaits == 0)
 		return 0;
 	if (!s->sorted) {
-		qsort(s->waits, s->nwaits, sizeof *s->waits, cmp_i64);
+		sort_waits(s->waits, s->nwaits);
 		s->sorted = true;
 	}
 	if (!(p > 0))
