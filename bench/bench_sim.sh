@@ -1,0 +1,241 @@
+#!/bin/sh
+# bench_sim.sh — how fast `tierline simulate` runs, in simulated calls per
+# second of CPU (user + system of the simulate process, not wall time), with
+# and without records, its peak memory, the database bytes per call, and the
+# same M/M/c queue in SimPy for comparison.
+#
+#   sh bench/bench_sim.sh [BUILD]        (BUILD defaults to build; uses $BUILD/tierline)
+#
+# Sizes (environment, defaults in brackets):
+#   SIM_MMC_CALLS      M/M/c calls without records            [2000000]
+#   SIM_MMC_DB_CALLS   M/M/c calls with records (--db)        [300000]
+#   SIM_USCIS_DAYS     USCIS weekdays without records         [6]
+#   SIM_USCIS_DB_DAYS  USCIS weekdays with records            [2]
+#   SIMPY_CALLS        SimPy M/M/c calls                      [200000]
+#
+# What runs:
+#   (a) bench/flows/mmc.flow + mmc.scenario: a line straight into one queue,
+#       Poisson 500/min, 100 agents, exponential 10.8 s handling (90 Erlangs),
+#       sized with --calls N.
+#   (b) flows/uscis.flow + flows/uscis-weekday.scenario: the whole IVR and
+#       seven queues.  A `--calls N` run would go on past the scenario's day
+#       into closed hours (not representative), so this runs whole days, one
+#       process per day with seeds 1, 2, ... and sums calls and CPU (the
+#       per-process start-up, i.e. parsing flow and scenario, is included; the
+#       line "start-up" shows how much that is).
+#   (c) bench/simpy_mmc.py, the same M/M/c model as (a), and the ratio
+#       tierline / SimPy in calls per CPU second.
+# Each measurement is one child process timed with getrusage(RUSAGE_CHILDREN)
+# from Python (CPU = ru_utime + ru_stime, peak memory = ru_maxrss).
+#
+# Targets (issues 5 and 6) are printed next to the figures: >= 5 M calls/s
+# M/M/c and >= 1 M calls/s USCIS without records, records cost <= 3x,
+# >= 500 k calls/s M/M/c with records.  This script measures and prints; it
+# asserts nothing and exits 0 even when a target is missed (it exits 2 only
+# on bad usage).  While `simulate` does not work it says so and goes on.
+set -u
+
+BUILD=${1:-build}
+TL=$BUILD/tierline
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+MMC_CALLS=${SIM_MMC_CALLS:-2000000}
+MMC_DB_CALLS=${SIM_MMC_DB_CALLS:-300000}
+US_DAYS=${SIM_USCIS_DAYS:-6}
+US_DB_DAYS=${SIM_USCIS_DB_DAYS:-2}
+SIMPY_CALLS=${SIMPY_CALLS:-200000}
+
+# Debian's python3 sees python3-simpy; a pyenv/venv python3 on PATH may not.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+MMC_FLOW=$ROOT/bench/flows/mmc.flow
+MMC_SCEN=$ROOT/bench/flows/mmc.scenario
+US_FLOW=$ROOT/flows/uscis.flow
+US_SCEN=$ROOT/flows/uscis-weekday.scenario
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tierline-bench-sim.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+# measure OUT CMD...: runs CMD with stdout to OUT (stderr to OUT.err) and
+# prints "CPU_S USER_S SYS_S MAXRSS_KB STATUS".
+measure() {
+	"$PY" -c '
+import resource, subprocess, sys
+out = sys.argv[1]
+with open(out, "wb") as f, open(out + ".err", "wb") as e:
+    try:
+        rc = subprocess.call(sys.argv[2:], stdout=f, stderr=e)
+    except OSError as x:
+        e.write(str(x).encode()); rc = 127
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.6f %.6f %.6f %d %d" % (ru.ru_utime + ru.ru_stime, ru.ru_utime, ru.ru_stime, ru.ru_maxrss, rc))
+' "$@"
+}
+
+# calls_of JSONFILE: the "calls" field of a simulate --json document.
+calls_of() {
+	"$PY" -c '
+import json, sys
+try:
+    print(int(json.load(open(sys.argv[1]))["calls"]))
+except Exception:
+    print(0)
+' "$1"
+}
+
+# fsize FILE: bytes of FILE plus any -wal/-shm left beside it.
+fsize() {
+	t=0
+	for f in "$1" "$1-wal" "$1-shm"; do
+		[ -f "$f" ] && t=$((t + $(wc -c <"$f")))
+	done
+	echo "$t"
+}
+
+# fmt: numbers for people.
+calc() { "$PY" -c "import sys; print($1)"; }
+
+echo "== bench_sim: tierline simulate ($TL), CPU time of the simulate process"
+
+# Results for the summary, as KEY=VALUE lines.
+RES=$TMP/results
+: >"$RES"
+put() { echo "$1=$2" >>"$RES"; }
+get() { sed -n "s/^$1=//p" "$RES" | tail -n 1; }
+
+# --- is simulate there? -----------------------------------------------------
+SIM_OK=0
+if [ ! -x "$TL" ]; then
+	echo "simulate not available yet: $TL is not built"
+else
+	set -- $(measure "$TMP/probe.json" "$TL" simulate --no-db --json --calls 100 "$MMC_FLOW" "$MMC_SCEN")
+	if [ "$5" -eq 0 ] && [ "$(calls_of "$TMP/probe.json")" -gt 0 ]; then
+		SIM_OK=1
+	else
+		echo "simulate not available yet: '$TL simulate --no-db --json --calls 100 mmc.flow mmc.scenario' exited $5:"
+		head -n 3 "$TMP/probe.json.err" | sed 's/^/    /'
+	fi
+fi
+
+# run_mmc LABEL CALLS DBFLAG...: one M/M/c run; prints a line, stores results.
+run_mmc() {
+	label=$1 n=$2
+	shift 2
+	set -- $(measure "$TMP/$label.json" "$TL" simulate "$@" --json --calls "$n" "$MMC_FLOW" "$MMC_SCEN")
+	cpu=$1 rss=$4 rc=$5
+	calls=$(calls_of "$TMP/$label.json")
+	if [ "$rc" -ne 0 ] || [ "$calls" -le 0 ]; then
+		echo "sim $label: simulate exited $rc after ${cpu}s CPU:"
+		head -n 3 "$TMP/$label.json.err" | sed 's/^/    /'
+		return 1
+	fi
+	rate=$(calc "round($calls / max($cpu, 1e-9))")
+	put "${label}_calls" "$calls"
+	put "${label}_cpu" "$cpu"
+	put "${label}_rate" "$rate"
+	put "${label}_rss" "$rss"
+	printf 'sim %-10s %9d calls  %7.3f s CPU  %9d calls/s CPU  peak RSS %6.1f MB\n' \
+		"$label" "$calls" "$cpu" "$rate" "$(calc "$rss / 1024")"
+}
+
+# run_days LABEL DAYS DB|-: whole USCIS weekdays, one process per seed.
+run_days() {
+	label=$1 days=$2 db=$3
+	tcpu=0 tcalls=0 mrss=0 d=1
+	while [ "$d" -le "$days" ]; do
+		if [ "$db" = - ]; then
+			set -- $(measure "$TMP/$label-$d.json" "$TL" simulate --no-db --json --seed "$d" "$US_FLOW" "$US_SCEN")
+		else
+			set -- $(measure "$TMP/$label-$d.json" "$TL" simulate --db "$db" --json --seed "$d" "$US_FLOW" "$US_SCEN")
+		fi
+		c=$(calls_of "$TMP/$label-$d.json")
+		if [ "$5" -ne 0 ] || [ "$c" -le 0 ]; then
+			echo "sim $label: simulate (seed $d) exited $5:"
+			head -n 3 "$TMP/$label-$d.json.err" | sed 's/^/    /'
+			return 1
+		fi
+		tcpu=$(calc "$tcpu + $1")
+		tcalls=$((tcalls + c))
+		[ "$4" -gt "$mrss" ] && mrss=$4
+		d=$((d + 1))
+	done
+	rate=$(calc "round($tcalls / max($tcpu, 1e-9))")
+	put "${label}_calls" "$tcalls"
+	put "${label}_cpu" "$tcpu"
+	put "${label}_rate" "$rate"
+	put "${label}_rss" "$mrss"
+	printf 'sim %-10s %9d calls  %7.3f s CPU  %9d calls/s CPU  peak RSS %6.1f MB  (%d day(s))\n' \
+		"$label" "$tcalls" "$tcpu" "$rate" "$(calc "$mrss / 1024")" "$days"
+}
+
+if [ "$SIM_OK" -eq 1 ]; then
+	# (a) M/M/c
+	run_mmc mmc "$MMC_CALLS" --no-db
+	if run_mmc mmc_db "$MMC_DB_CALLS" --db "$TMP/mmc.db"; then
+		put mmc_db_bytes "$(fsize "$TMP/mmc.db")"
+	fi
+	# (b) USCIS weekday
+	set -- $(measure "$TMP/check.out" "$TL" check "$US_FLOW" "$US_SCEN")
+	printf 'sim start-up: check uscis.flow + weekday scenario %.1f ms CPU (parse and check, paid once per process)\n' \
+		"$(calc "$1 * 1000")"
+	run_days uscis "$US_DAYS" -
+	if run_days uscis_db "$US_DB_DAYS" "$TMP/uscis.db"; then
+		put uscis_db_bytes "$(fsize "$TMP/uscis.db")"
+	fi
+fi
+
+# (c) SimPy
+if "$PY" -c 'import simpy' 2>/dev/null || "$PY" -c 'import SimPy' 2>/dev/null; then
+	set -- $(measure "$TMP/simpy.out" "$PY" "$ROOT/bench/simpy_mmc.py" "$SIMPY_CALLS")
+	if [ "$5" -eq 0 ]; then
+		cat "$TMP/simpy.out"
+		put simpy_rate "$(sed -n 's/.* \([0-9][0-9]*\) calls\/s CPU.*/\1/p' "$TMP/simpy.out")"
+		put simpy_rss "$4"
+	else
+		echo "simpy_mmc: exited $5:"
+		tail -n 3 "$TMP/simpy.out.err" | sed 's/^/    /'
+	fi
+else
+	echo "simpy_mmc: SimPy is not installed for $PY (Debian: python3-simpy)"
+fi
+
+# --- summary ----------------------------------------------------------------
+echo
+echo "== bench_sim summary (targets are reported, not asserted)"
+verdict() { # VALUE OP TARGET
+	if [ -z "$1" ]; then echo "not measured"; return; fi
+	if "$PY" -c "import sys; sys.exit(0 if $1 $2 $3 else 1)"; then echo "meets target"; else echo "BELOW TARGET"; fi
+}
+r=$(get mmc_rate)
+printf '  M/M/c, no records      %12s calls/s CPU   target >= 5000000   %s\n' "${r:--}" "$(verdict "$r" '>=' 5000000)"
+r=$(get uscis_rate)
+printf '  USCIS day, no records  %12s calls/s CPU   target >= 1000000   %s\n' "${r:--}" "$(verdict "$r" '>=' 1000000)"
+r=$(get mmc_db_rate)
+printf '  M/M/c, with records    %12s calls/s CPU   target >=  500000   %s\n' "${r:--}" "$(verdict "$r" '>=' 500000)"
+a=$(get mmc_rate) b=$(get mmc_db_rate)
+if [ -n "$a" ] && [ -n "$b" ]; then
+	f=$(calc "round($a / $b, 2)")
+	printf '  records cost, M/M/c    %12sx CPU per call  target <= 3x        %s\n' "$f" "$(verdict "$f" '<=' 3)"
+fi
+a=$(get uscis_rate) b=$(get uscis_db_rate)
+if [ -n "$a" ] && [ -n "$b" ]; then
+	f=$(calc "round($a / $b, 2)")
+	printf '  records cost, USCIS    %12sx CPU per call  target <= 3x        %s\n' "$f" "$(verdict "$f" '<=' 3)"
+	printf '  USCIS day, records     %12s calls/s CPU\n' "$b"
+fi
+for k in mmc uscis; do
+	by=$(get ${k}_db_bytes) n=$(get ${k}_db_calls)
+	[ -n "$by" ] && [ -n "$n" ] &&
+		printf '  database, %-12s %12s bytes/call (%s bytes for %s calls)\n' "$k" "$(calc "round($by / $n, 1)")" "$by" "$n"
+done
+for k in mmc mmc_db uscis uscis_db; do
+	m=$(get ${k}_rss)
+	[ -n "$m" ] && printf '  peak RSS, %-12s %12s MB\n' "$k" "$(calc "round($m / 1024, 1)")"
+done
+a=$(get mmc_rate) b=$(get simpy_rate)
+if [ -n "$a" ] && [ -n "$b" ]; then
+	printf '  tierline / SimPy, M/M/c %11sx (%s vs %s calls/s CPU)\n' "$(calc "round($a / $b, 1)")" "$a" "$b"
+fi
+[ "$SIM_OK" -eq 1 ] || echo "  simulate not available yet: tierline figures skipped"
+exit 0
