@@ -317,6 +317,7 @@ typedef struct acd_figures {
 	int64_t found_free;          /* offered legs that found an agent idle (1 - p_wait) */
 	int64_t wait_sum_ms, wait_max_ms;      /* waits of answered legs */
 	int64_t abandon_wait_sum_ms;           /* waits of abandoned legs */
+	int64_t timeout_wait_sum_ms;           /* waits of legs that max_wait ended */
 	int64_t handled, handle_sum_ms;        /* answered legs that ended; their talk time */
 	int64_t wrapup_sum_ms;
 	int agents;                  /* on duty at the interval's start (after changes

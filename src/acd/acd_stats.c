@@ -180,6 +180,7 @@ void acd_stats_leave(acd_stats *s, int64_t entered, call_leg_result r, int64_t w
 			break;
 		case CALL_LEG_TIMEOUT:
 			f->timed_out++;
+			f->timeout_wait_sum_ms += wait_ms;
 			break;
 		case CALL_LEG_ASKED_SUPERVISOR:
 			f->asked_supervisor++;

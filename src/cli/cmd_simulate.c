@@ -60,8 +60,11 @@ static void queue_figs(const sim_queue_result *q, double out[F_N])
 	out[F_ABANDON_RATE] = sim_abandon_rate(t);
 	out[F_AHT] = sim_aht_s(t);
 	out[F_OCC] = sim_occupancy(t);
-	int64_t n = t->answered + t->abandoned + t->timed_out + t->asked_supervisor;
-	out[F_MEAN_WAIT] = n > 0 ? (double)(t->wait_sum_ms + t->abandon_wait_sum_ms) / 1000.0 / (double)n : NAN;
+	/* Mean time in queue of legs that left it answered, abandoned or
+	 * timed out (store.h defines wait_mean the same way). */
+	int64_t n = t->answered + t->abandoned + t->timed_out;
+	out[F_MEAN_WAIT] = n > 0 ? (double)(t->wait_sum_ms + t->abandon_wait_sum_ms +
+	                                    t->timeout_wait_sum_ms) / 1000.0 / (double)n : NAN;
 }
 
 static double now_s(void)
@@ -432,9 +435,10 @@ int cmd_simulate(int argc, char **argv)
 			rr.scenario = c.scen_path;
 			rr.seed = c.has_seed ? c.seed : s->seed;
 			rr.options = opts;
-			rr.sim_start = s->start;
+			rr.sim_start = s->start + s->warmup_ms;   /* counted period, as the ACD */
 			rr.sim_end = s->start + s->length_ms;
 			rr.sl_threshold_ms = c.sl_ms;
+			rr.interval_ms = s->interval_ms;
 			if (store_run_begin(db, &rr, &run_id) != 0) {
 				fprintf(stderr, "tierline simulate: %s: %s\n", c.db_path, store_errmsg(db));
 				status = 2;

@@ -226,9 +226,10 @@ int cmd_staff(int argc, char **argv)
 			rr.scenario = scen_path;
 			rr.seed = r->seed;
 			rr.options = target;
-			rr.sim_start = s->start;
+			rr.sim_start = s->start + s->warmup_ms;   /* counted period, as the ACD */
 			rr.sim_end = s->start + s->length_ms;
 			rr.sl_threshold_ms = p->sl_ms;
+			rr.interval_ms = s->interval_ms;
 			int64_t run_id = 0;
 			int *rows[1024];
 			for (int q = 0; q < p->nqueues && q < 1024; q++)

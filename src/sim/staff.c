@@ -191,6 +191,7 @@ static void figs_add(acd_figures *a, const acd_figures *b)
 	if (b->wait_max_ms > a->wait_max_ms)
 		a->wait_max_ms = b->wait_max_ms;
 	a->abandon_wait_sum_ms += b->abandon_wait_sum_ms;
+	a->timeout_wait_sum_ms += b->timeout_wait_sum_ms;
 	a->handled += b->handled;
 	a->handle_sum_ms += b->handle_sum_ms;
 	a->wrapup_sum_ms += b->wrapup_sum_ms;

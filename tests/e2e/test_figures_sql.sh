@@ -1,0 +1,26 @@
+# test_figures_sql.sh — every figure `simulate` prints is recomputed by SQL over
+# the stored records (`report --json`), for the shipped scenarios (the storm
+# day brings abandonment, max_wait timeouts and redials) and replications.
+. tests/e2e/lib.sh
+
+for scen in uscis-weekday uscis-storm uscis-monday-peak; do
+	db="$TMP/$scen.db"
+	expect_status "$scen-simulate" 0 "$TIERLINE" simulate flows/uscis.flow "flows/$scen.scenario" --db "$db" --json
+	cp "$TMP/out" "$TMP/sim.json"
+	expect_status "$scen-report" 0 "$TIERLINE" report "$db" --json
+	cp "$TMP/out" "$TMP/rep.json"
+	if python3 tests/e2e/figures_compare.py "$TMP/sim.json" "$TMP/rep.json" > "$TMP/cmp" 2>&1; then
+		ok "$scen-figures-equal"
+	else
+		fail "$scen-figures-equal" "$(tail -15 "$TMP/cmp")"
+	fi
+	if python3 -c "import json; d=json.load(open('$TMP/sim.json')); assert d['calls'] > 10000" 2>/dev/null; then
+		ok "$scen-calls"; else fail "$scen-calls" "too few calls"; fi
+done
+# The comparison itself can fail: a doctored figure is caught.
+python3 -c "
+import json; d=json.load(open('$TMP/sim.json')); q=next(iter(d['queues'].values())); q['answered'] += 1
+json.dump(d, open('$TMP/bad.json', 'w'))"
+if python3 tests/e2e/figures_compare.py "$TMP/bad.json" "$TMP/rep.json" > /dev/null 2>&1; then
+	fail compare-detects-difference "a changed figure went unnoticed"; else ok compare-detects-difference; fi
+finish
