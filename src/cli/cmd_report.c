@@ -407,14 +407,33 @@ static void svg_chart(FILE *out, const char *title, const store_qfig *iv, int n,
 			}
 			bi++;
 		} else {
-			fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
-			        s[k].color, s[k].dashed ? " stroke-dasharray=\"6 4\"" : "");
+			/* Intervals without calls have no service level: the line
+			 * breaks there (a NaN value) instead of diving to zero. */
+			bool open = false;
 			for (int i = 0; i < n; i++) {
+				if (!isfinite(s[k].v[i])) {
+					if (open)
+						fputs("\"/>", out);
+					open = false;
+					continue;
+				}
 				double y = s[k].v[i] / ymax;
 				if (y > 1) y = 1;
+				bool alone = (i == 0 || !isfinite(s[k].v[i - 1])) &&
+				             (i == n - 1 || !isfinite(s[k].v[i + 1]));
+				if (alone) {
+					fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>",
+					        PL + slot * (i + 0.5), PT + ph - ph * y, s[k].color);
+					continue;
+				}
+				if (!open)
+					fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
+					        s[k].color, s[k].dashed ? " stroke-dasharray=\"6 4\"" : "");
+				open = true;
 				fprintf(out, "%.1f,%.1f ", PL + slot * (i + 0.5), PT + ph - ph * y);
 			}
-			fputs("\"/>", out);
+			if (open)
+				fputs("\"/>", out);
 		}
 	}
 	double lx = PL + pw;
@@ -447,12 +466,13 @@ static void html_queue_charts(FILE *out, const store_figs *f, const char *queue,
 	for (int i = 0; i < n; i++) {
 		off[i] = (double)iv[i].offered;
 		ans[i] = (double)iv[i].answered;
-		sl[i] = iv[i].service_level;
+		bool calls = iv[i].answered + iv[i].abandoned > 0;
+		sl[i] = calls ? iv[i].service_level : NAN;
 		tg[i] = target;
 		double len = iv[i].length_ms > 0 ? (double)iv[i].length_ms : 1;
 		staff[i] = (double)iv[i].staffed_ms / len;
 		busy[i] = (double)iv[i].busy_ms / len;
-		ab[i] = iv[i].abandon_rate;
+		ab[i] = calls ? iv[i].abandon_rate : NAN;
 	}
 	fputs("<h3>", out);
 	html_esc(out, queue);
