@@ -976,7 +976,8 @@ int sim_store_intervals(struct store *db, int64_t run_id, const sim_result *r,
 		const sim_queue_result *qr = &r->queues[q];
 		for (int i = 0; i < qr->nintervals; i++) {
 			const acd_figures *iv = &qr->intervals[i];
-			if (iv->start >= r->end && iv->offered == 0)
+			if (iv->start >= r->end && iv->offered == 0 && iv->staffed_ms == 0 &&
+			    iv->busy_ms == 0)
 				continue;   /* the drain after the period, with nothing in it */
 			rec_interval ri;
 			memset(&ri, 0, sizeof ri);
