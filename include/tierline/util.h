@@ -28,6 +28,9 @@ void  arena_free(arena *a);
 void *arena_alloc(arena *a, size_t n);
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);
+/* Copy n elements of size sz into the arena (NULL when n <= 0; aborts when
+ * out of memory, as a parser's final copy has no way to go on). */
+void *arena_memdup(arena *a, const void *src, int n, size_t sz);
 
 /* ---- buf: a growable string ------------------------------------------- */
 typedef struct buf {

@@ -26,40 +26,12 @@
 #include <string.h>
 #include "tierline/lex.h"
 #include "tierline/scenario.h"
+#include "tierline/vec.h"
 
 #define SCEN_MAX_ERRORS 50
 #define SCEN_MAX_FILE (64u << 20)
 #define SHARE_TOL 0.01              /* percentage points */
 #define NSLOT (FLOW_MAX_LANGS + 1)
-
-#define VEC(T) struct { T *v; int n, cap; }
-#define VPUSH(vec, x) do { \
-	if ((vec).n == (vec).cap) \
-		(vec).v = vec_grow((vec).v, &(vec).cap, sizeof *(vec).v); \
-	(vec).v[(vec).n++] = (x); \
-} while (0)
-#define VFREE(vec) do { free((vec).v); (vec).v = NULL; (vec).n = (vec).cap = 0; } while (0)
-
-static void *vec_grow(void *v, int *cap, size_t sz)
-{
-	int c = *cap ? *cap * 2 : 8;
-	void *nv = realloc(v, (size_t)c * sz);
-	if (!nv)
-		abort();
-	*cap = c;
-	return nv;
-}
-
-static void *arena_copy(arena *a, const void *src, int n, size_t sz)
-{
-	if (n <= 0)
-		return NULL;
-	void *d = arena_alloc(a, (size_t)n * sz);
-	if (!d)
-		abort();
-	memcpy(d, src, (size_t)n * sz);
-	return d;
-}
 
 static const char *const outcome_names[CALL_AGENT_NOUTCOMES] = {
 	"resolved", "escalate", "supervisor", "request"
@@ -602,7 +574,7 @@ static scen_profile profile_of(sp *p, const step_vec *v)
 {
 	scen_profile pr;
 	pr.nsteps = v->n;
-	pr.steps = arena_copy(p->mem, v->v, v->n, sizeof *v->v);
+	pr.steps = arena_memdup(p->mem, v->v, v->n, sizeof *v->v);
 	return pr;
 }
 
@@ -1194,9 +1166,9 @@ static void parse_answer(sp *p, bool is_menu, flow_loc stmt)
 		a.lang = lang;
 		a.loc = stmt;
 		a.nchoices = ch.n;
-		a.choices = arena_copy(p->mem, ch.v, ch.n, sizeof *ch.v);
+		a.choices = arena_memdup(p->mem, ch.v, ch.n, sizeof *ch.v);
 		a.nprefixes = pf.n;
-		a.prefixes = arena_copy(p->mem, pf.v, pf.n, sizeof *pf.v);
+		a.prefixes = arena_memdup(p->mem, pf.v, pf.n, sizeof *pf.v);
 		VPUSH(p->ans, a);
 	}
 	VFREE(ch);
@@ -1754,11 +1726,11 @@ static void finish(sp *p)
 	scenario *s = p->s;
 	const flow *f = p->f;
 	s->narrivals = p->arr.n;
-	s->arrivals = arena_copy(p->mem, p->arr.v, p->arr.n, sizeof *p->arr.v);
+	s->arrivals = arena_memdup(p->mem, p->arr.v, p->arr.n, sizeof *p->arr.v);
 	s->nagents = p->ag.n;
-	s->agents = arena_copy(p->mem, p->ag.v, p->ag.n, sizeof *p->ag.v);
+	s->agents = arena_memdup(p->mem, p->ag.v, p->ag.n, sizeof *p->ag.v);
 	s->caller.nanswers = p->ans.n;
-	s->caller.answers = arena_copy(p->mem, p->ans.v, p->ans.n, sizeof *p->ans.v);
+	s->caller.answers = arena_memdup(p->mem, p->ans.v, p->ans.n, sizeof *p->ans.v);
 	s->agents_of_queue = arena_alloc(p->mem, sizeof(int) * ((size_t)f->nqueues + 1));
 	s->answer_of_node = arena_alloc(p->mem, sizeof(int) * ((size_t)f->nnodes * NSLOT + 1));
 	if (!s->agents_of_queue || !s->answer_of_node)

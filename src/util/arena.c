@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tierline/util.h"
+#include "tierline/vec.h"
 
 struct arena_block {
 	arena_block *next;
@@ -69,4 +70,25 @@ char *arena_strndup(arena *a, const char *s, size_t n)
 char *arena_strdup(arena *a, const char *s)
 {
 	return arena_strndup(a, s, strlen(s));
+}
+
+void *arena_memdup(arena *a, const void *src, int n, size_t sz)
+{
+	if (n <= 0)
+		return NULL;
+	void *d = arena_alloc(a, (size_t)n * sz);
+	if (!d)
+		abort();
+	memcpy(d, src, (size_t)n * sz);
+	return d;
+}
+
+void *util_vec_grow(void *v, int *cap, size_t elem)
+{
+	int c = *cap ? *cap * 2 : 8;
+	void *nv = realloc(v, (size_t)c * elem);
+	if (!nv)
+		abort();
+	*cap = c;
+	return nv;
 }
