@@ -34,6 +34,14 @@ const cli_command *cli_find(const char *name);
 void cli_usage(FILE *out, const char *name);
 /* For subcommands whose issue has not landed yet: says so plainly, exit 2. */
 int cli_not_built(const char *name, int issue);
+struct flow;
+struct scenario;
+/* Load a flow and a scenario checked against it, printing every diagnostic
+ * to stderr.  Returns 0, or the exit status: 1 invalid, 2 unreadable (then
+ * nothing is left to free). */
+int cli_load_flow_scenario(const char *flow_path, const char *scen_path,
+                           struct flow **f, struct scenario **s);
+
 /* True when argv[1..] contains -h or --help. */
 int cli_wants_help(int argc, char **argv);
 

@@ -375,22 +375,12 @@ int cmd_simulate(int argc, char **argv)
 	if (st != 0)
 		return st < 0 ? 0 : st;
 
-	diag_list dl;
-	diag_init(&dl);
 	flow *f = NULL;
 	scenario *s = NULL;
+	int rc = cli_load_flow_scenario(c.flow_path, c.scen_path, &f, &s);
+	if (rc != 0)
+		return rc;
 	store *db = NULL;
-	int rc = flow_load(c.flow_path, &f, &dl);
-	if (rc == 0)
-		rc = scen_load(c.scen_path, f, &s, &dl);
-	if (rc != 0 || dl.nerrors) {
-		diag_sort(&dl);
-		diag_print(&dl, stderr);
-		diag_free(&dl);
-		flow_free(f);
-		return rc == 2 ? 2 : 1;
-	}
-	diag_free(&dl);
 
 	char err[512];
 	if (!c.no_db && store_open(c.db_path, &db, err, sizeof err) != 0) {

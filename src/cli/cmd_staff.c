@@ -98,21 +98,11 @@ int cmd_staff(int argc, char **argv)
 		return 2;
 	}
 	const char *flow_path = argv[optind], *scen_path = argv[optind + 1];
-	diag_list dl;
-	diag_init(&dl);
 	flow *f = NULL;
 	scenario *s = NULL;
-	int rc = flow_load(flow_path, &f, &dl);
-	if (rc == 0)
-		rc = scen_load(scen_path, f, &s, &dl);
-	if (rc != 0 || dl.nerrors) {
-		diag_sort(&dl);
-		diag_print(&dl, stderr);
-		diag_free(&dl);
-		flow_free(f);
-		return rc == 2 ? 2 : 1;
-	}
-	diag_free(&dl);
+	int rc = cli_load_flow_scenario(flow_path, scen_path, &f, &s);
+	if (rc != 0)
+		return rc;
 	char err[512];
 	staff_target *t = NULL;
 	int nt = 0;

@@ -3,6 +3,8 @@
  */
 #include <string.h>
 #include "cli.h"
+#include "tierline/flow.h"
+#include "tierline/scenario.h"
 
 const cli_command cli_commands[] = {
 	{ "check", "check FLOW [SCENARIO] [--strict] [--json]",
@@ -60,6 +62,27 @@ int cli_wants_help(int argc, char **argv)
 			break;
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 			return 1;
+	}
+	return 0;
+}
+
+int cli_load_flow_scenario(const char *flow_path, const char *scen_path, flow **f,
+                           scenario **s)
+{
+	diag_list dl;
+	diag_init(&dl);
+	*f = NULL;
+	*s = NULL;
+	int rc = flow_load(flow_path, f, &dl);
+	if (rc == 0)
+		rc = scen_load(scen_path, *f, s, &dl);
+	diag_sort(&dl);
+	diag_print(&dl, stderr);
+	diag_free(&dl);
+	if (rc != 0) {
+		flow_free(*f);
+		*f = NULL;
+		return rc == 2 ? 2 : 1;
 	}
 	return 0;
 }
