@@ -33,6 +33,8 @@
 # >= 500 k calls/s M/M/c with records.  This script measures and prints; it
 # asserts nothing and exits 0 even when a target is missed (it exits 2 only
 # on bad usage).  While `simulate` does not work it says so and goes on.
+# The measure helper prints five numbers that `set -- $(measure ...)` splits.
+# shellcheck disable=SC2046
 set -u
 
 BUILD=${1:-build}

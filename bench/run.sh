@@ -77,7 +77,7 @@ main() {
 	T0=$(now)
 	found=0
 	for b in "$BUILD"/bench/bench_*; do
-		[ -f "$b" ] && [ -x "$b" ] || continue
+		if [ ! -f "$b" ] || [ ! -x "$b" ]; then continue; fi
 		found=1
 		name=$(basename "$b")
 		# shellcheck disable=SC2046
