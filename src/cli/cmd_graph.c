@@ -2,8 +2,11 @@
  *
  * DOT on stdout, or into a file; `-o x.svg` pipes the DOT through Graphviz
  * `dot -Tsvg` (exit 2 with a clear message when dot is not installed).
- * --coverage is parsed now and answered plainly until the stored records
- * can supply counts (flow_graph_counts is the hook for them).
+ * --coverage DB [--run ID] draws how many stored calls of a run (default:
+ * the latest) visited each node and took each edge, from store_coverage().
+ * Edge counts are node-to-node transitions, so two edges of one node that
+ * lead to the same node show the same count; built-in targets (hangup,
+ * back, top, repeat) have no node to count and show none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tierline/flow.h"
+#include "tierline/store.h"
 #include "cli.h"
 
 static bool ends_with(const char *s, const char *suffix)
@@ -86,6 +90,71 @@ static int write_svg(const buf *dot, const char *out)
 	return 0;
 }
 
+typedef struct cov_ctx {
+	const flow *f;
+	const store_cov *cv;
+} cov_ctx;
+
+static int cov_cmp_edge(const store_cov_edge *e, const char *from, const char *to)
+{
+	int c = strcmp(e->from, from);
+	return c ? c : strcmp(e->to, to);
+}
+
+/* Transitions from node `from` along edge e (edges are sorted by from, to). */
+static int64_t cov_edge_count(void *ctx, int from, const flow_edge *e)
+{
+	const cov_ctx *c = ctx;
+	if (e->target < 0 || from < 0)
+		return -1;
+	const char *a = c->f->nodes[from].name, *b = c->f->nodes[e->target].name;
+	int lo = 0, hi = c->cv->nedges - 1;
+	while (lo <= hi) {
+		int m = (lo + hi) / 2, k = cov_cmp_edge(&c->cv->edges[m], a, b);
+		if (k == 0)
+			return c->cv->edges[m].n;
+		if (k < 0)
+			lo = m + 1;
+		else
+			hi = m - 1;
+	}
+	return 0;
+}
+
+/* Load coverage of run `run` (NULL: latest) from db into visits[nnodes]. */
+static int load_coverage(const flow *f, const char *db, const char *run, store_cov *cv,
+                         int64_t *visits)
+{
+	char *end;
+	int64_t run_id = 0;
+	if (run) {
+		run_id = strtoll(run, &end, 10);
+		if (!*run || *end || run_id <= 0) {
+			fprintf(stderr, "tierline graph: --run: '%s' is not a run id\n", run);
+			return 2;
+		}
+	}
+	store *s = NULL;
+	char err[512];
+	if (store_open_flags(db, STORE_READONLY_OPEN, 2000, &s, err, sizeof err) != 0) {
+		fprintf(stderr, "tierline graph: %s\n", err);
+		return 2;
+	}
+	store_run_info ri;
+	if (store_run_get(s, run_id, &ri) != 0 || store_coverage(s, ri.id, cv) != 0) {
+		fprintf(stderr, "tierline graph: %s\n", store_errmsg(s));
+		store_close(s);
+		return 2;
+	}
+	store_close(s);
+	for (int i = 0; i < cv->nnodes; i++) {
+		int v = flow_find_node(f, cv->nodes[i].node);
+		if (v >= 0)
+			visits[v] = cv->nodes[i].visits;
+	}
+	return 0;
+}
+
 int cmd_graph(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
@@ -123,11 +192,6 @@ int cmd_graph(int argc, char **argv)
 		fprintf(stderr, "tierline graph: --run needs --coverage DB\n");
 		return 2;
 	}
-	if (coverage) {
-		fprintf(stderr, "tierline graph: coverage needs the SQLite records (issue 6), "
-		        "which this build does not have yet\n");
-		return 2;
-	}
 	bool svg = out && ends_with(out, ".svg");
 	if (out && !svg && !ends_with(out, ".dot") && !ends_with(out, ".gv")) {
 		fprintf(stderr, "tierline graph: -o takes a .dot or .svg file, not '%s'\n", out);
@@ -151,7 +215,25 @@ int cmd_graph(int argc, char **argv)
 
 	buf dot;
 	buf_init(&dot);
-	flow_write_dot(f, NULL, &dot);
+	if (coverage) {
+		store_cov cv;
+		memset(&cv, 0, sizeof cv);
+		int64_t *visits = calloc((size_t)(f->nnodes ? f->nnodes : 1), sizeof *visits);
+		int st = visits ? load_coverage(f, coverage, run, &cv, visits) : 2;
+		if (st != 0) {
+			free(visits);
+			flow_free(f);
+			buf_free(&dot);
+			return st;
+		}
+		cov_ctx cc = { f, &cv };
+		flow_graph_counts counts = { visits, cov_edge_count, &cc };
+		flow_write_dot(f, &counts, &dot);
+		store_coverage_free(&cv);
+		free(visits);
+	} else {
+		flow_write_dot(f, NULL, &dot);
+	}
 	flow_free(f);
 	int status = 0;
 	if (svg) {

@@ -140,6 +140,14 @@ void flow_write_dot(const flow *f, const flow_graph_counts *counts, buf *out)
 		buf_puts(out, "\"];\n");
 	}
 
+	/* Coverage colours nodes on a log heat scale, white to orange, so the
+	 * main paths stand out and rarely used branches are still visible. */
+	int64_t vmax = 0;
+	if (counts && counts->node_visits)
+		for (int v = 0; v < f->nnodes; v++)
+			if (counts->node_visits[v] > vmax)
+				vmax = counts->node_visits[v];
+
 	/* Nodes. */
 	for (int v = 0; v < f->nnodes; v++) {
 		const flow_node *n = &f->nodes[v];
@@ -151,8 +159,13 @@ void flow_write_dot(const flow *f, const flow_graph_counts *counts, buf *out)
 		if (counts && counts->node_visits)
 			buf_printf(out, "\\n%lld visits", (long long)counts->node_visits[v]);
 		buf_putc(out, '"');
-		if (n->kind == FLOW_QUEUE)
+		if (counts && counts->node_visits && counts->node_visits[v] > 0 && vmax > 0) {
+			double h = log10((double)counts->node_visits[v] + 1) / log10((double)vmax + 1);
+			int g = 240 - (int)(h * 110), b = 220 - (int)(h * 200);
+			buf_printf(out, ", style=filled, fillcolor=\"#ff%02x%02x\"", g, b);
+		} else if (n->kind == FLOW_QUEUE) {
 			buf_puts(out, ", style=filled, fillcolor=\"#fdf1d6\"");
+		}
 		if (counts && counts->node_visits && counts->node_visits[v] == 0)
 			buf_puts(out, ", color=\"#bbbbbb\", fontcolor=\"#999999\"");
 		buf_puts(out, "];\n");

@@ -1,6 +1,6 @@
 # test_graph.sh — `tierline graph`: DOT structure (nodes by kind, lines as
 # entry points, labelled edges, shared built-ins), -o FILE.dot / FILE.svg,
-# missing Graphviz, --coverage not yet available, usage errors.
+# missing Graphviz, --coverage of a missing database (more in test_graph_coverage.sh), usage errors.
 . tests/e2e/lib.sh
 GOOD=tests/flows/good
 
@@ -49,8 +49,8 @@ fi
 mkdir -p "$TMP/emptybin"
 expect_status svg-no-dot 2 env PATH="$TMP/emptybin" "$TIERLINE" graph "$GOOD/spec.flow" -o "$TMP/x.svg"
 expect_output svg-no-dot-msg "needs Graphviz 'dot', which is not on PATH"
-expect_status coverage-later 2 "$TIERLINE" graph "$GOOD/spec.flow" --coverage "$TMP/x.db" --run 3
-expect_output coverage-later-msg 'coverage needs the SQLite records \(issue 6\)'
+expect_status coverage-missing-db 2 "$TIERLINE" graph "$GOOD/spec.flow" --coverage "$TMP/x.db" --run 3
+expect_output coverage-missing-db-msg 'x\.db: no such database file'
 expect_status bad-ext 2 "$TIERLINE" graph "$GOOD/spec.flow" -o "$TMP/x.png"
 expect_status no-args 2 "$TIERLINE" graph
 expect_status o-no-value 2 "$TIERLINE" graph "$GOOD/spec.flow" -o
