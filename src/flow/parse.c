@@ -25,41 +25,11 @@
 #include <strings.h>
 #include "tierline/lex.h"
 #include "flow_int.h"
+#include "tierline/vec.h"
 
 #define FLOW_MAX_ERRORS 50
 #define FLOW_MAX_INCLUDE_DEPTH 16
 #define FLOW_MAX_FILE (64u << 20)
-
-/* ---- small growable arrays (malloc; freed when parsing ends) ------------- */
-#define VEC(T) struct { T *v; int n, cap; }
-#define VPUSH(p, vec, x) do { \
-	if ((vec).n == (vec).cap) \
-		(vec).v = vec_grow((vec).v, &(vec).cap, sizeof *(vec).v); \
-	(vec).v[(vec).n++] = (x); \
-} while (0)
-#define VFREE(vec) do { free((vec).v); (vec).v = NULL; (vec).n = (vec).cap = 0; } while (0)
-
-static void *vec_grow(void *v, int *cap, size_t sz)
-{
-	int c = *cap ? *cap * 2 : 8;
-	void *nv = realloc(v, (size_t)c * sz);
-	if (!nv)
-		abort();
-	*cap = c;
-	return nv;
-}
-
-/* Copy a temporary array into the arena (NULL when empty). */
-static void *arena_copy(arena *a, const void *src, int n, size_t sz)
-{
-	if (n <= 0)
-		return NULL;
-	void *d = arena_alloc(a, (size_t)n * sz);
-	if (!d)
-		abort();
-	memcpy(d, src, (size_t)n * sz);
-	return d;
-}
 
 typedef struct ref {
 	const char *name;
@@ -422,7 +392,7 @@ static bool get_string(parser *p, const char *what, const char **out)
 static int add_ref(parser *p, const char *name, flow_loc loc)
 {
 	ref r = { name, loc };
-	VPUSH(p, p->refs, r);
+	VPUSH(p->refs, r);
 	return p->refs.n - 1;
 }
 
@@ -456,7 +426,7 @@ static int intern_var(parser *p, const char *name)
 	int v = strmap_get(&p->ix->vars, name);
 	if (v >= 0)
 		return v;
-	VPUSH(p, p->vars, name);
+	VPUSH(p->vars, name);
 	strmap_put(&p->ix->vars, p->mem, name, p->vars.n - 1);
 	return p->vars.n - 1;
 }
@@ -470,7 +440,7 @@ static int intern_prompt(parser *p, const char *id, flow_loc loc)
 	memset(&pr, 0, sizeof pr);
 	pr.id = id;
 	pr.first_use = loc;
-	VPUSH(p, p->prompts, pr);
+	VPUSH(p->prompts, pr);
 	strmap_put(&p->ix->prompts, p->mem, id, p->prompts.n - 1);
 	return p->prompts.n - 1;
 }
@@ -491,7 +461,7 @@ static bool get_prompt_list(parser *p, const char *what, void *vecp)
 			        what, found(p, tmp, sizeof tmp));
 			return false;
 		}
-		VPUSH(p, *vec, intern_prompt(p, p->t.str, here(p)));
+		VPUSH(*vec, intern_prompt(p, p->t.str, here(p)));
 		n++;
 		next(p);
 	}
@@ -837,7 +807,7 @@ static void parse_line(parser *p, flow_loc loc)
 	}
 	if (!c.have_start)
 		err_loc(p, loc, "line-start", "line '%s' has no 'start' node", name);
-	VPUSH(p, p->lines, ln);
+	VPUSH(p->lines, ln);
 }
 
 /* ---- hours --------------------------------------------------------------- */
@@ -917,7 +887,7 @@ static void hours_stmt(parser *p, void *vctx, const char *kw, flow_loc loc)
 				        found(p, tmp, sizeof tmp));
 				goto bad;
 			}
-			VPUSH(p, c->closed, (int32_t)p->t.ival);
+			VPUSH(c->closed, (int32_t)p->t.ival);
 			n++;
 			next(p);
 		}
@@ -979,16 +949,16 @@ static void hours_stmt(parser *p, void *vctx, const char *kw, flow_loc loc)
 			        start / 60, start % 60, end / 60, end % 60);
 		} else if (start < end) {
 			flow_hours_range r = { days, (uint16_t)start, (uint16_t)end };
-			VPUSH(p, c->ranges, r);
+			VPUSH(c->ranges, r);
 		} else {
 			/* Past midnight: 22:00-02:00 is 22:00-24:00 and, the next
 			 * day, 00:00-02:00. */
 			flow_hours_range r1 = { days, (uint16_t)start, 1440 };
 			uint8_t nextdays = (uint8_t)(((days << 1) | (days >> 6)) & 0x7F);
 			flow_hours_range r2 = { nextdays, 0, (uint16_t)end };
-			VPUSH(p, c->ranges, r1);
+			VPUSH(c->ranges, r1);
 			if (end > 0)
-				VPUSH(p, c->ranges, r2);
+				VPUSH(c->ranges, r2);
 		}
 		nr++;
 	}
@@ -1022,11 +992,11 @@ static void parse_hours(parser *p, flow_loc loc)
 	flow_hours *h = arena_alloc(p->mem, sizeof *h);
 	h->name = name;
 	h->loc = loc;
-	h->ranges = arena_copy(p->mem, c.ranges.v, c.ranges.n, sizeof *c.ranges.v);
+	h->ranges = arena_memdup(p->mem, c.ranges.v, c.ranges.n, sizeof *c.ranges.v);
 	h->nranges = c.ranges.n;
 	if (c.closed.n)
 		qsort(c.closed.v, (size_t)c.closed.n, sizeof *c.closed.v, cmp_i32);
-	h->closed = arena_copy(p->mem, c.closed.v, c.closed.n, sizeof *c.closed.v);
+	h->closed = arena_memdup(p->mem, c.closed.v, c.closed.n, sizeof *c.closed.v);
 	h->nclosed = c.closed.n;
 	VFREE(c.ranges);
 	VFREE(c.closed);
@@ -1037,7 +1007,7 @@ static void parse_hours(parser *p, flow_loc loc)
 		        name, o->loc.file, o->loc.line, o->loc.col);
 		return;
 	}
-	VPUSH(p, p->hours, h);
+	VPUSH(p->hours, h);
 }
 
 /* ---- offices ------------------------------------------------------------- */
@@ -1062,7 +1032,7 @@ static void office_stmt(parser *p, void *vctx, const char *kw, flow_loc loc)
 			const char *s;
 			if (!get_string(p, kw, &s))
 				goto bad;
-			VPUSH(p, c->receipts, s);
+			VPUSH(c->receipts, s);
 			n++;
 		}
 		if (n == 0) {
@@ -1127,7 +1097,7 @@ static void offices_stmt(parser *p, void *vctx, const char *kw, flow_loc loc)
 		memset(&c, 0, sizeof c);
 		c.o = o;
 		parse_block(p, "the office", office_stmt, &c);
-		o->receipts = arena_copy(p->mem, c.receipts.v, c.receipts.n, sizeof *c.receipts.v);
+		o->receipts = arena_memdup(p->mem, c.receipts.v, c.receipts.n, sizeof *c.receipts.v);
 		o->nreceipts = c.receipts.n;
 		VFREE(c.receipts);
 	}
@@ -1137,7 +1107,7 @@ static void offices_stmt(parser *p, void *vctx, const char *kw, flow_loc loc)
 		err_loc(p, nl, "duplicate-name", "duplicate office '%s' (first defined at %s:%d:%d)",
 		        name, q->loc.file, q->loc.line, q->loc.col);
 	} else {
-		VPUSH(p, p->offices, o);
+		VPUSH(p->offices, o);
 	}
 	end_stmt(p, "office");
 	return;
@@ -1252,9 +1222,9 @@ static bool listen_stmt(parser *p, node_ctx *c, const char *kw, flow_loc loc, bo
 		flow_miss_prompt mp = { count, intern_prompt(p, p->t.str, pl) };
 		next(p);
 		if (ni)
-			VPUSH(p, c->noinput, mp);
+			VPUSH(c->noinput, mp);
 		else
-			VPUSH(p, c->nomatch, mp);
+			VPUSH(c->nomatch, mp);
 		*ok = true;
 	} else if (strcmp(kw, "failure") == 0) {
 		int *slot = &l->failure;
@@ -1328,7 +1298,7 @@ static void option_stmt(parser *p, node_ctx *c, flow_loc loc)
 		memcpy(o.keys, k, n + 1);
 		o.nkeys = (uint8_t)n;
 		o.target = target;
-		VPUSH(p, c->options, o);
+		VPUSH(c->options, o);
 	}
 	(void)loc;
 	end_stmt(p, "option");
@@ -1443,7 +1413,7 @@ static void node_stmt(parser *p, void *vctx, const char *kw, flow_loc loc)
 				break;
 			}
 			next(p);
-			VPUSH(p, c->assigns, a);
+			VPUSH(c->assigns, a);
 			ok = true;
 		} else if (strcmp(kw, "next") == 0) {
 			once(p, &c->seen, kw, loc);
@@ -1515,7 +1485,7 @@ static void node_stmt(parser *p, void *vctx, const char *kw, flow_loc loc)
 			}
 			if (!get_target(p, "when", true, &cd.target))
 				break;
-			VPUSH(p, c->conds, cd);
+			VPUSH(c->conds, cd);
 			ok = true;
 		} else {
 			goto unknown;
@@ -1736,9 +1706,9 @@ static void check_options(parser *p, node_ctx *c)
 static void finish_listen(parser *p, node_ctx *c)
 {
 	flow_listen *l = c->l;
-	l->prompts = arena_copy(p->mem, c->prompts.v, c->prompts.n, sizeof(int));
+	l->prompts = arena_memdup(p->mem, c->prompts.v, c->prompts.n, sizeof(int));
 	l->nprompts = c->prompts.n;
-	l->reprompts = arena_copy(p->mem, c->reprompts.v, c->reprompts.n, sizeof(int));
+	l->reprompts = arena_memdup(p->mem, c->reprompts.v, c->reprompts.n, sizeof(int));
 	l->nreprompts = c->reprompts.n;
 	if (c->noinput.n)
 		qsort(c->noinput.v, (size_t)c->noinput.n, sizeof *c->noinput.v, cmp_miss);
@@ -1752,9 +1722,9 @@ static void finish_listen(parser *p, node_ctx *c)
 				        "%s '%s' has two '%s %d -> prompt' lines", flow_kind_name(c->n->kind),
 				        c->n->name, k ? "nomatch" : "noinput", v->v[i].count);
 	}
-	l->noinput = arena_copy(p->mem, c->noinput.v, c->noinput.n, sizeof *c->noinput.v);
+	l->noinput = arena_memdup(p->mem, c->noinput.v, c->noinput.n, sizeof *c->noinput.v);
 	l->nnoinput = c->noinput.n;
-	l->nomatch = arena_copy(p->mem, c->nomatch.v, c->nomatch.n, sizeof *c->nomatch.v);
+	l->nomatch = arena_memdup(p->mem, c->nomatch.v, c->nomatch.n, sizeof *c->nomatch.v);
 	l->nnomatch = c->nomatch.n;
 	if (!c->have_prompt)
 		err_loc(p, c->n->loc, "missing-prompt", "%s '%s' has no 'prompt'",
@@ -1839,7 +1809,7 @@ static void parse_node(parser *p, flow_node_kind kind, flow_loc loc)
 		flow_menu *m = &n->u.menu;
 		finish_listen(p, &c);
 		check_options(p, &c);
-		m->options = arena_copy(p->mem, c.options.v, c.options.n, sizeof *c.options.v);
+		m->options = arena_memdup(p->mem, c.options.v, c.options.n, sizeof *c.options.v);
 		m->noptions = c.options.n;
 		for (int i = 0; i < m->noptions; i++)
 			if (m->options[i].nkeys > m->max_keys)
@@ -1853,17 +1823,17 @@ static void parse_node(parser *p, flow_node_kind kind, flow_loc loc)
 			        "than the maximum", n->u.input.min_digits, n->u.input.max_digits);
 		break;
 	case FLOW_PLAY:
-		n->u.play.prompts = arena_copy(p->mem, c.prompts.v, c.prompts.n, sizeof(int));
+		n->u.play.prompts = arena_memdup(p->mem, c.prompts.v, c.prompts.n, sizeof(int));
 		n->u.play.nprompts = c.prompts.n;
 		if (!c.have_prompt)
 			err_loc(p, loc, "missing-prompt", "play '%s' has no 'prompt'", name);
 		break;
 	case FLOW_SET:
-		n->u.set.assigns = arena_copy(p->mem, c.assigns.v, c.assigns.n, sizeof *c.assigns.v);
+		n->u.set.assigns = arena_memdup(p->mem, c.assigns.v, c.assigns.n, sizeof *c.assigns.v);
 		n->u.set.nassigns = c.assigns.n;
 		break;
 	case FLOW_ROUTE:
-		n->u.route.conds = arena_copy(p->mem, c.conds.v, c.conds.n, sizeof *c.conds.v);
+		n->u.route.conds = arena_memdup(p->mem, c.conds.v, c.conds.n, sizeof *c.conds.v);
 		n->u.route.nconds = c.conds.n;
 		if (!c.have_else)
 			err_loc(p, loc, "route-else", "route '%s' has no 'else' (a route must always "
@@ -1896,7 +1866,7 @@ static void parse_node(parser *p, flow_node_kind kind, flow_loc loc)
 		        name, o->loc.file, o->loc.line, o->loc.col);
 		return;
 	}
-	VPUSH(p, p->nodes, n);
+	VPUSH(p->nodes, n);
 }
 
 /* ---- files and includes ---------------------------------------------------- */
@@ -1963,8 +1933,8 @@ static void parse_include(parser *p, flow_loc loc)
 		free(text);
 		return;
 	}
-	VPUSH(p, p->incl_stack, canon);
-	VPUSH(p, p->incl_shown, path);
+	VPUSH(p->incl_stack, canon);
+	VPUSH(p->incl_shown, path);
 	(void)loc;
 	/* Save the including file's lexer state and parse the new file. */
 	lexer *save_lx = p->lx;
@@ -1979,7 +1949,7 @@ static void parse_include(parser *p, flow_loc loc)
 		p->lx->dead = true;
 	p->incl_stack.n--;
 	p->incl_shown.n--;
-	VPUSH(p, p->incl_done, canon);
+	VPUSH(p->incl_done, canon);
 	free(text);
 }
 
@@ -2010,7 +1980,7 @@ static void top_stmt(parser *p)
 static void parse_file(parser *p, const char *file, const char *text, size_t len)
 {
 	const char *f = arena_strdup(p->mem, file);
-	VPUSH(p, p->files, f);
+	VPUSH(p->files, f);
 	lexer lx;
 	lex_init(&lx, f, text, len, p->mem, p->dl);
 	if (lx.dead && p->files.n == 1)
@@ -2182,7 +2152,7 @@ static void resolve(parser *p)
 				if (q->hours >= 0 && !flow_hours_ever_open(p->hours.v[q->hours]))
 				{
 					never_open_ref no = { (int)(r - p->refs.v), i };
-					VPUSH(p, p->never_open, no);
+					VPUSH(p->never_open, no);
 				}
 			}
 			break;
@@ -2255,11 +2225,11 @@ static void pack(parser *p)
 	for (int i = 0; i < f->noffices; i++)
 		f->offices[i] = *p->offices.v[i];
 	f->nprompts = p->prompts.n;
-	f->prompts = arena_copy(a, p->prompts.v, p->prompts.n, sizeof(flow_prompt));
+	f->prompts = arena_memdup(a, p->prompts.v, p->prompts.n, sizeof(flow_prompt));
 	f->nvars = p->vars.n;
-	f->vars = arena_copy(a, p->vars.v, p->vars.n, sizeof(char *));
+	f->vars = arena_memdup(a, p->vars.v, p->vars.n, sizeof(char *));
 	f->nfiles = p->files.n;
-	f->files = arena_copy(a, p->files.v, p->files.n, sizeof(char *));
+	f->files = arena_memdup(a, p->files.v, p->files.n, sizeof(char *));
 	f->index = p->ix;
 }
 
@@ -2286,8 +2256,8 @@ int flow_parse(flow *f, const char *path, const char *text, size_t len, diag_lis
 		diag_add(dl, DIAG_ERROR, main_path, 0, 0, "file-too-large",
 		         "file is larger than 64 MB");
 	} else {
-		VPUSH(&p, p.incl_stack, canonical(&p, path));
-		VPUSH(&p, p.incl_shown, main_path);
+		VPUSH(p.incl_stack, canonical(&p, path));
+		VPUSH(p.incl_shown, main_path);
 		parse_file(&p, path, text, len);
 	}
 	if (!p.stop && !p.have_header && !p.main_unreadable)
