@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tierline/replay.h"
+#include <math.h>
 #include "tierline/recorder.h"
+#include "tierline/rng.h"
+#include "tierline/scenario.h"
 #include "tierline/sched.h"
 
 typedef struct failure {
@@ -46,6 +49,12 @@ typedef struct rp {
 	int agent_pending;           /* agent lines not delivered yet */
 	int nlegs;
 	bool in_agent_line;          /* an agent line is being delivered */
+	/* --scenario: simulated agents (use_scen: the script has no `answer`) */
+	bool use_scen;
+	bool answer_now;             /* answer after the current event returns */
+	sched_id scen_ev;            /* pending scenario answer / agent outcome */
+	int scen_leg;                /* legs entered so far (stale-event check) */
+	rng r_handle, r_outcome;
 	const char *ignored_why;     /* CALL_ACT_IGNORED seen during it */
 	/* what happened */
 	int64_t *visit_t;            /* first visit per node, -1 */
@@ -147,6 +156,79 @@ static void maybe_auto_hangup(rp *p, int64_t now)
 	p->auto_hangup = sched_at_pri(p->sc, when, SCHED_PRI_CALLER, auto_hangup_cb, p, 0);
 }
 
+static void scen_answer_cb(sched *s, int64_t now, void *ctx, uint64_t arg);
+static void scen_done_cb(sched *s, int64_t now, void *ctx, uint64_t arg);
+
+static const scen_agents *scen_agents_for(const rp *p, int queue)
+{
+	const scenario *sc = p->o->scen;
+	if (!sc || !sc->agents_of_queue || queue < 0 || queue >= p->f->nqueues)
+		return NULL;
+	int i = sc->agents_of_queue[queue];
+	return i >= 0 && i < sc->nagents ? &sc->agents[i] : NULL;
+}
+
+/* When the first agent of the queue is on duty at or after t: with one call
+ * the ACD answers at once whenever staff > 0, so this is the wait.  -1 when
+ * the queue is never staffed (within a week of changes). */
+static int64_t scen_staffed_at(const scen_agents *ag, int64_t t)
+{
+	for (int guard = 0; guard < 7 * 1440 + 2; guard++) {
+		if (llround(scen_profile_at(&ag->staff, t)) >= 1)
+			return t;
+		int64_t next = scen_profile_next(&ag->staff, t);
+		if (next == INT64_MAX || next <= t)
+			return -1;
+		t = next;
+	}
+	return -1;
+}
+
+/* The simulated agent side of a leg that was just entered; true when an
+ * answer is coming. */
+static bool scen_enqueue(rp *p, const call_action *a)
+{
+	p->scen_leg++;
+	if (!p->use_scen)
+		return false;
+	const scen_agents *ag = scen_agents_for(p, a->queue);
+	if (!ag)
+		return false;
+	int64_t at = scen_staffed_at(ag, a->t);
+	if (at < 0)
+		return false;
+	if (at == a->t)
+		p->answer_now = true;
+	else
+		p->scen_ev = sched_at(p->sc, at, scen_answer_cb, p, (uint64_t)p->scen_leg);
+	return true;
+}
+
+/* An agent answered: draw the talk time and outcome (as the simulator does). */
+static bool scen_answered(rp *p, const call_action *a)
+{
+	if (!p->use_scen)
+		return false;
+	const scen_agents *ag = scen_agents_for(p, a->queue);
+	if (!ag)
+		return false;
+	int64_t handle = dist_round_ms(dist_sample_ms(&ag->handle, &p->r_handle));
+	if (handle < 0)
+		handle = 0;
+	double u = rng_uniform(&p->r_outcome), acc = 0;
+	call_agent_outcome out = CALL_AGENT_RESOLVED;
+	for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++) {
+		acc += ag->outcome[i];
+		if (u < acc && ag->outcome[i] > 0) {
+			out = (call_agent_outcome)i;
+			break;
+		}
+	}
+	p->scen_ev = sched_at(p->sc, a->t + handle, scen_done_cb, p,
+	                      (uint64_t)p->scen_leg << 8 | (uint64_t)out);
+	return true;
+}
+
 static void on_action(void *ctx, const call *c, const call_action *a)
 {
 	rp *p = ctx;
@@ -196,14 +278,21 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		if (a->queue >= 0 && a->queue < f->nqueues) {
 			p->queued[a->queue] = true;
 			int qn = f->queue_nodes[a->queue];
-			if (qn >= 0 && qn < f->nnodes && f->nodes[qn].u.queue.max_wait_ms == 0)
+			if (!scen_enqueue(p, a) && qn >= 0 && qn < f->nnodes &&
+			    f->nodes[qn].u.queue.max_wait_ms == 0)
 				maybe_auto_hangup(p, a->t);
 		}
 		break;
 	case CALL_ACT_ANSWERED:
-		maybe_auto_hangup(p, a->t);
+		if (!scen_answered(p, a))
+			maybe_auto_hangup(p, a->t);
 		break;
 	case CALL_ACT_LEG_END:
+		p->answer_now = false;
+		if (p->scen_ev) {
+			sched_cancel(p->sc, p->scen_ev);
+			p->scen_ev = 0;
+		}
 		if (p->auto_hangup) {
 			sched_cancel(p->sc, p->auto_hangup);
 			p->auto_hangup = 0;
@@ -237,7 +326,10 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 			sched_cancel(p->sc, p->auto_hangup);
 		if (p->last_hangup)
 			sched_cancel(p->sc, p->last_hangup);
-		p->auto_hangup = p->last_hangup = 0;
+		if (p->scen_ev)
+			sched_cancel(p->sc, p->scen_ev);
+		p->auto_hangup = p->last_hangup = p->scen_ev = 0;
+		p->answer_now = false;
 		break;
 	default:
 		break;
@@ -251,6 +343,41 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 static void deliver(rp *p, const call_event *ev)
 {
 	call_handle(&p->c, ev, &p->sink);
+	/* A simulated agent who was free answers at the instant of the entry,
+	 * before any other event (as the simulator's ACD does); never from
+	 * inside the sink. */
+	while (p->answer_now && !call_ended(&p->c)) {
+		p->answer_now = false;
+		if (p->c.state != CALL_QUEUED)
+			break;
+		trace(p, ev->t, "> answer (scenario)");
+		call_event aev = call_ev_answer(ev->t, p->nlegs++);
+		call_handle(&p->c, &aev, &p->sink);
+	}
+	p->answer_now = false;
+}
+
+static void scen_answer_cb(sched *s, int64_t now, void *ctx, uint64_t arg)
+{
+	rp *p = ctx;
+	p->scen_ev = 0;
+	if (call_ended(&p->c) || p->c.state != CALL_QUEUED || arg != (uint64_t)p->scen_leg)
+		return;
+	trace(p, now, "> answer (scenario: the queue is staffed)");
+	call_event ev = call_ev_answer(now, p->nlegs++);
+	deliver(p, &ev);
+}
+
+static void scen_done_cb(sched *s, int64_t now, void *ctx, uint64_t arg)
+{
+	rp *p = ctx;
+	p->scen_ev = 0;
+	if (call_ended(&p->c) || p->c.state != CALL_TALKING || (arg >> 8) != (uint64_t)p->scen_leg)
+		return;
+	call_agent_outcome o = (call_agent_outcome)(arg & 0xff);
+	trace(p, now, "> %s (scenario)", call_agent_outcome_name(o));
+	call_event ev = call_ev_done(now, o);
+	deliver(p, &ev);
 }
 
 static void timer_cb(sched *s, int64_t now, void *ctx, uint64_t arg)
@@ -530,6 +657,14 @@ int replay_run(const flow *f, const script *s, const replay_opts *o, replay_resu
 		p.prompt_t[i] = -1;
 	p.sink.fn = on_action;
 	p.sink.ctx = &p;
+	if (o->scen) {
+		p.use_scen = true;
+		for (int i = 0; i < s->nsteps; i++)
+			if (s->steps[i].kind == SCRIPT_ANSWER)
+				p.use_scen = false;
+		rng_seed(&p.r_handle, o->scen->seed, rng_stream_id("replay/handle"));
+		rng_seed(&p.r_outcome, o->scen->seed, rng_stream_id("replay/outcome"));
+	}
 
 	call_init(&p.c, f, 1, s->line, s->lang_idx);
 	for (int i = 0; i < s->nvars; i++)

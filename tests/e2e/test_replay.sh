@@ -12,6 +12,7 @@ flow_of() {
 	every-construct) echo flows/examples/every-construct.flow ;;
 	minimal) echo flows/examples/minimal.flow ;;
 	fast) echo tests/calls/flows/fast.flow ;;
+	db) echo tests/calls/db/desk.flow ;;
 	*) echo "" ;;
 	esac
 }
@@ -102,11 +103,11 @@ for kind in 'option ' 'no-input ' 'no-match ' 'failure \(no-input\)' 'failure \(
 		fail "edge-$kind" "no trace line matches"; fi
 done
 
-# Options that belong to later work say so and exit 2.
-expect_status scenario-not-yet 2 "$TIERLINE" replay flows/uscis.flow tests/calls/uscis/case-status-en.call --scenario x.scenario
-expect_output scenario-msg "needs the simulator"
-expect_status from-not-yet 2 "$TIERLINE" replay flows/uscis.flow --from tierline.db
-expect_output from-msg "not built yet"
+# Missing inputs of --scenario and --from (tests/e2e/test_replay_db.sh has the rest).
+expect_status scenario-missing 2 "$TIERLINE" replay flows/uscis.flow tests/calls/uscis/case-status-en.call --scenario x.scenario
+expect_output scenario-msg "x.scenario: error: cannot read"
+expect_status from-missing 2 "$TIERLINE" replay flows/uscis.flow --from "$TMP/none.db"
+expect_output from-msg "no such database"
 expect_status no-scripts 2 "$TIERLINE" replay flows/uscis.flow
 expect_status no-flow 2 "$TIERLINE" replay
 expect_status missing-flow 2 "$TIERLINE" replay /nonexistent.flow tests/calls/uscis/case-status-en.call
