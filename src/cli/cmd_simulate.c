@@ -395,6 +395,7 @@ int cmd_simulate(int argc, char **argv)
 	int R = c.replications;
 	double (*qf)[F_N] = calloc((size_t)R * (size_t)(f->nqueues ? f->nqueues : 1), sizeof *qf);
 	double *contain = calloc((size_t)R, sizeof *contain);
+	int64_t calls_total = 0;
 	sim_result *first = NULL;
 	int64_t first_run = 0;
 	int status = 0;
@@ -453,6 +454,7 @@ int cmd_simulate(int argc, char **argv)
 		for (int q = 0; q < r->nqueues; q++)
 			queue_figs(&r->queues[q], qf[(size_t)rep * (size_t)f->nqueues + (size_t)q]);
 		contain[rep] = sim_containment(r);
+		calls_total += r->calls;
 		if (!first) {
 			first = r;
 			first_run = run_id;
@@ -514,6 +516,8 @@ int cmd_simulate(int argc, char **argv)
 				json_object_set_new(root, "replications", json_integer(R));
 				json_object_set_new(root, "seed", json_integer((json_int_t)first->seed));
 				json_object_set_new(root, "first_run", first_run > 0 ? jint(first_run) : json_null());
+				json_object_set_new(root, "calls", json_real((double)calls_total / R));
+				json_object_set_new(root, "calls_total", jint(calls_total));
 				json_object_set_new(root, "queues", qs);
 				json_t *ivr = json_object();
 				json_object_set_new(ivr, "containment", okc ? jnum(cc.mean) : json_null());
@@ -522,8 +526,10 @@ int cmd_simulate(int argc, char **argv)
 				json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 				fputc('\n', stdout);
 			} else {
+				printf("\ncalls %.1f a replication (%" PRId64 " in all)\n", (double)calls_total / R,
+				       calls_total);
 				if (okc)
-					printf("\nIVR containment %.2f%% ± %.2f%%\n", cc.mean * 100, cc.half * 100);
+					printf("IVR containment %.2f%% ± %.2f%%\n", cc.mean * 100, cc.half * 100);
 				if (db)
 					printf("runs %" PRId64 "..%" PRId64 " stored in %s\n", first_run,
 					       first_run + R - 1, c.db_path);

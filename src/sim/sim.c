@@ -604,6 +604,12 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 		m->res->calls++;
 	if (rec)
 		recorder_begin(rec, (uint64_t)m->res->arrivals);
+	/* --calls N counts every call placed, redials included. */
+	m->placed++;
+	if (m->o->calls > 0 && m->placed >= m->o->calls) {
+		m->arrivals_done = true;
+		m->t_stop = t + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
+	}
 	call_event ev = call_ev(CALL_EV_PLACED, t);
 	deliver(m, slot, &ev);
 }
@@ -677,19 +683,15 @@ static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg)
 		if (m->arrivals_done)
 			return;
 		place_call(m, ar->line, pick_lang(m), now, false);
-		m->placed++;
-		if (m->o->calls > 0 && m->placed >= m->o->calls) {
-			m->arrivals_done = true;
-			m->t_stop = now + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
+		if (m->arrivals_done)
 			return;
-		}
 		int64_t next = next_arrival(m, ar, now);
 		if (next < m->t_end)
 			at_caller(m, next, ev_pack(EV_ARRIVAL, 0, 0, pay));
 		return;
 	}
 	case EV_REDIAL:
-		if (now < m->t_stop)
+		if (!m->arrivals_done && now < m->t_stop)
 			place_call(m, (int)(pay >> 8), (int)(pay & 0xff), now, true);
 		return;
 	case EV_WRAPUP:
@@ -698,10 +700,17 @@ static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg)
 		drain_deferred(m);
 		return;
 	case EV_STAFF: {
+		/* With --calls the period has no end (t_end is INT64_MAX until the
+		 * count is reached), so staffing changes must stop with the drain,
+		 * or the daily profile would keep the clock running for ever. */
+		if (m->arrivals_done && now >= m->t_stop) {
+			sched_stop(m->clock);
+			return;
+		}
 		int q = (int)pay;
 		set_staff(m, q, now);
 		int64_t next = next_staff_change(m, q, now);
-		if (next < m->t_end)
+		if (next < m->t_end && (!m->arrivals_done || next < m->t_stop))
 			at_timer(m, next, ev_pack(EV_STAFF, 0, 0, pay));
 		return;
 	}
