@@ -34,6 +34,10 @@ if python3 -c "import json,sys; d=json.load(open('$TMP/a.json')); q=d['queues'][
 expect_status sim-calls 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --json --calls 5000
 if python3 -c "import json; d=json.load(open('$TMP/out')); assert d['calls']==5000, d['calls']" 2>"$TMP/py"; then
 	ok sim-calls-count; else fail sim-calls-count "$(cat "$TMP/py")"; fi
+# --calls on a flow whose staffing changes during the day must end.
+expect_status sim-calls-uscis 0 timeout 60 "$TIERLINE" simulate $F $S --no-db --json --calls 3000
+if python3 -c "import json; d=json.load(open('$TMP/out')); assert d['placed']==3000, d['placed']" 2>"$TMP/py"; then
+	ok sim-calls-uscis-count; else fail sim-calls-uscis-count "$(cat "$TMP/py")"; fi
 expect_status sim-replications 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --json --replications 5
 expect_output sim-replications-hw '"service_level_hw": [0-9.]+'
 expect_status sim-human 0 "$TIERLINE" simulate $F $S --no-db
