@@ -443,6 +443,18 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 				         "acd_set_staff");
 		}
 		acd_warn(s, acd_end(s->a, c->id, a->t, a->leg, wrap, NULL), "acd_end");
+		if (a->agent >= 0 && !ag) {
+			/* The ACD marks the highest roster position to leave, which may
+			 * be another agent still talking; then this one is idle now
+			 * (nothing waited for it): send it off too. */
+			acd_agent_info ai;
+			acd_queue_info qi;
+			if (acd_agent_get(s->a, a->agent, a->t, &ai) == ACD_OK &&
+			    ai.state == ACD_AGENT_IDLE &&
+			    acd_queue_get(s->a, a->queue, &qi) == ACD_OK && qi.on_duty > 0)
+				acd_warn(s, acd_set_staff(s->a, a->queue, qi.on_duty - 1, a->t),
+				         "acd_set_staff");
+		}
 		sc->agent = -1;
 		break;
 	}

@@ -254,6 +254,20 @@ s.close()
 EOF
 req GET "$URL/healthz"; check survives-raw-http 200 '^ok$'
 
+# 5b. two external agents talk on helpdesk at once; when both are done no
+#     agent is left on duty (none idle beside the queue)
+req POST "$URL/calls" '{"line":"main"}'; ca=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$TMP/body")
+req POST "$URL/calls/$ca/keys" '{"keys":"3"}'
+req POST "$URL/calls" '{"line":"main"}'; cb=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$TMP/body")
+req POST "$URL/calls/$cb/keys" '{"keys":"3"}'
+req POST "$URL/calls/$ca/answer"; check two-agents-a 200 '"state":"talking"'
+req POST "$URL/calls/$cb/answer"; check two-agents-b 200 '"state":"talking"'
+req POST "$URL/calls/$ca/done" '{"outcome":"resolved"}'
+req POST "$URL/calls/$cb/done" '{"outcome":"resolved"}'
+check two-agents-done 200 '"outcome":"resolved-tier1"'
+req GET "$URL/queues"
+check two-agents-off 200 '"name":"helpdesk","tier":1,"agents_from":"api","waiting":0,"agents":\{"on_duty":0,"idle":0,"talking":0'
+
 # metrics: the names, and every line a comment or `name{labels} value`
 req GET "$URL/metrics"
 check metrics 200 '^# TYPE tierline_calls_total counter$' \
@@ -276,7 +290,7 @@ c = sqlite3.connect(sys.argv[1])
 print(c.execute("select mode, complete from runs").fetchall())
 print(c.execute("select count(*) from calls").fetchone()[0])
 EOF
-if grep -q "^\[('serve', 1)\]$" "$TMP/db.out" && grep -qx 9 "$TMP/db.out"; then ok db-run-complete; else
+if grep -q "^\[('serve', 1)\]$" "$TMP/db.out" && grep -qx 11 "$TMP/db.out"; then ok db-run-complete; else
 	fail db-run-complete "$(cat "$TMP/db.out")"; fi
 
 # ---- the scenario staffs the desk ----------------------------------------
