@@ -14,7 +14,7 @@ const cli_command cli_commands[] = {
 	{ "call", "call FLOW [--line L] [--lang X] [--record FILE.call]",
 	  "a live call in the terminal: prompts as text, keys from the keyboard", cmd_call },
 	{ "replay", "replay FLOW FILE.call|FILE.wav... [--line L] [--scenario S] [--db DB] [--trace]\n"
-	            "       tierline replay FLOW --from DB [--run ID]",
+	            "       tierline replay FLOW --from DB [--run ID] [--json]",
 	  "replay call scripts or recorded audio and check their expectations", cmd_replay },
 	{ "simulate", "simulate FLOW SCENARIO [--db DB | --no-db] [--seed N] [--calls N] [--replications N] [--sl 20s] [--report out.html] [--json]",
 	  "discrete-event simulation of a scenario: per-queue, per-interval figures", cmd_simulate },
