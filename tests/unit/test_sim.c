@@ -266,6 +266,85 @@ static void test_determinism_and_crn(void **state)
 	unload(&w);
 }
 
+/* |x - n p| within 4 binomial standard deviations. */
+static void expect_share(const char *what, int64_t x, int64_t n, double p)
+{
+	double sd = sqrt((double)n * p * (1 - p));
+	printf("  %-14s %lld of %lld, expected %.1f ± %.1f\n", what, (long long)x, (long long)n,
+	       n * p, sd);
+	assert_true(fabs((double)x - (double)n * p) <= 4 * sd + 1);
+}
+
+/* Caller behaviour: menu shares (and their retry after a no-input),
+ * failure after the last try, patience only while queued. */
+static void test_caller_shares(void **state)
+{
+	(void)state;
+	world w;
+	load(&w,
+	     "flow t { languages en }\n"
+	     "line main \"1\" { start m }\n"
+	     "menu m { prompt p; option 1 -> a; option 2 -> q; timeout 2s; tries 2 }\n"
+	     "play a { prompt p; next -> hangup }\n"
+	     "queue q { tier 1 }\n",
+	     "scenario s {\n start 2026-11-30 08:00\n length 10h\n seed 21\n"
+	     " arrivals main { rate 600/h }\n"
+	     " caller { think exp(200ms); patience exp(30s); menu m { 1 60%; 2 30%; noinput 10% } }\n"
+	     " agents q { staff 2; handle exp(5m) }\n}\n");
+	sim_options o;
+	memset(&o, 0, sizeof o);
+	sim_result *r = NULL;
+	char err[256];
+	assert_int_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+	int64_t n = r->calls;
+	assert_true(n > 5500 && n < 6500);
+	/* A caller who pressed nothing chooses again on the retry. */
+	expect_share("self-service", r->outcomes[CALL_OUT_SELF_SERVICE], n, 0.6 + 0.1 * 0.6);
+	expect_share("failed", r->outcomes[CALL_OUT_FAILED], n, 0.1 * 0.1);
+	int64_t queued = r->outcomes[CALL_OUT_ABANDONED_QUEUE] + r->outcomes[CALL_OUT_RESOLVED_TIER1];
+	expect_share("queued", queued, n, 0.3 + 0.1 * 0.3);
+	assert_int_equal(queued, r->queues[0].total.offered);
+	/* Two agents for ~200 calls an hour of 5 minutes: most queued callers
+	 * run out of patience, and only there. */
+	assert_true(r->outcomes[CALL_OUT_ABANDONED_QUEUE] > r->outcomes[CALL_OUT_RESOLVED_TIER1]);
+	assert_int_equal(r->outcomes[CALL_OUT_ABANDONED_IVR], 0);
+	assert_int_equal(r->queues[0].total.abandoned, r->outcomes[CALL_OUT_ABANDONED_QUEUE]);
+	sim_result_free(r);
+	unload(&w);
+}
+
+/* Staffing changes at local times; agents on a call when their shift ends
+ * finish it first, so busy time stays within staffed time. */
+static void test_staffing_schedule(void **state)
+{
+	(void)state;
+	world w;
+	load(&w, mmc_flow,
+	     "scenario s {\n start 2026-11-30 08:00\n length 4h\n seed 22\n"
+	     " arrivals main { rate 120/h }\n"
+	     " agents q { staff 08:00 10, 10:00 2, 11:00 0; handle exp(10m) }\n}\n");
+	sim_options o;
+	memset(&o, 0, sizeof o);
+	sim_result *r = NULL;
+	char err[256];
+	assert_int_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+	const sim_queue_result *q = &r->queues[0];
+	assert_true(q->nintervals >= 8);
+	assert_int_equal(q->intervals[0].agents, 10);
+	assert_int_equal(q->intervals[4].agents, 2);
+	assert_int_equal(q->intervals[6].agents, 0);
+	for (int i = 0; i < q->nintervals; i++)
+		assert_true(q->intervals[i].busy_ms <= q->intervals[i].staffed_ms);
+	/* After 11:00 nobody new is on duty, yet the calls of 10:xx finish:
+	 * busy time after 11:00 is non-zero only in the first half hour or so. */
+	assert_true(q->intervals[6].busy_ms > 0);
+	/* No patience: nobody abandons; calls offered after 11:00 wait on. */
+	assert_int_equal(q->total.abandoned, 0);
+	assert_true(r->unfinished > 0);
+	sim_result_free(r);
+	unload(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +354,8 @@ int main(void)
 		cmocka_unit_test(test_mmc_large),
 		cmocka_unit_test(test_tandem),
 		cmocka_unit_test(test_determinism_and_crn),
+		cmocka_unit_test(test_caller_shares),
+		cmocka_unit_test(test_staffing_schedule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
