@@ -291,6 +291,29 @@ static const char *lang_nm(const flow *f, int l)
 	return f && l >= 0 && l < f->nlangs ? f->langs[l] : "?";
 }
 
+/* A span as the flow language writes it: 15d, 1d2h, 1h30m, 5s, 250ms. */
+static void fmt_span(int64_t ms, char *out, size_t n)
+{
+	static const struct { int64_t ms; const char *unit; } units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" }
+	};
+	size_t len = 0;
+	out[0] = '\0';
+	if (ms <= 0) {
+		snprintf(out, n, "0s");
+		return;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0] && len + 1 < n; i++) {
+		if (ms < units[i].ms)
+			continue;
+		int w = snprintf(out + len, n - len, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+		ms %= units[i].ms;
+	}
+}
+
 size_t call_trace_line(const flow *f, int64_t t0, const call_action *a, bool timers,
                        char *out, size_t n)
 {
@@ -378,10 +401,14 @@ size_t call_trace_line(const flow *f, int64_t t0, const call_action *a, bool tim
 		if (a->referred)
 			snprintf(body, sizeof body, "request %s referred to %s", nm(a->str), office);
 		else {
-			char due[32];
-			int64_t days = (a->at - a->t) / UTIL_MS_PER_DAY;
-			snprintf(due, sizeof due, "%lldd", (long long)days);
-			snprintf(body, sizeof body, "request %s filed with %s (due %s)", nm(a->str), office, due);
+			char due[48];
+			fmt_span(a->at - a->t, due, sizeof due);
+			if (a->at > a->t)
+				snprintf(body, sizeof body, "request %s filed with %s (due %s)", nm(a->str),
+				         office, due);
+			else
+				snprintf(body, sizeof body, "request %s filed with %s (no due time)",
+				         nm(a->str), office);
 		}
 		break;
 	}

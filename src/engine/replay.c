@@ -438,7 +438,33 @@ static const char *state_desc(rp *p, char *out, size_t n)
 	return out;
 }
 
+/* After an agent line (acted on or refused), the call may now be stuck in
+ * the way maybe_auto_hangup describes: waiting with nobody left to answer
+ * (no more agent lines, no scenario, no max_wait) or talking with nobody
+ * left to finish it. */
+static void recheck_stuck(rp *p, int64_t now)
+{
+	const call *c = &p->c;
+	if (p->o->scen || call_ended(c))
+		return;
+	if (c->state == CALL_QUEUED) {
+		int qn = c->queue >= 0 && c->queue < p->f->nqueues ? p->f->queue_nodes[c->queue] : -1;
+		if (qn >= 0 && p->f->nodes[qn].u.queue.max_wait_ms == 0)
+			maybe_auto_hangup(p, now);
+	} else if (c->state == CALL_TALKING) {
+		maybe_auto_hangup(p, now);
+	}
+}
+
+static void agent_line_do(rp *p, const script_step *st, int64_t now);
+
 static void agent_line(rp *p, const script_step *st, int64_t now)
+{
+	agent_line_do(p, st, now);
+	recheck_stuck(p, now);
+}
+
+static void agent_line_do(rp *p, const script_step *st, int64_t now)
 {
 	call *c = &p->c;
 	const char *word = script_step_name(st->kind);
@@ -673,7 +699,7 @@ int replay_run(const flow *f, const script *s, const replay_opts *o, replay_resu
 
 	if (o->trace) {
 		char tb[32];
-		util_fmt_local(p.t0, false, tb, sizeof tb);
+		util_fmt_local(p.t0, p.t0 % 60000 != 0, tb, sizeof tb);
 		buf_printf(&r->trace, "# %s: line %s, start %s\n", s->path,
 		           s->line >= 0 && s->line < f->nlines ? f->lines[s->line].name : "?", tb);
 	}

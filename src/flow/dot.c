@@ -94,8 +94,11 @@ static void emit_edge(void *vctx, const flow_edge *e)
 	put_escaped(out, label);
 	int64_t n = -1;
 	if (c->counts && c->counts->edge_count) {
+		/* n < 0: not countable (a built-in target has no node to
+		 * count transitions to); draw the edge without a figure. */
 		n = c->counts->edge_count(c->counts->ctx, c->from, e);
-		buf_printf(out, " (%lld)", (long long)n);
+		if (n >= 0)
+			buf_printf(out, " (%lld)", (long long)n);
 	}
 	buf_putc(out, '"');
 	switch (e->kind) {
