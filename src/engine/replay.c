@@ -622,6 +622,9 @@ static void check_expectations(rp *p)
 		}
 		case SCRIPT_EXP_VAR: {
 			const char *v = e->idx >= 0 ? call_get_var(&p->c, e->idx) : NULL;
+			for (int k = 0; e->idx < 0 && k < p->s->nvars; k++)
+				if (strcmp(p->s->vars[k].name, e->name) == 0)
+					v = p->s->vars[k].value;   /* set by the script, unknown to the flow */
 			if (!v)
 				fail(p, e->line, "expected var %s \"%s\", got it unset", e->name, e->value);
 			else if (strcmp(v, e->value) != 0)

@@ -837,13 +837,29 @@ int64_t script_last_t(const script *s)
 
 /* ---- checking against a flow -------------------------------------------- */
 
+/* A variable the flow never mentions is still the caller's (the spec lets a
+ * script set any): it cannot change, so replay keeps it beside the call
+ * (index -1).  Only a name one typo away from a flow variable is refused,
+ * with the suggestion, because that is almost surely a misspelling. */
+static int script_var_idx(script *s, const flow *f, diag_list *dl, int line, int col,
+                          const char *name)
+{
+	int idx = flow_find_var(f, name);
+	if (idx >= 0)
+		return idx;
+	const char *near = diag_suggest(name, f->vars, f->nvars);
+	if (near)
+		diag_add(dl, DIAG_ERROR, s->path, line, col, "unknown-name",
+		         "unknown variable '%s' (did you mean '%s'?)", name, near);
+	return -1;
+}
+
 /* Candidate names for "did you mean": malloc'd array of n pointers. */
 typedef const char *(*name_at_fn)(const flow *f, int i);
 static const char *node_name(const flow *f, int i) { return f->nodes[i].name; }
 static const char *line_name(const flow *f, int i) { return f->lines[i].name; }
 static const char *office_name(const flow *f, int i) { return f->offices[i].name; }
 static const char *prompt_name(const flow *f, int i) { return f->prompts[i].id; }
-static const char *var_name(const flow *f, int i) { return f->vars[i]; }
 static const char *lang_name(const flow *f, int i) { return f->langs[i]; }
 static const char *queue_name(const flow *f, int i)
 {
@@ -964,7 +980,7 @@ int script_check(script *s, const flow *f, const char *line_override, diag_list 
 		                      f->nlangs, lang_name, s->lang);
 	for (int i = 0; i < s->nvars; i++) {
 		script_var *v = &s->vars[i];
-		v->idx = resolve(s, f, dl, v->line, v->col, "variable", f->nvars, var_name, v->name);
+		v->idx = script_var_idx(s, f, dl, v->line, v->col, v->name);
 		if (v->idx >= 0 && strlen(v->value) >= CALL_VAR_LEN)
 			diag_add(dl, DIAG_ERROR, s->path, v->line, v->col, "var-too-long",
 			         "value of '%s' is longer than %d bytes", v->name, CALL_VAR_LEN - 1);
@@ -983,7 +999,7 @@ int script_check(script *s, const flow *f, const char *line_override, diag_list 
 			e->idx = resolve(s, f, dl, e->line, e->name_col, "office", f->noffices, office_name, e->name);
 			break;
 		case SCRIPT_EXP_VAR:
-			e->idx = resolve(s, f, dl, e->line, e->name_col, "variable", f->nvars, var_name, e->name);
+			e->idx = script_var_idx(s, f, dl, e->line, e->name_col, e->name);
 			break;
 		case SCRIPT_EXP_PROMPT:
 		case SCRIPT_EXP_NEVER_PROMPT:
