@@ -140,12 +140,27 @@ static void print_run_head(FILE *out, const store_run_info *ri)
 	        ri->finished[0] ? " UTC" : "", (double)ri->sl_threshold_ms / 1000.0, (long long)(ri->interval_ms / 60000));
 }
 
+/* "12.3%" / "4.5s", or "-" when the figure is undefined (den == 0). */
+static const char *fig(char *b, size_t n, double v, int64_t den, bool pct, const char *fmt)
+{
+	if (den <= 0 || !isfinite(v))
+		return "-";
+	snprintf(b, n, fmt, pct ? 100 * v : v);
+	return b;
+}
+
 static void qrow(FILE *out, const char *name, const store_qfig *q)
 {
-	fprintf(out, "%-12s %8lld %8lld %9lld %7lld %6.1f%% %7.1fs %6.1fs %6.1fs %6.1f%% %6.1f%% %6.0fs %6.1f%%\n",
+	char a[6][24];
+	int64_t settled = q->answered + q->abandoned;
+	fprintf(out, "%-12s %8lld %8lld %9lld %7lld %7s %8s %7s %7s %6.1f%% %7s %7s %6.1f%%\n",
 	        name, (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
-	        (long long)q->timed_out, 100 * q->service_level, q->asa, q->wait_p90, q->wait_p95,
-	        100 * q->p_wait, 100 * q->abandon_rate, q->aht, 100 * q->occupancy);
+	        (long long)q->timed_out, fig(a[0], 24, q->service_level, settled, true, "%.1f%%"),
+	        fig(a[1], 24, q->asa, q->answered, false, "%.1fs"),
+	        fig(a[2], 24, q->wait_p90, q->answered, false, "%.1fs"),
+	        fig(a[3], 24, q->wait_p95, q->answered, false, "%.1fs"),
+	        100 * q->p_wait, fig(a[4], 24, q->abandon_rate, settled, true, "%.1f%%"),
+	        fig(a[5], 24, q->aht, q->answered, false, "%.0fs"), 100 * q->occupancy);
 }
 
 static void print_counts(FILE *out, const char *title, const store_count *c, int n)
@@ -183,24 +198,42 @@ static void print_text(FILE *out, const store_run_info *ri, const store_figs *f)
 		const store_qfig *q = &f->intervals[i];
 		char t[32];
 		fmt_t(q->start, t, sizeof t);
-		fprintf(out, "%-12s %-16s %8lld %8lld %9lld %6.1f%% %7.1fs %7lld %6.1f%%\n", q->queue, t,
+		char a[2][24];
+		fprintf(out, "%-12s %-16s %8lld %8lld %9lld %7s %8s %7lld %6.1f%%\n", q->queue, t,
 		        (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
-		        100 * q->service_level, q->asa, (long long)q->agents, 100 * q->occupancy);
+		        fig(a[0], 24, q->service_level, q->answered + q->abandoned, true, "%.1f%%"),
+		        fig(a[1], 24, q->asa, q->answered, false, "%.1fs"), (long long)q->agents,
+		        100 * q->occupancy);
 	}
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
 
+/* A ratio whose denominator is empty is undefined: null, not 0 (a queue
+ * nobody reached has no service level, and simulate prints null too). */
+static json_t *ratio_json(double v, int64_t den)
+{
+	return den > 0 && isfinite(v) ? json_real(v) : json_null();
+}
+
 static json_t *qjson(const store_qfig *q)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I}",
-	                 "offered", (json_int_t)q->offered, "answered", (json_int_t)q->answered,
-	                 "abandoned", (json_int_t)q->abandoned, "timed_out", (json_int_t)q->timed_out,
-	                 "answered_within", (json_int_t)q->answered_within,
-	                 "service_level", q->service_level, "asa", q->asa,
-	                 "wait_mean", q->wait_mean, "wait_p90", q->wait_p90, "wait_p95", q->wait_p95,
-	                 "p_wait", q->p_wait, "abandon_rate", q->abandon_rate, "aht", q->aht,
-	                 "occupancy", q->occupancy, "agents", (json_int_t)q->agents);
+	int64_t settled = q->answered + q->abandoned;
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I}",
+	                      "offered", (json_int_t)q->offered, "answered", (json_int_t)q->answered,
+	                      "abandoned", (json_int_t)q->abandoned, "timed_out", (json_int_t)q->timed_out,
+	                      "answered_within", (json_int_t)q->answered_within);
+	json_object_set_new(o, "service_level", ratio_json(q->service_level, settled));
+	json_object_set_new(o, "asa", ratio_json(q->asa, q->answered));
+	json_object_set_new(o, "wait_mean", ratio_json(q->wait_mean, q->left_n));
+	json_object_set_new(o, "wait_p90", ratio_json(q->wait_p90, q->answered));
+	json_object_set_new(o, "wait_p95", ratio_json(q->wait_p95, q->answered));
+	json_object_set_new(o, "p_wait", ratio_json(q->p_wait, q->offered));
+	json_object_set_new(o, "abandon_rate", ratio_json(q->abandon_rate, settled));
+	json_object_set_new(o, "aht", ratio_json(q->aht, q->answered));
+	json_object_set_new(o, "occupancy", ratio_json(q->occupancy, q->staffed_ms));
+	json_object_set_new(o, "agents", json_integer((json_int_t)q->agents));
+	return o;
 }
 
 static json_t *counts_json(const store_count *c, int n)

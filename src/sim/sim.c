@@ -86,6 +86,7 @@ typedef struct sim {
 	rng r[RS_N];
 	sim_slot *slots; int nslots, cslots, free_head;
 	deferred *dq; int dq_head, dq_len, dq_cap;
+	double *arr_t;        /* exact time of each arrivals block's last call */
 	sim_result *res;
 	int64_t t_start, t_end, t_stop;
 	int64_t placed;
@@ -293,6 +294,13 @@ static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0)
 				break;
 			}
 		}
+		/* A valid entry starts with its whole prefix: lengthen a
+		 * draw shorter than the prefix (within the input's maximum). */
+		int plen = (int)strlen(pre);
+		if (n < plen)
+			n = plen < in->max_digits ? plen : in->max_digits;
+		if (n > CALL_MAX_DIGITS)
+			n = CALL_MAX_DIGITS;
 		for (; pre[i] && i < n; i++)
 			k[i] = pre[i];
 	}
@@ -616,19 +624,28 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 
 /* Next arrival on a line after t: piecewise-constant Poisson, exact by
  * restarting at each rate change (memorylessness). */
-static int64_t next_arrival(sim *m, const scen_arrivals *ar, int64_t t)
+static int64_t next_arrival(sim *m, int i)
 {
+	/* The exact arrival instant is kept as a double per arrivals block and
+	 * only the event is rounded up to the millisecond: rounding each gap
+	 * would lose about half a millisecond per call, a visible shortfall
+	 * at thousands of calls a minute. */
+	const scen_arrivals *ar = &m->s->arrivals[i];
+	double t = m->arr_t[i];
 	for (int guard = 0; guard < 100000; guard++) {
-		double rate = scen_profile_at(&ar->rate, t);
-		int64_t change = scen_profile_next(&ar->rate, t);
+		int64_t ti = (int64_t)floor(t);
+		double rate = scen_profile_at(&ar->rate, ti);
+		int64_t change = scen_profile_next(&ar->rate, ti);
 		if (rate > 0) {
 			double gap = rng_exp1(&m->r[RS_ARRIVAL]) / rate;
-			if ((double)t + gap < (double)change)
-				return t + (int64_t)ceil(gap);
+			if (t + gap < (double)change) {
+				m->arr_t[i] = t + gap;
+				return (int64_t)ceil(t + gap);
+			}
 		}
 		if (change == INT64_MAX)
 			return INT64_MAX;
-		t = change;
+		t = (double)change;
 	}
 	return INT64_MAX;
 }
@@ -685,7 +702,7 @@ static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg)
 		place_call(m, ar->line, pick_lang(m), now, false);
 		if (m->arrivals_done)
 			return;
-		int64_t next = next_arrival(m, ar, now);
+		int64_t next = next_arrival(m, (int)pay);
 		if (next < m->t_end)
 			at_caller(m, next, ev_pack(EV_ARRIVAL, 0, 0, pay));
 		return;
@@ -758,7 +775,10 @@ static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg)
 		return;
 	}
 	deliver(m, (int)slot, &ev);
-	if (m->arrivals_done && now >= m->t_stop)
+	/* The period is over and every call has ended: nothing is left to
+	 * simulate (what remains in the heap is staffing and wrap-up). */
+	if ((m->arrivals_done && now >= m->t_stop) ||
+	    ((m->arrivals_done || now >= m->t_end) && m->live == 0))
 		sched_stop(m->clock);
 }
 
@@ -802,6 +822,27 @@ static int build_roster(sim *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* Calls still running when the run stops are stored too (outcome
+ * "unfinished"), so every leg the figures count is in the records. */
+static int store_unfinished(sim *m)
+{
+	int64_t now = sched_now(m->clock);
+	for (int i = 0; i < m->nslots; i++) {
+		sim_slot *sl = &m->slots[i];
+		if (!sl->live || !sl->rec)
+			continue;
+		rec_call copy = *recorder_result(sl->rec);
+		copy.outcome = "unfinished";
+		copy.end = now;
+		copy.counted = sl->counted;
+		if (store_call(m->o->db, m->o->run_id, &copy) != 0) {
+			snprintf(m->err, sizeof m->err, "store: %s", store_errmsg(m->o->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int collect(sim *m)
 {
 	sim_result *r = m->res;
@@ -826,9 +867,32 @@ static int collect(sim *m)
 				acd_interval_figures(m->a, q, i, &qr->intervals[i]);
 		}
 	}
-	for (int i = 0; i < m->nslots; i++)
-		if (m->slots[i].live && m->slots[i].counted)
-			r->unfinished++;
+	/* Occupancy is about the period: agents kept on after its end only
+	 * to let calls in progress finish are not staffing, so agent time in
+	 * intervals that start at or after the end is dropped (from totals
+	 * too).  Calls that entered a queue then still count where they
+	 * entered. */
+	for (int q = 0; q < r->nqueues; q++) {
+		sim_queue_result *qr = &r->queues[q];
+		for (int i = 0; i < qr->nintervals; i++) {
+			acd_figures *iv = &qr->intervals[i];
+			if (iv->start < r->end)
+				continue;
+			qr->total.staffed_ms -= iv->staffed_ms;
+			qr->total.busy_ms -= iv->busy_ms;
+			iv->staffed_ms = iv->busy_ms = 0;
+		}
+	}
+	for (int i = 0; i < m->nslots; i++) {
+		const sim_slot *sl = &m->slots[i];
+		if (!sl->live || !sl->counted)
+			continue;
+		r->unfinished++;
+		/* Still running, but it did reach these tiers (as stored). */
+		for (int t = 1; t <= CALL_MAX_TIER; t++)
+			if (sl->tiers_seen & (1u << t))
+				r->transfers[t]++;
+	}
 	r->events = m->events;
 	return 0;
 }
@@ -886,8 +950,14 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 		goto done;
 	for (int q = 0; q < f->nqueues; q++)
 		at_timer(&m, s->start, ev_pack(EV_STAFF, 0, 0, (uint32_t)q));
+	m.arr_t = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_t);
+	if (!m.arr_t) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
 	for (int i = 0; i < s->narrivals; i++) {
-		int64_t t = next_arrival(&m, &s->arrivals[i], s->start);
+		m.arr_t[i] = (double)s->start;
+		int64_t t = next_arrival(&m, i);
 		if (t < m.t_end || (o->calls > 0 && t != INT64_MAX))
 			at_caller(&m, t, ev_pack(EV_ARRIVAL, 0, 0, (uint32_t)i));
 	}
@@ -900,6 +970,10 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 		m.t_end = sched_now(m.clock);
 	r->end = m.t_end;
 	if (m.failed) {
+		snprintf(err, errlen, "%s", m.err);
+		goto done;
+	}
+	if (o->db && store_unfinished(&m) != 0) {
 		snprintf(err, errlen, "%s", m.err);
 		goto done;
 	}
@@ -921,6 +995,7 @@ done:
 		}
 	free(m.slots);
 	free(m.dq);
+	free(m.arr_t);
 	acd_free(m.a);
 	sched_destroy(m.clock);
 	return rc;

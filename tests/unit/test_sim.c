@@ -50,7 +50,7 @@ static void unload(world *w)
 	flow_free(w->f);
 }
 
-enum { M_PWAIT, M_ASA, M_SL, M_PAB, M_N };
+enum { M_PWAIT, M_ASA, M_SL, M_PAB, M_OCC, M_N };
 
 /* Run R replications; per figure, the mean and its standard error. */
 static void replicate(world *w, int R, int queue, stats_ci ci[M_N])
@@ -74,6 +74,7 @@ static void replicate(world *w, int R, int queue, stats_ci ci[M_N])
 		v[M_ASA][rep] = sim_asa_s(t);
 		v[M_SL][rep] = sim_service_level(t);
 		v[M_PAB][rep] = sim_abandon_rate(t);
+		v[M_OCC][rep] = sim_occupancy(t);
 		sim_result_free(r);
 	}
 	for (int k = 0; k < M_N; k++) {
@@ -114,6 +115,7 @@ static void test_mmc_small(void **state)
 	expect_near("p_wait", &ci[M_PWAIT], e.p_wait, 0.01);
 	expect_near("asa", &ci[M_ASA], e.asa, 1.0);
 	expect_near("sl(20s)", &ci[M_SL], e.service_level, 0.01);
+	expect_near("occupancy", &ci[M_OCC], e.occupancy, 0.01);
 	unload(&w);
 }
 
@@ -137,6 +139,7 @@ static void test_mmc_abandon(void **state)
 	expect_near("p_abandon", &ci[M_PAB], e.p_abandon, 0.01);
 	expect_near("asa", &ci[M_ASA], e.asa, 0.5);
 	expect_near("sl(20s)", &ci[M_SL], e.service_level, 0.01);
+	expect_near("occupancy", &ci[M_OCC], e.occupancy, 0.01);
 	unload(&w);
 }
 
