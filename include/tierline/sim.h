@@ -79,6 +79,11 @@ int  sim_run(const flow *f, const scenario *s, const sim_options *o,
              sim_result **out, char *err, size_t errlen);
 void sim_result_free(sim_result *r);
 
+/* Add replication b's counts to a (outcomes, requests, transfers, per-queue
+ * and per-interval counts matched by start).  Ratios of the pooled counts
+ * then estimate expected figures; quantiles are not pooled. */
+void sim_result_pool(sim_result *a, const sim_result *b);
+
 /* Write every queue's interval figures of r to the store's run. */
 int  sim_store_intervals(struct store *db, int64_t run_id, const sim_result *r,
                          int64_t interval_ms);

@@ -9,6 +9,7 @@
  * are the honest way to put an error bar on a day: calls within one day are
  * strongly correlated, so their iid variance would be far too small.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -123,9 +124,13 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 		case 'j': c->json = true; break;
 		case 'o': c->report = optarg; break;
 		case 's':
+			errno = 0;
 			c->seed = strtoull(optarg, &end, 10);
-			if (*optarg == '\0' || *end || *optarg == '-') {
-				fprintf(stderr, "tierline simulate: --seed: '%s' is not a whole number\n", optarg);
+			/* Seeds are printed as JSON integers: keep them within int64. */
+			if (*optarg == '\0' || *end || *optarg == '-' || errno == ERANGE ||
+			    c->seed > (uint64_t)INT64_MAX) {
+				fprintf(stderr, "tierline simulate: --seed: '%s' is not a whole number "
+				        "from 0 to %lld\n", optarg, (long long)INT64_MAX);
 				return 2;
 			}
 			c->has_seed = true;
@@ -147,8 +152,12 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 			break;
 		}
 		case 'l':
-			if (lex_parse_duration(optarg, strlen(optarg), &c->sl_ms) != 0 || c->sl_ms <= 0) {
+			if (lex_parse_duration(optarg, strlen(optarg), &c->sl_ms) != 0) {
 				fprintf(stderr, "tierline simulate: --sl: '%s' is not a duration (e.g. 20s)\n", optarg);
+				return 2;
+			}
+			if (c->sl_ms <= 0) {
+				fprintf(stderr, "tierline simulate: --sl: the threshold must be above 0 (e.g. 20s)\n");
 				return 2;
 			}
 			break;
@@ -163,6 +172,10 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 	}
 	if (c->no_db && c->db_path && strcmp(c->db_path, "tierline.db") != 0) {
 		fprintf(stderr, "tierline simulate: --db and --no-db exclude each other\n");
+		return 2;
+	}
+	if (c->report && c->no_db) {
+		fprintf(stderr, "tierline simulate: --report draws the stored records; it cannot go with --no-db\n");
 		return 2;
 	}
 	if (argc - optind != 2) {
@@ -246,19 +259,31 @@ static void print_human(const sim_cli *c, const flow *f, const scenario *s,
 	}
 	printf("\nIVR: containment %.1f%% (self-service / calls)\n",
 	       isfinite(sim_containment(r)) ? sim_containment(r) * 100 : 0.0);
+	const char *sep = " ";
 	printf("outcomes:");
 	for (int o = 1; o < CALL_OUT_COUNT; o++)
-		if (r->outcomes[o])
-			printf(" %s %" PRId64 ",", call_outcome_name((call_outcome)o), r->outcomes[o]);
-	printf("\ntransfers:");
+		if (r->outcomes[o]) {
+			printf("%s%s %" PRId64, sep, call_outcome_name((call_outcome)o), r->outcomes[o]);
+			sep = ", ";
+		}
+	printf("%s\ntransfers:", sep[0] == ' ' ? " none" : "");
+	sep = " ";
 	for (int t = 1; t <= CALL_MAX_TIER; t++)
-		if (r->transfers[t])
-			printf(" tier%d %" PRId64 ",", t, r->transfers[t]);
-	printf("\nservice requests:");
+		if (r->transfers[t]) {
+			printf("%stier%d %" PRId64, sep, t, r->transfers[t]);
+			sep = ", ";
+		}
+	printf("%s\nservice requests:", sep[0] == ' ' ? " none" : "");
+	sep = " ";
 	for (int o = 0; o < r->noffices; o++)
-		if (r->requests[o])
-			printf(" %s %" PRId64 ",", f->offices[o].name, r->requests[o]);
-	printf(" (referred %" PRId64 ")\n", r->referred);
+		if (r->requests[o]) {
+			printf("%s%s %" PRId64, sep, f->offices[o].name, r->requests[o]);
+			sep = ", ";
+		}
+	if (sep[0] == ' ')
+		printf(" none\n");
+	else
+		printf(" (referred %" PRId64 ")\n", r->referred);
 
 	for (int q = 0; q < r->nqueues; q++) {
 		const sim_queue_result *qr = &r->queues[q];
@@ -459,6 +484,9 @@ int cmd_simulate(int argc, char **argv)
 			first = r;
 			first_run = run_id;
 		} else {
+			/* Replications pool into the first: counts add up, and
+			 * per-interval ratios come from the pooled counts. */
+			sim_result_pool(first, r);
 			sim_result_free(r);
 		}
 	}
@@ -513,6 +541,7 @@ int cmd_simulate(int argc, char **argv)
 					vals[n++] = contain[rep];
 			bool okc = n >= 2 && stats_ci_from_values(vals, (size_t)n, &cc) == 0;
 			if (c.json) {
+				json_object_set_new(root, "run", first_run > 0 ? jint(first_run) : json_null());
 				json_object_set_new(root, "replications", json_integer(R));
 				json_object_set_new(root, "seed", json_integer((json_int_t)first->seed));
 				json_object_set_new(root, "first_run", first_run > 0 ? jint(first_run) : json_null());
@@ -522,7 +551,51 @@ int cmd_simulate(int argc, char **argv)
 				json_t *ivr = json_object();
 				json_object_set_new(ivr, "containment", okc ? jnum(cc.mean) : json_null());
 				json_object_set_new(ivr, "containment_hw", okc ? jnum(cc.half) : json_null());
+				json_t *oc = json_object(), *rq = json_object(), *tr = json_object();
+				for (int o = 1; o < CALL_OUT_COUNT; o++)
+					if (first->outcomes[o])
+						json_object_set_new(oc, call_outcome_name((call_outcome)o),
+						                    json_real((double)first->outcomes[o] / R));
+				for (int t = 1; t <= CALL_MAX_TIER; t++)
+					if (first->transfers[t]) {
+						char k[16];
+						snprintf(k, sizeof k, "tier%d", t);
+						json_object_set_new(tr, k, json_real((double)first->transfers[t] / R));
+					}
+				for (int o = 0; o < first->noffices; o++)
+					if (first->requests[o])
+						json_object_set_new(rq, f->offices[o].name,
+						                    json_real((double)first->requests[o] / R));
+				json_object_set_new(ivr, "outcomes", oc);
+				json_object_set_new(ivr, "transfers", tr);
+				json_object_set_new(ivr, "requests", rq);
 				json_object_set_new(root, "ivr", ivr);
+				/* Intervals: counts are means per replication, ratios
+				 * come from the pooled counts. */
+				json_t *ivs = json_array();
+				for (int q = 0; q < first->nqueues; q++) {
+					const sim_queue_result *qr = &first->queues[q];
+					for (int i = 0; i < qr->nintervals; i++) {
+						const acd_figures *iv = &qr->intervals[i];
+						if (iv->start >= first->end && iv->offered == 0)
+							continue;
+						char ts[32];
+						util_fmt_local(iv->start, false, ts, sizeof ts);
+						json_t *o = json_object();
+						json_object_set_new(o, "queue", json_string(qr->name));
+						json_object_set_new(o, "start", json_string(ts));
+						json_object_set_new(o, "offered", json_real((double)iv->offered / R));
+						json_object_set_new(o, "answered", json_real((double)iv->answered / R));
+						json_object_set_new(o, "abandoned", json_real((double)iv->abandoned / R));
+						json_object_set_new(o, "service_level", jnum(sim_service_level(iv)));
+						json_object_set_new(o, "asa", jnum(sim_asa_s(iv)));
+						json_object_set_new(o, "abandon_rate", jnum(sim_abandon_rate(iv)));
+						json_object_set_new(o, "agents", json_integer(iv->agents));
+						json_object_set_new(o, "occupancy", jnum(sim_occupancy(iv)));
+						json_array_append_new(ivs, o);
+					}
+				}
+				json_object_set_new(root, "intervals", ivs);
 				json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 				fputc('\n', stdout);
 			} else {

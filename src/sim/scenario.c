@@ -410,8 +410,11 @@ static bool get_rate(sp *p, const char *what, double *per_ms)
 {
 	char num[48];
 	if (p->t.kind == LEX_NUMBER && rawc(&p->lx, 0) == '/') {
+		/* The unit may carry a count, as in `100/30m` (dist_parse_rate
+		 * reads it). */
 		size_t k = 1;
-		while (rawc(&p->lx, k) >= 'a' && rawc(&p->lx, k) <= 'z')
+		while ((rawc(&p->lx, k) >= 'a' && rawc(&p->lx, k) <= 'z') ||
+		       (rawc(&p->lx, k) >= '0' && rawc(&p->lx, k) <= '9') || rawc(&p->lx, k) == '.')
 			k++;
 		char text[96];
 		size_t n = p->t.len + k;

@@ -1085,3 +1085,55 @@ int sim_store_intervals(struct store *db, int64_t run_id, const sim_result *r,
 	}
 	return 0;
 }
+
+/* Pool b's counts into a (same queue, same interval start). */
+static void figs_add(acd_figures *a, const acd_figures *b)
+{
+	a->offered += b->offered;
+	a->answered += b->answered;
+	a->abandoned += b->abandoned;
+	a->timed_out += b->timed_out;
+	a->asked_supervisor += b->asked_supervisor;
+	a->answered_within += b->answered_within;
+	a->found_free += b->found_free;
+	a->wait_sum_ms += b->wait_sum_ms;
+	if (b->wait_max_ms > a->wait_max_ms)
+		a->wait_max_ms = b->wait_max_ms;
+	a->abandon_wait_sum_ms += b->abandon_wait_sum_ms;
+	a->timeout_wait_sum_ms += b->timeout_wait_sum_ms;
+	a->handled += b->handled;
+	a->handle_sum_ms += b->handle_sum_ms;
+	a->wrapup_sum_ms += b->wrapup_sum_ms;
+	a->staffed_ms += b->staffed_ms;
+	a->busy_ms += b->busy_ms;
+}
+
+/* Pool replication b into a: per-interval service levels are then ratios of
+ * pooled counts (never averages of ratios), an estimate of the expected
+ * figure rather than one noisy sample day. */
+void sim_result_pool(sim_result *a, const sim_result *b)
+{
+	a->calls += b->calls;
+	a->arrivals += b->arrivals;
+	a->redials += b->redials;
+	a->unfinished += b->unfinished;
+	a->referred += b->referred;
+	a->events += b->events;
+	for (int o = 0; o < CALL_OUT_COUNT; o++)
+		a->outcomes[o] += b->outcomes[o];
+	for (int t = 0; t <= CALL_MAX_TIER; t++)
+		a->transfers[t] += b->transfers[t];
+	for (int o = 0; o < a->noffices && o < b->noffices; o++)
+		a->requests[o] += b->requests[o];
+	for (int q = 0; q < a->nqueues && q < b->nqueues; q++) {
+		sim_queue_result *qa = &a->queues[q];
+		const sim_queue_result *qb = &b->queues[q];
+		figs_add(&qa->total, &qb->total);
+		for (int i = 0; i < qb->nintervals; i++)
+			for (int k = 0; k < qa->nintervals; k++)
+				if (qa->intervals[k].start == qb->intervals[i].start) {
+					figs_add(&qa->intervals[k], &qb->intervals[i]);
+					break;
+				}
+	}
+}

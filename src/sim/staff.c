@@ -177,46 +177,6 @@ bool staff_interval_ok(const staff_plan *p, const sim_result *r, int q, int i)
 	return true;
 }
 
-/* Pool b's counts into a (same queue, same interval start). */
-static void figs_add(acd_figures *a, const acd_figures *b)
-{
-	a->offered += b->offered;
-	a->answered += b->answered;
-	a->abandoned += b->abandoned;
-	a->timed_out += b->timed_out;
-	a->asked_supervisor += b->asked_supervisor;
-	a->answered_within += b->answered_within;
-	a->found_free += b->found_free;
-	a->wait_sum_ms += b->wait_sum_ms;
-	if (b->wait_max_ms > a->wait_max_ms)
-		a->wait_max_ms = b->wait_max_ms;
-	a->abandon_wait_sum_ms += b->abandon_wait_sum_ms;
-	a->timeout_wait_sum_ms += b->timeout_wait_sum_ms;
-	a->handled += b->handled;
-	a->handle_sum_ms += b->handle_sum_ms;
-	a->wrapup_sum_ms += b->wrapup_sum_ms;
-	a->staffed_ms += b->staffed_ms;
-	a->busy_ms += b->busy_ms;
-}
-
-/* Pool replication b into a: per-interval service levels are then ratios of
- * pooled counts (never averages of ratios), an estimate of the expected
- * figure rather than one noisy sample day. */
-static void result_pool(sim_result *a, const sim_result *b)
-{
-	for (int q = 0; q < a->nqueues && q < b->nqueues; q++) {
-		sim_queue_result *qa = &a->queues[q];
-		const sim_queue_result *qb = &b->queues[q];
-		figs_add(&qa->total, &qb->total);
-		for (int i = 0; i < qb->nintervals; i++)
-			for (int k = 0; k < qa->nintervals; k++)
-				if (qa->intervals[k].start == qb->intervals[i].start) {
-					figs_add(&qa->intervals[k], &qb->intervals[i]);
-					break;
-				}
-	}
-}
-
 static int run(const flow *f, const scenario *s, const sim_options *base, staff_plan *p,
                sim_result **r, char *err, size_t errlen)
 {
@@ -245,7 +205,7 @@ static int run(const flow *f, const scenario *s, const sim_options *base, staff_
 		if (!*r) {
 			*r = one;
 		} else {
-			result_pool(*r, one);
+			sim_result_pool(*r, one);
 			sim_result_free(one);
 		}
 	}
@@ -356,6 +316,8 @@ int staff_search(const flow *f, const scenario *s, const staff_target *t, int nt
 				if (erlang_staff(&m, &et, &n, NULL) != 0)
 					n = (int)ceil(m.rate * m.aht) + 1;
 			}
+			if (n > STAFF_MAX_AGENTS)
+				n = STAFF_MAX_AGENTS;
 			p->agents[q * p->nintervals + i] = n;
 		}
 	}
