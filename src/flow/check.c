@@ -8,6 +8,7 @@
  * the trap search is an iterative Tarjan SCC pass (no recursion, so a
  * 100,000-node chain cannot overflow the stack).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "flow_int.h"
@@ -16,25 +17,46 @@ typedef struct graph {
 	int n;
 	int *off, *adj;         /* forward CSR: adj[off[v]..off[v+1]) */
 	int *roff, *radj;       /* reverse */
-	bool *exit;             /* an edge to hangup, back or top */
+	bool *exit;             /* an edge to hangup or back (or repeat outside a menu) */
 } graph;
 
 typedef struct fill_ctx {
+	const flow *f;
 	graph *g;
 	int from;
 	int *pos;               /* NULL: counting pass */
+	const uint64_t *lines;  /* lines (bit l % 64) that reach each node; NULL: ignore `top` */
 } fill_ctx;
+
+static void add_edge(fill_ctx *c, int to)
+{
+	if (c->pos)
+		c->g->adj[c->pos[c->from]++] = to;
+	else
+		c->g->off[c->from + 1]++;
+}
 
 static void count_edge(void *vctx, const flow_edge *e)
 {
 	fill_ctx *c = vctx;
 	if (e->target >= 0) {
-		if (c->pos)
-			c->g->adj[c->pos[c->from]++] = e->target;
-		else
-			c->g->off[c->from + 1]++;
+		add_edge(c, e->target);
+	} else if (e->target == FLOW_T_TOP) {
+		/* `top` goes to the start of the line the call came in on: an
+		 * edge to the start of every line that reaches this node, so a
+		 * zero-time loop through `top` is a trap like any other. */
+		if (!c->lines)
+			return;
+		for (int l = 0; l < c->f->nlines; l++)
+			if ((c->lines[c->from] >> (l % 64) & 1) && c->f->lines[l].start >= 0)
+				add_edge(c, c->f->lines[l].start);
+	} else if (e->target == FLOW_T_REPEAT && (c->f->nodes[c->from].kind == FLOW_MENU ||
+	                                           c->f->nodes[c->from].kind == FLOW_INPUT)) {
+		add_edge(c, c->from);   /* this menu again */
 	} else if (e->target == FLOW_T_HANGUP || e->target == FLOW_T_BACK ||
-	           e->target == FLOW_T_TOP) {
+	           e->target == FLOW_T_REPEAT) {
+		/* back (and repeat outside a menu) return to a menu the caller
+		 * came from: caller input decides there. */
 		c->g->exit[c->from] = true;
 	}
 }
@@ -47,13 +69,13 @@ static void *xcalloc(size_t n, size_t sz)
 	return p;
 }
 
-static void graph_build(const flow *f, graph *g)
+static void graph_build_pass(const flow *f, graph *g, const uint64_t *lines)
 {
 	int n = f->nnodes;
 	g->n = n;
 	g->off = xcalloc((size_t)n + 1, sizeof(int));
 	g->exit = xcalloc((size_t)n, sizeof(bool));
-	fill_ctx c = { g, 0, NULL };
+	fill_ctx c = { f, g, 0, NULL, lines };
 	for (int v = 0; v < n; v++) {
 		c.from = v;
 		flow_node_edges(f, v, count_edge, &c);
@@ -80,6 +102,44 @@ static void graph_build(const flow *f, graph *g)
 		for (int e = g->off[v]; e < g->off[v + 1]; e++)
 			g->radj[pos[g->adj[e]]++] = v;
 	free(pos);
+}
+
+static void graph_free(graph *g);
+
+/* Two passes: the graph without `top`, which tells which lines reach each
+ * node (a breadth-first search per line, so lines x nodes), then the graph
+ * with every `top` turned into edges to those lines' starts. */
+static void graph_build(const flow *f, graph *g)
+{
+	graph g0;
+	graph_build_pass(f, &g0, NULL);
+	int n = f->nnodes;
+	uint64_t *lines = xcalloc((size_t)n, sizeof(uint64_t));
+	int *queue = xcalloc((size_t)n + 1, sizeof(int));
+	bool *mark = xcalloc((size_t)n, sizeof(bool));
+	for (int l = 0; l < f->nlines; l++) {
+		int st = f->lines[l].start;
+		if (st < 0)
+			continue;
+		memset(mark, 0, (size_t)n * sizeof(bool));
+		int head = 0, tail = 0;
+		mark[st] = true;
+		queue[tail++] = st;
+		while (head < tail) {
+			int v = queue[head++];
+			lines[v] |= 1ull << (l % 64);
+			for (int e = g0.off[v]; e < g0.off[v + 1]; e++)
+				if (!mark[g0.adj[e]]) {
+					mark[g0.adj[e]] = true;
+					queue[tail++] = g0.adj[e];
+				}
+		}
+	}
+	graph_free(&g0);
+	graph_build_pass(f, g, lines);
+	free(lines);
+	free(queue);
+	free(mark);
 }
 
 static void graph_free(graph *g)
