@@ -381,9 +381,16 @@ static json_t *run_json(const flow *f, const sim_result *r, int64_t run_id)
 			json_object_set_new(o, "answered", jint(iv->answered));
 			json_object_set_new(o, "abandoned", jint(iv->abandoned));
 			json_object_set_new(o, "answered_within", jint(iv->answered_within));
+			json_object_set_new(o, "timed_out", jint(iv->timed_out));
 			json_object_set_new(o, "service_level", jnum(sim_service_level(iv)));
 			json_object_set_new(o, "asa", jnum(sim_asa_s(iv)));
+			int64_t left = iv->answered + iv->abandoned + iv->timed_out;
+			json_object_set_new(o, "wait_mean", jnum(left > 0 ? (double)(iv->wait_sum_ms +
+			                    iv->abandon_wait_sum_ms + iv->timeout_wait_sum_ms) / 1000.0 /
+			                    (double)left : NAN));
+			json_object_set_new(o, "p_wait", jnum(sim_p_wait(iv)));
 			json_object_set_new(o, "abandon_rate", jnum(sim_abandon_rate(iv)));
+			json_object_set_new(o, "aht", jnum(sim_aht_s(iv)));
 			json_object_set_new(o, "agents", json_integer(iv->agents));
 			json_object_set_new(o, "occupancy", jnum(sim_occupancy(iv)));
 			json_array_append_new(ivs, o);

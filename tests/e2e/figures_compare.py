@@ -32,7 +32,7 @@ for x in s['intervals']:
     if y is None:
         if x['offered']: print('interval missing in report', x['queue'], x['start']); bad += 1
         continue
-    for k in ['offered','answered','abandoned','answered_within','service_level','asa','abandon_rate','agents','occupancy']:
+    for k in ['offered','answered','abandoned','timed_out','answered_within','service_level','asa','wait_mean','p_wait','abandon_rate','aht','agents','occupancy']:
         n += 1
         if not near(x.get(k), y.get(k)):
             print(f"{x['queue']} {x['start']} {k}: simulate {x.get(k)} report {y.get(k)}"); bad += 1
