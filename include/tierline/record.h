@@ -21,6 +21,7 @@ typedef struct rec_run {
 	const char *mode;            /* "simulate", "replay", "call", "serve" */
 	const char *flow_path;
 	const char *flow_sha256;     /* hex of the main flow file's bytes */
+	const char *timezone;        /* the flow's time zone (local times), or NULL */
 	const char *scenario;        /* path or NULL */
 	uint64_t seed;
 	const char *options;         /* command line options as text (JSON) */

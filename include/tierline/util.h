@@ -65,6 +65,18 @@ int     util_yyyymmdd(int64_t local_ms);
 int     util_minute_of_day(int64_t local_ms);
 /* "2026-11-30T07:00" (no seconds) or with seconds "2026-11-30T07:00:05.250". */
 void    util_fmt_local(int64_t local_ms, bool seconds, char *out, size_t n);
+/* Local ms of time zone tz -> UTC ms, for exports that need true epochs.
+ * The offset is looked up once per local hour (mktime under TZ=tz, which
+ * is restored) and cached, so a run's export costs a handful of lookups.
+ * With tz NULL or empty, local times are taken as UTC. */
+typedef struct util_tzconv {
+	const char *tz;
+	int64_t hour;          /* cached local hour (local ms / 3600000), or INT64_MIN */
+	int64_t offset_ms;     /* local - UTC in that hour */
+} util_tzconv;
+void    util_tzconv_init(util_tzconv *c, const char *tz);
+int64_t util_tzconv_utc_ms(util_tzconv *c, int64_t local_ms);
+
 /* The current time as local ms in time zone tz (e.g. "America/New_York"). */
 int64_t util_now_local_ms(const char *tz);
 

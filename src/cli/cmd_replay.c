@@ -471,6 +471,7 @@ static int replay_scripts(const char *flow_path, const char **files, int nfiles,
 		rr.mode = "replay";
 		rr.flow_path = flow_path;
 		rr.flow_sha256 = sha;
+		rr.timezone = f->timezone;
 		rr.scenario = scen_path;
 		rr.seed = scen ? scen->seed : 0;
 		rr.options = opts;

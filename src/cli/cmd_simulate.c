@@ -455,6 +455,7 @@ int cmd_simulate(int argc, char **argv)
 			rr.mode = "simulate";
 			rr.flow_path = c.flow_path;
 			rr.flow_sha256 = sha;
+			rr.timezone = f->timezone;
 			rr.scenario = c.scen_path;
 			rr.seed = c.has_seed ? c.seed : s->seed;
 			rr.options = opts;

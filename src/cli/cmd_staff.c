@@ -213,6 +213,7 @@ int cmd_staff(int argc, char **argv)
 			memset(&rr, 0, sizeof rr);
 			rr.mode = "staff";
 			rr.flow_path = flow_path;
+			rr.timezone = f->timezone;
 			rr.scenario = scen_path;
 			rr.seed = r->seed;
 			rr.options = target;

@@ -1414,6 +1414,7 @@ static int open_db(srv *s, char *err, size_t errlen)
 	run.mode = "serve";
 	run.flow_path = o->flow_path ? o->flow_path : s->f->path;
 	run.flow_sha256 = sha[0] ? sha : NULL;
+	run.timezone = s->f->timezone;
 	run.scenario = o->scenario_path;
 	run.seed = o->seed;
 	run.options = o->options_json;

@@ -97,7 +97,7 @@ fail:
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* Local ms read as UTC: floor to whole seconds. */
+/* Whole seconds of a ms count (floor). */
 static int64_t epoch_s(int64_t ms)
 {
 	return ms / 1000 - (ms % 1000 < 0);
@@ -163,11 +163,31 @@ static const char SQL_QLOG[] =
 	" END"
 	" FROM calls AS c, json_each(c.legs) AS j WHERE " STORE_RUN_RANGE("c") " ORDER BY c.seq, j.key";
 
+/* The run's time zone (schema 2), "" when not recorded. */
+static void run_timezone(store *s, int64_t run_id, char *out, size_t n)
+{
+	out[0] = '\0';
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT timezone FROM runs WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
 int store_export_queue_log(store *s, int64_t run_id, FILE *out)
 {
 	int r = run_exists(s, run_id), rc;
 	if (r)
 		return r;
+	/* queue_log epochs are UTC seconds: the records hold local times of
+	 * the flow's time zone, converted here (local taken as UTC when the
+	 * run recorded no zone). */
+	char tz[128];
+	run_timezone(s, run_id, tz, sizeof tz);
+	util_tzconv conv;
+	util_tzconv_init(&conv, tz);
 	sqlite3_stmt *st;
 	if ((rc = sqlite3_prepare_v2(s->db, SQL_QLOG, -1, &st, NULL)) != SQLITE_OK)
 		return store_fail(s, rc, "exporting queue_log");
@@ -192,7 +212,8 @@ int store_export_queue_log(store *s, int64_t run_id, FILE *out)
 		const char *next = txt(st, 10);
 		const char *key = sqlite3_column_type(st, 11) == SQLITE_NULL ? "0" : txt(st, 11);
 		char callid[48], agentname[32];
-		snprintf(callid, sizeof callid, "%lld.%lld", (long long)epoch_s(arrival), (long long)call);
+		snprintf(callid, sizeof callid, "%lld.%lld",
+		         (long long)epoch_s(util_tzconv_utc_ms(&conv, arrival)), (long long)call);
 		if (has_agent)
 			snprintf(agentname, sizeof agentname, "Agent/%d", agent);
 		else
@@ -268,7 +289,7 @@ int store_export_queue_log(store *s, int64_t run_id, FILE *out)
 			pos[ev[i].row] = ++qw[k].n;
 		else if (ev[i].order == 1 || !ev[i].answered)
 			qw[k].n--;
-		fprintf(out, "%lld|", (long long)epoch_s(ev[i].t));
+		fprintf(out, "%lld|", (long long)epoch_s(util_tzconv_utc_ms(&conv, ev[i].t)));
 		for (const char *p = ev[i].text; *p; p++) {
 			if (p[0] == '%' && p[1] == 'P') {
 				fprintf(out, "%d", pos[ev[i].row]);

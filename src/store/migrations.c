@@ -117,7 +117,13 @@ static const char m_001_init[] =
 	"  FROM calls AS c, json_each(c.legs) AS j;\n"
 	;
 
+static const char m_002_timezone[] =
+	"-- 002_timezone.sql: the flow's time zone, so that exports can turn local\n"
+	"-- times into true UTC epochs (Asterisk's queue_log counts UTC seconds).\n"
+	"ALTER TABLE runs ADD COLUMN timezone TEXT;\n";
+
 const store_migration store_migrations[] = {
 	{ 1, "001_init.sql", m_001_init },
+	{ 2, "002_timezone.sql", m_002_timezone },
 	{ 0, NULL, NULL }
 };

@@ -440,8 +440,8 @@ int store_run_begin(store *s, const rec_run *run, int64_t *run_id)
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db,
 		"INSERT INTO runs(mode, flow_path, flow_sha256, scenario, seed, options, started, "
-		"sim_start, sim_end, interval_ms, sl_threshold_ms, complete) "
-		"VALUES (?1,?2,?3,?4,?5,?6,strftime('%Y-%m-%d %H:%M:%S','now'),?7,?8,?9,?10,0)",
+		"sim_start, sim_end, interval_ms, sl_threshold_ms, complete, timezone) "
+		"VALUES (?1,?2,?3,?4,?5,?6,strftime('%Y-%m-%d %H:%M:%S','now'),?7,?8,?9,?10,0,?11)",
 		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(s, rc, "starting a run");
@@ -455,6 +455,7 @@ int store_run_begin(store *s, const rec_run *run, int64_t *run_id)
 	sqlite3_bind_int64(st, 8, run->sim_end);
 	sqlite3_bind_int64(st, 9, run->interval_ms > 0 ? run->interval_ms : 1800000);
 	sqlite3_bind_int64(st, 10, run->sl_threshold_ms > 0 ? run->sl_threshold_ms : 20000);
+	bind_text(st, 11, run->timezone);
 	/* Autocommit: the row is durable before any call of the run exists. */
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);

@@ -100,3 +100,44 @@ int64_t util_now_local_ms(const char *tz)
 	return days * UTIL_MS_PER_DAY + (int64_t)tm.tm_hour * 3600000 +
 	       (int64_t)tm.tm_min * 60000 + (int64_t)tm.tm_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void util_tzconv_init(util_tzconv *c, const char *tz)
+{
+	c->tz = tz && *tz ? tz : NULL;
+	c->hour = INT64_MIN;
+	c->offset_ms = 0;
+}
+
+int64_t util_tzconv_utc_ms(util_tzconv *c, int64_t local_ms)
+{
+	if (!c->tz)
+		return local_ms;
+	int64_t hour = local_ms >= 0 ? local_ms / 3600000 : -((-local_ms + 3599999) / 3600000);
+	if (hour != c->hour) {
+		int64_t days = hour >= 0 ? hour / 24 : -((-hour + 23) / 24);
+		int y, m, d;
+		util_civil_from_days(days, &y, &m, &d);
+		struct tm tm;
+		memset(&tm, 0, sizeof tm);
+		tm.tm_year = y - 1900;
+		tm.tm_mon = m - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = (int)(hour - days * 24);
+		tm.tm_isdst = -1;
+		char *old = getenv("TZ");
+		char *saved = old ? strdup(old) : NULL;
+		setenv("TZ", c->tz, 1);
+		tzset();
+		time_t utc = mktime(&tm);
+		if (saved) {
+			setenv("TZ", saved, 1);
+			free(saved);
+		} else {
+			unsetenv("TZ");
+		}
+		tzset();
+		c->hour = hour;
+		c->offset_ms = hour * 3600000 - (int64_t)utc * 1000;
+	}
+	return local_ms - c->offset_ms;
+}

@@ -44,6 +44,35 @@ else
 	fail unfinished-figures-equal "$(tail -15 "$TMP/cmp")"
 fi
 
+# queue_log epochs are UTC: a New York flow's 08:00 local is 13:00 UTC in
+# winter (EST) and 12:00 UTC in summer (EDT).
+for season in winter:2026-11-30:13 summer:2026-07-06:12; do
+	name=${season%%:*}; rest=${season#*:}; day=${rest%%:*}; utch=${rest#*:}
+	cat > "$TMP/ny.flow" <<'X'
+flow ny { timezone "America/New_York"; languages en }
+line main "1" { start q }
+queue q { tier 1 }
+X
+	cat > "$TMP/ny.scenario" <<X
+scenario s {
+  start $day 08:00
+  length 1h
+  seed 2
+  arrivals main { rate 60/h }
+  agents q { staff 5; handle exp(1m) }
+}
+X
+	rm -f "$TMP/ny.db"
+	"$TIERLINE" simulate "$TMP/ny.flow" "$TMP/ny.scenario" --db "$TMP/ny.db" --json > /dev/null 2>&1
+	expect_status "queue-log-$name" 0 "$TIERLINE" report "$TMP/ny.db" --queue-log "$TMP/ql.txt"
+	if python3 -c "
+import datetime
+lo = datetime.datetime.fromisoformat('${day}T${utch}:00:00+00:00').timestamp()
+ev = [int(l.split('|')[0]) for l in open('$TMP/ql.txt') if '|ENTERQUEUE|' in l]
+assert ev and lo <= min(ev) < lo + 3600 and max(ev) < lo + 3600, (lo, min(ev), max(ev))
+" 2>"$TMP/py"; then ok "queue-log-utc-$name"; else fail "queue-log-utc-$name" "$(cat "$TMP/py")"; fi
+done
+
 # The comparison itself can fail: a doctored figure is caught.
 python3 -c "
 import json; d=json.load(open('$TMP/sim.json')); q=next(iter(d['queues'].values())); q['answered'] += 1

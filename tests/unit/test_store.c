@@ -761,7 +761,7 @@ static void test_newer_version(void **state)
 	write_synth(s, 2, 10, true, NULL);
 	assert_int_equal(sqlite3_exec(store_sqlite(s), "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
 	store_close(s);
-	expect_open_fails(tpath("newer.db"), 0, STORE_NEWER, "newer tierline (schema version 99; this binary knows up to 1)");
+	expect_open_fails(tpath("newer.db"), 0, STORE_NEWER, "newer tierline (schema version 99; this binary knows up to 2)");
 	expect_open_fails(tpath("newer.db"), STORE_READONLY_OPEN, STORE_NEWER, "newer tierline");
 }
 
