@@ -961,13 +961,17 @@ static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 	if (out_reserve(a, 2))
 		return fail(a, ACD_E_NOMEM, "out of memory");
 	acd_stats_advance(q->st, t);
+	/* The leg's facts only when asked: for a waiting leg they cost a walk
+	 * of the queue (position, expected wait) and of the roster. */
 	acd_leg info;
-	leg_fill(a, s, t, &info);
-	info.ended = t;
-	info.result = r;
-	info.state = ACD_LEG_ENDED;
-	info.position = 0;
-	info.expected_wait_ms = ACD_EWT_UNKNOWN;
+	if (leg) {
+		leg_fill(a, s, t, &info);
+		info.ended = t;
+		info.result = r;
+		info.state = ACD_LEG_ENDED;
+		info.position = 0;
+		info.expected_wait_ms = ACD_EWT_UNKNOWN;
+	}
 	if (L->state == SLOT_WAIT) {
 		wait_remove(a, s);
 		switch (r) {
@@ -975,13 +979,15 @@ static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 		case CALL_LEG_TIMEOUT: q->timed_out++; break;
 		default: q->asked_sup++; break;
 		}
-		info.wait_ms = t - L->entered;
+		if (leg)
+			info.wait_ms = t - L->entered;
 		acd_stats_leave(q->st, L->entered, r, t - L->entered);
 	} else {
 		int id = L->agent;
 		agent *g = &a->ag[id];
 		int64_t talk = t - L->answered;
-		info.talk_ms = talk;
+		if (leg)
+			info.talk_ms = talk;
 		g->talk += talk;
 		g->talk_shift += talk;
 		g->busy += talk;
@@ -1141,8 +1147,19 @@ static void leg_fill(const acd *a, int32_t s, int64_t t, acd_leg *out)
 	out->entry_position = L->entry_pos;
 	if (L->state == SLOT_WAIT) {
 		out->state = ACD_LEG_WAITING;
-		out->position = position_of(a, s);
-		out->expected_wait_ms = ewt(a, s);
+		const queue *q = &a->q[L->queue];
+		if (L->next < 0 && !q->cfg.skill_lang && q->aht >= 0) {
+			/* The newest call (acd_enqueue's case): its position is the
+			 * queue length, the calls ahead are all the others, and
+			 * without `skill lang` everybody on duty can take it — the
+			 * same figures as the walks below, in O(1). */
+			out->position = q->nwait;
+			out->expected_wait_ms = q->on_duty > 0
+				? (int64_t)q->nwait * q->aht / q->on_duty : ACD_EWT_UNKNOWN;
+		} else {
+			out->position = position_of(a, s);
+			out->expected_wait_ms = ewt(a, s);
+		}
 		out->wait_ms = t - L->entered;
 	} else {
 		out->state = ACD_LEG_TALKING;

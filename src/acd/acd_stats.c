@@ -34,6 +34,11 @@ struct acd_stats {
 	int64_t acc_t;               /* agent time integrated up to here */
 	bool acc_started;
 	int status;
+	/* The bin of the last lookup: [c_lo, c_hi) is bins[c_i].  Nearly every
+	 * event falls in the same interval as the one before, so this skips
+	 * the division (the bins array may move; the index stays valid). */
+	int64_t c_lo, c_hi;
+	int c_i;
 };
 
 int acd_stats_new(int64_t start, int64_t interval_ms, int64_t sl_ms, acd_stats **out)
@@ -86,6 +91,8 @@ static void see(acd_stats *s, int64_t t)
 /* The bin holding t, creating bins up to it; NULL before start or on OOM. */
 static acd_figures *bin_at(acd_stats *s, int64_t t)
 {
+	if (t >= s->c_lo && t < s->c_hi)
+		return &s->bins[s->c_i];
 	see(s, t);
 	if (t < s->start)
 		return NULL;
@@ -119,6 +126,9 @@ static acd_figures *bin_at(acd_stats *s, int64_t t)
 			s->total.agents = s->on_duty;
 		s->nbins++;
 	}
+	s->c_i = i;
+	s->c_lo = s->bins[i].start;
+	s->c_hi = s->bins[i].start + s->len;
 	return &s->bins[i];
 }
 
