@@ -60,9 +60,17 @@ typedef struct vsched {
 
 /* Branch-free on purpose: which child is smaller is a coin toss the branch
  * predictor loses half the time, at every level of every pop. */
+static inline unsigned __int128 key128(const ventry *e)
+{
+	/* (when, order) as one unsigned 128-bit number: when's sign bit
+	 * flipped so that unsigned order is signed order.  The comparison is
+	 * then a cmp/sbb pair, no branch and no flag juggling. */
+	return (unsigned __int128)((uint64_t)e->when ^ (1ull << 63)) << 64 | e->order;
+}
+
 static inline bool before(const ventry *a, const ventry *b)
 {
-	return (a->when < b->when) | ((a->when == b->when) & (a->order < b->order));
+	return key128(a) < key128(b);
 }
 
 /* A 4-ary heap: children of i are 4i+1 .. 4i+4.  Half the levels of a
