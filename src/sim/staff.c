@@ -387,14 +387,17 @@ int staff_search(const flow *f, const scenario *s, const staff_target *t, int nt
 				r = r2;
 				continue;
 			}
-			/* Give back where it hurt. */
+			/* Give back where it hurt: to the interval that misses if
+			 * it gave agents, else to the one before it (whose
+			 * backlog flows in). */
 			for (int q = 0; q < p->nqueues; q++)
 				for (int i = 0; i < p->nintervals; i++) {
 					if (staff_interval_ok(p, r2, q, i))
 						continue;
+					bool self_gave = dec[q * p->nintervals + i];
 					for (int j = i; j >= 0 && j >= i - 1; j--) {
 						int k = q * p->nintervals + j;
-						if (!dec[k])
+						if (!dec[k] || (j < i && self_gave))
 							continue;
 						p->agents[k] += step[k];
 						dec[k] = false;
