@@ -55,8 +55,9 @@ static void queue_figs(const sim_queue_result *q, double out[F_N])
 	out[F_TIMED_OUT] = (double)t->timed_out;
 	out[F_SL] = sim_service_level(t);
 	out[F_ASA] = sim_asa_s(t);
-	out[F_P90] = (double)q->wait_p90_ms / 1000.0;
-	out[F_P95] = (double)q->wait_p95_ms / 1000.0;
+	/* Percentiles of nothing are undefined (null), not 0. */
+	out[F_P90] = t->answered ? (double)q->wait_p90_ms / 1000.0 : NAN;
+	out[F_P95] = t->answered ? (double)q->wait_p95_ms / 1000.0 : NAN;
 	out[F_PWAIT] = sim_p_wait(t);
 	out[F_ABANDON_RATE] = sim_abandon_rate(t);
 	out[F_AHT] = sim_aht_s(t);
