@@ -4,7 +4,7 @@
  * The engine never reads a clock.  Drivers (simulator, replay, console,
  * server) own a scheduler and feed fired timers back to calls as events.
  *
- *  - sched_virtual: a binary min-heap of (time, seq) that jumps from event to
+ *  - sched_virtual: a 4-ary min-heap of (time, priority, seq) that jumps from event to
  *    event.  Ties fire in insertion order (seq), which makes runs
  *    deterministic.  No allocation after the heap has grown to its peak.
  *  - sched_real: libevent's event_base with timer events, for `call` and
