@@ -384,6 +384,19 @@ static void acd_check(sim *m, int rc, const char *what)
 		sim_fail(m, what, acd_errmsg(m->a)[0] ? acd_errmsg(m->a) : acd_strerror(rc));
 }
 
+/* The caller's patience and supervisor request only run while queued. */
+static void cancel_queue_timers(sim *m, sim_slot *sl)
+{
+	if (sl->patience) {
+		sched_cancel(m->clock, sl->patience);
+		sl->patience = 0;
+	}
+	if (sl->asksup) {
+		sched_cancel(m->clock, sl->asksup);
+		sl->asksup = 0;
+	}
+}
+
 static void on_action(void *ctx, const call *c, const call_action *a)
 {
 	sim *m = ctx;
@@ -459,14 +472,7 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		break;
 	}
 	case CALL_ACT_ANSWERED: {
-		if (sl->patience) {
-			sched_cancel(m->clock, sl->patience);
-			sl->patience = 0;
-		}
-		if (sl->asksup) {
-			sched_cancel(m->clock, sl->asksup);
-			sl->asksup = 0;
-		}
+		cancel_queue_timers(m, sl);
 		const scen_agents *ag = agents_for(m, a->queue);
 		int64_t handle = 60000;
 		call_agent_outcome out = CALL_AGENT_RESOLVED;
@@ -488,14 +494,7 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		break;
 	}
 	case CALL_ACT_LEG_END: {
-		if (sl->patience) {
-			sched_cancel(m->clock, sl->patience);
-			sl->patience = 0;
-		}
-		if (sl->asksup) {
-			sched_cancel(m->clock, sl->asksup);
-			sl->asksup = 0;
-		}
+		cancel_queue_timers(m, sl);
 		int64_t wrap = 0;
 		const scen_agents *ag = agents_for(m, a->queue);
 		if (a->agent >= 0 && ag && ag->has_wrapup)
