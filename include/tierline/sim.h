@@ -83,6 +83,8 @@ void sim_result_free(sim_result *r);
  * and per-interval counts matched by start).  Ratios of the pooled counts
  * then estimate expected figures; quantiles are not pooled. */
 void sim_result_pool(sim_result *a, const sim_result *b);
+/* Add b's counts and times to a (wait_max: the larger; agents: a's). */
+void sim_figures_add(acd_figures *a, const acd_figures *b);
 
 /* Write every queue's interval figures of r to the store's run. */
 int  sim_store_intervals(struct store *db, int64_t run_id, const sim_result *r,

@@ -257,6 +257,16 @@ static void print_human(const sim_cli *c, const flow *f, const scenario *s,
 		double fg[F_N];
 		queue_figs(&r->queues[q], fg);
 		print_queue_row(stdout, r->queues[q].name, r->queues[q].tier, fg, NULL);
+		sim_figures_add(&all, &r->queues[q].total);
+	}
+	if (r->nqueues > 1) {
+		/* All queues pooled (counts added, never ratios averaged); the
+		 * percentiles of the pooled waits are in `report`. */
+		sim_queue_result tq = { "(all)", 0, all, 0, 0, 0, NULL };
+		double fg[F_N];
+		queue_figs(&tq, fg);
+		fg[F_P90] = fg[F_P95] = NAN;
+		print_queue_row(stdout, "(all)", 0, fg, NULL);
 	}
 	printf("\nIVR: containment %.1f%% (self-service / calls)\n",
 	       isfinite(sim_containment(r)) ? sim_containment(r) * 100 : 0.0);
@@ -344,6 +354,17 @@ static json_t *run_json(const flow *f, const sim_result *r, int64_t run_id)
 		json_object_set_new(qs, r->queues[q].name, qo);
 	}
 	json_object_set_new(root, "queues", qs);
+	acd_figures all;
+	memset(&all, 0, sizeof all);
+	for (int q = 0; q < r->nqueues; q++)
+		sim_figures_add(&all, &r->queues[q].total);
+	sim_queue_result tq = { "(all)", 0, all, 0, 0, 0, NULL };
+	double tf[F_N];
+	queue_figs(&tq, tf);
+	tf[F_P90] = tf[F_P95] = NAN;   /* percentiles of pooled waits: see report */
+	json_t *to = queue_json(tf, NULL);
+	json_object_set_new(to, "answered_within", jint(all.answered_within));
+	json_object_set_new(root, "total", to);
 	json_t *ivr = json_object();
 	json_object_set_new(ivr, "containment", jnum(sim_containment(r)));
 	json_t *oc = json_object();

@@ -1086,7 +1086,7 @@ int sim_store_intervals(struct store *db, int64_t run_id, const sim_result *r,
 }
 
 /* Pool b's counts into a (same queue, same interval start). */
-static void figs_add(acd_figures *a, const acd_figures *b)
+void sim_figures_add(acd_figures *a, const acd_figures *b)
 {
 	a->offered += b->offered;
 	a->answered += b->answered;
@@ -1127,11 +1127,11 @@ void sim_result_pool(sim_result *a, const sim_result *b)
 	for (int q = 0; q < a->nqueues && q < b->nqueues; q++) {
 		sim_queue_result *qa = &a->queues[q];
 		const sim_queue_result *qb = &b->queues[q];
-		figs_add(&qa->total, &qb->total);
+		sim_figures_add(&qa->total, &qb->total);
 		for (int i = 0; i < qb->nintervals; i++)
 			for (int k = 0; k < qa->nintervals; k++)
 				if (qa->intervals[k].start == qb->intervals[i].start) {
-					figs_add(&qa->intervals[k], &qb->intervals[i]);
+					sim_figures_add(&qa->intervals[k], &qb->intervals[i]);
 					break;
 				}
 	}

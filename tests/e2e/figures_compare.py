@@ -16,6 +16,12 @@ for q, sq in s['queues'].items():
         n += 1
         if not near(sq.get(k), rq.get(k)):
             print(f'{q}.{k}: simulate {sq.get(k)} report {rq.get(k)}'); bad += 1
+if 'total' in s and 'total' in r:
+    for k in ['offered','answered','abandoned','timed_out','answered_within','service_level','asa',
+              'wait_mean','p_wait','abandon_rate','aht','occupancy']:
+        n += 1
+        if not near(s['total'].get(k), r['total'].get(k)):
+            print(f"total.{k}: simulate {s['total'].get(k)} report {r['total'].get(k)}"); bad += 1
 n += 1
 if s['calls'] != r['calls']: print('calls', s['calls'], r['calls']); bad += 1
 ri = r['ivr']
