@@ -245,27 +245,27 @@ static void test_real_timers(void **state)
 	assert_int_equal(l.args[2], 3);
 	assert_true(l.times[0] >= t0 + 3);      /* libevent rounds to its own ms */
 	assert_true(l.times[2] >= t0 + 28);
-	assert_true(l.times[2] < t0 + 1000);
+	assert_true(l.times[2] < t0 + 10000);   /* generous: CI machines stall */
 	/* now is local ms: close to util's idea of the wall clock */
 	int64_t wall = util_now_local_ms("UTC");
 	int64_t now = sched_now(s);
-	assert_true(now - wall < 1000 && wall - now < 1000);
+	assert_true(now - wall < 5000 && wall - now < 5000);
 
 	/* until: a timer beyond it stays pending */
 	memset(&l, 0, sizeof l);
 	t0 = sched_now(s);
-	sched_id far = sched_at(s, t0 + 5000, rec, &l, 7);
+	sched_id far = sched_at(s, t0 + 60000, rec, &l, 7);
 	sched_at(s, t0 + 5, rec, &l, 6);
 	assert_int_equal(sched_run(s, t0 + 25), 1);
 	assert_int_equal(l.n, 1);
-	assert_true(sched_now(s) < t0 + 1000);
+	assert_true(sched_now(s) < t0 + 4000);
 	assert_true(sched_cancel(s, far));
 	/* stop from a callback */
 	memset(&l, 0, sizeof l);
 	l.stop_at = 1;
 	t0 = sched_now(s);
 	sched_at(s, t0 + 5, rec, &l, 1);
-	far = sched_at(s, t0 + 5000, rec, &l, 2);
+	far = sched_at(s, t0 + 60000, rec, &l, 2);
 	assert_int_equal(sched_run(s, SCHED_FOREVER), 1);
 	assert_int_equal(l.n, 1);
 	assert_true(sched_cancel(s, far));
