@@ -331,12 +331,19 @@ static void pump(srv *s)
 
 /* ---- calls: the action sink ------------------------------------------------ */
 
+static void push_line(scall *sc, const call_action *a, const char *line, size_t n);
+
 static void push_event(scall *sc, const call_action *a)
 {
 	char line[512];
 	size_t n = call_trace_line(sc->s->f, sc->t0, a, false, line, sizeof line);
 	if (n == 0)
 		return;
+	push_line(sc, a, line, n);
+}
+
+static void push_line(scall *sc, const call_action *a, const char *line, size_t n)
+{
 	if (sc->nevs >= SRV_MAX_EVENTS) {
 		sc->dropped++;
 		return;
@@ -395,6 +402,31 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 			}
 		}
 		break;
+	case CALL_ACT_ANNOUNCE: {
+		/* What the caller hears: the position and the ACD's estimate. */
+		acd_leg leg;
+		if (acd_leg_get(s->a, c->id, a->t, &leg) == ACD_OK) {
+			char line[160];
+			int n;
+			if (leg.expected_wait_ms >= 0)
+				n = snprintf(line, sizeof line, "  position %d in %s, expected wait %llds",
+				             leg.position, acd_queue_name(s->a, a->queue),
+				             (long long)((leg.expected_wait_ms + 999) / 1000));
+			else
+				n = snprintf(line, sizeof line, "  position %d in %s, expected wait unknown",
+				             leg.position, acd_queue_name(s->a, a->queue));
+			if (n > 0)
+				push_line(sc, a, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		}
+		if (a->prompt >= 0 && sc->nprompts < SRV_MAX_PROMPTS) {
+			int *p = grow(sc->prompts, &sc->capprompts, sc->nprompts, sizeof *sc->prompts);
+			if (p) {
+				sc->prompts = p;
+				sc->prompts[sc->nprompts++] = a->prompt;
+			}
+		}
+		break;
+	}
 	case CALL_ACT_ENQUEUE: {
 		sc->entered = a->t;
 		acd_leg leg;
