@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 #include "tierline/console.h"
+#include "tierline/call_timers.h"
 #include "tierline/sched.h"
 #include "tierline/script.h"
 
@@ -82,14 +83,6 @@ typedef struct rec_line {
 	char key;
 } rec_line;
 
-typedef struct ctimer {
-	bool armed;
-	int64_t at;                  /* call time */
-	uint32_t gen;
-	uint64_t seq;                /* arming order, for same-`at` ties */
-	sched_id id;
-} ctimer;
-
 typedef struct con {
 	const flow *f;
 	const console_opts *o;
@@ -102,8 +95,7 @@ typedef struct con {
 	int line;
 	int64_t offset;              /* call time = wall + offset */
 	int64_t t0;                  /* call time of the start */
-	ctimer tm[CALL_NTIMERS];
-	uint64_t tseq;
+	call_timers tm;
 	int64_t last_t;              /* last event delivered */
 	int64_t last_timer_t;        /* last timer event delivered (-1) */
 	struct event *in_ev;
@@ -211,7 +203,7 @@ static void deliver(con *k, const call_event *ev)
 
 static void fire_timer(con *k, int slot)
 {
-	ctimer *tm = &k->tm[slot];
+	call_timer *tm = &k->tm.tm[slot];
 	tm->armed = false;
 	tm->id = 0;
 	int64_t at = tm->at < k->last_t ? k->last_t : tm->at;
@@ -226,7 +218,7 @@ static void timer_cb(sched *s, int64_t now, void *ctx, uint64_t arg)
 	int slot = call_timer_arg_slot(arg);
 	if (slot < 0 || slot >= CALL_NTIMERS)
 		return;
-	ctimer *tm = &k->tm[slot];
+	call_timer *tm = &k->tm.tm[slot];
 	if (!tm->armed || tm->gen != call_timer_arg_gen(arg) || call_ended(&k->c))
 		return;
 	tm->id = 0;              /* fired: nothing to cancel */
@@ -237,19 +229,11 @@ static void timer_cb(sched *s, int64_t now, void *ctx, uint64_t arg)
 static void flush_timers(con *k, int64_t t)
 {
 	for (;;) {
-		int best = -1;
-		for (int i = 0; i < CALL_NTIMERS; i++) {
-			ctimer *tm = &k->tm[i];
-			if (!tm->armed || tm->at >= t)
-				continue;
-			if (best < 0 || tm->at < k->tm[best].at ||
-			    (tm->at == k->tm[best].at && tm->seq < k->tm[best].seq))
-				best = i;
-		}
+		int best = call_timers_next_due(&k->tm, t);
 		if (best < 0 || call_ended(&k->c))
 			return;
-		if (k->tm[best].id)
-			sched_cancel(k->sc, k->tm[best].id);
+		if (k->tm.tm[best].id)
+			sched_cancel(k->sc, k->tm.tm[best].id);
 		fire_timer(k, best);
 	}
 }
@@ -362,26 +346,10 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		    a->str ? a->str : "");
 		break;
 	case CALL_ACT_TIMER:
-		if (a->slot < CALL_NTIMERS) {
-			ctimer *tm = &k->tm[a->slot];
-			if (tm->id)
-				sched_cancel(k->sc, tm->id);
-			tm->armed = true;
-			tm->at = a->at;
-			tm->gen = a->gen;
-			tm->seq = ++k->tseq;
-			tm->id = sched_at(k->sc, a->at - k->offset, timer_cb, k,
-			                  call_timer_arg(a->slot, a->gen));
-		}
+		call_timers_arm(&k->tm, k->sc, a->slot, a->at, a->gen, a->at - k->offset, timer_cb, k);
 		break;
 	case CALL_ACT_CANCEL:
-		if (a->slot < CALL_NTIMERS) {
-			ctimer *tm = &k->tm[a->slot];
-			if (tm->id)
-				sched_cancel(k->sc, tm->id);
-			tm->armed = false;
-			tm->id = 0;
-		}
+		call_timers_cancel(&k->tm, k->sc, a->slot);
 		break;
 	case CALL_ACT_ENQUEUE:
 		if (a->queue >= 0 && a->queue < f->nqueues)
@@ -434,12 +402,7 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		k->ended = true;
 		k->r->outcome = a->outcome;
 		say(k, a->t, "■ call ended: %s", call_outcome_name(a->outcome));
-		for (int i = 0; i < CALL_NTIMERS; i++)
-			if (k->tm[i].id) {
-				sched_cancel(k->sc, k->tm[i].id);
-				k->tm[i].id = 0;
-				k->tm[i].armed = false;
-			}
+		call_timers_cancel_all(&k->tm, k->sc);
 		sched_stop(k->sc);
 		break;
 	default:

@@ -43,6 +43,7 @@
 #include "tierline/sched.h"
 #include "tierline/script.h"
 #include "tierline/serve.h"
+#include "tierline/call_timers.h"
 #include "tierline/store.h"
 
 #define SRV_MAX_EVENTS 4096      /* trace lines kept per call */
@@ -52,14 +53,6 @@
 #define SRV_EVENTS_PAGE 1000     /* events returned by one GET */
 
 typedef struct srv srv;
-
-typedef struct stimer {
-	bool armed;
-	int64_t at;
-	uint32_t gen;
-	uint64_t seq;                /* arming order, for same-`at` ties */
-	sched_id id;
-} stimer;
 
 typedef struct sevent {
 	int64_t t;                   /* local ms */
@@ -72,8 +65,7 @@ typedef struct scall {
 	call c;
 	call_sink sink;
 	recorder *rec;               /* while live, when recording */
-	stimer tm[CALL_NTIMERS];
-	uint64_t tseq;
+	call_timers tm;
 	int64_t last_timer_t;        /* last timer delivered, -1 */
 	sched_id done_id;            /* scenario agent finishes */
 	int64_t t0, t_end;
@@ -202,7 +194,7 @@ static void deliver(scall *sc, call_event ev)
 
 static void fire_timer(scall *sc, int slot)
 {
-	stimer *tm = &sc->tm[slot];
+	call_timer *tm = &sc->tm.tm[slot];
 	tm->armed = false;
 	tm->id = 0;
 	int64_t at = tm->at < sc->s->last_t ? sc->s->last_t : tm->at;
@@ -218,7 +210,7 @@ static void timer_cb(sched *sch, int64_t now, void *ctx, uint64_t arg)
 	int slot = call_timer_arg_slot(arg);
 	if (slot < 0 || slot >= CALL_NTIMERS)
 		return;
-	stimer *tm = &sc->tm[slot];
+	call_timer *tm = &sc->tm.tm[slot];
 	if (!tm->armed || tm->gen != call_timer_arg_gen(arg) || call_ended(&sc->c)) {
 		tm->id = 0;
 		return;
@@ -235,19 +227,11 @@ static void flush_timers(scall *sc, int64_t t)
 	for (;;) {
 		if (call_ended(&sc->c))
 			return;
-		int best = -1;
-		for (int i = 0; i < CALL_NTIMERS; i++) {
-			stimer *tm = &sc->tm[i];
-			if (!tm->armed || tm->at >= t)
-				continue;
-			if (best < 0 || tm->at < sc->tm[best].at ||
-			    (tm->at == sc->tm[best].at && tm->seq < sc->tm[best].seq))
-				best = i;
-		}
+		int best = call_timers_next_due(&sc->tm, t);
 		if (best < 0)
 			return;
-		if (sc->tm[best].id)
-			sched_cancel(sc->s->sc, sc->tm[best].id);
+		if (sc->tm.tm[best].id)
+			sched_cancel(sc->s->sc, sc->tm.tm[best].id);
 		fire_timer(sc, best);
 		pump(sc->s);
 	}
@@ -291,12 +275,7 @@ static void wrapup_cb(sched *sch, int64_t now, void *ctx, uint64_t arg)
 
 static void cancel_all(scall *sc)
 {
-	for (int i = 0; i < CALL_NTIMERS; i++) {
-		if (sc->tm[i].id)
-			sched_cancel(sc->s->sc, sc->tm[i].id);
-		sc->tm[i].id = 0;
-		sc->tm[i].armed = false;
-	}
+	call_timers_cancel_all(&sc->tm, sc->s->sc);
 	if (sc->done_id)
 		sched_cancel(sc->s->sc, sc->done_id);
 	sc->done_id = 0;
@@ -371,27 +350,10 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 	push_event(sc, a);
 	switch (a->kind) {
 	case CALL_ACT_TIMER:
-		if (a->slot < CALL_NTIMERS) {
-			stimer *tm = &sc->tm[a->slot];
-			if (tm->id)
-				sched_cancel(s->sc, tm->id);
-			tm->armed = true;
-			tm->at = a->at;
-			tm->gen = a->gen;
-			tm->seq = ++sc->tseq;
-			tm->id = sched_at(s->sc, a->at, timer_cb, sc, call_timer_arg(a->slot, a->gen));
-			/* tm->id 0 (out of memory): the timer still fires at the
-			 * next caller event through flush_timers. */
-		}
+		call_timers_arm(&sc->tm, s->sc, a->slot, a->at, a->gen, a->at, timer_cb, sc);
 		break;
 	case CALL_ACT_CANCEL:
-		if (a->slot < CALL_NTIMERS) {
-			stimer *tm = &sc->tm[a->slot];
-			if (tm->id)
-				sched_cancel(s->sc, tm->id);
-			tm->armed = false;
-			tm->id = 0;
-		}
+		call_timers_cancel(&sc->tm, s->sc, a->slot);
 		break;
 	case CALL_ACT_PLAY:
 		if (sc->nprompts < SRV_MAX_PROMPTS) {
