@@ -29,6 +29,7 @@ typedef struct rslot {
 	sched_fn fn;
 	void *ctx;
 	uint64_t arg;
+	int64_t when;                /* local ms it is due */
 } rslot;
 
 struct rsched {
@@ -56,20 +57,32 @@ static int64_t r_now(sched *s)
 	return mono_ms() + ((rsched *)s)->offset;
 }
 
+static struct timeval tv_after(int64_t ms);
+
 static void fire(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	rslot *sl = arg;
 	rsched *s = sl->s;
+	/* libevent measures from its cached loop time, which can be a little
+	 * behind ours, so a timer may come early: wait out the rest, so that
+	 * no timer ever fires before the instant it was set for. */
+	int64_t now = r_now(&s->base);
+	if (now < sl->when) {
+		struct timeval tv = tv_after(sl->when - now);
+		if (evtimer_add(sl->ev, &tv) == 0)
+			return;
+	}
 	sched_fn fn = sl->fn;
 	void *ctx = sl->ctx;
 	uint64_t a = sl->arg;
+	int64_t t = now > sl->when ? now : sl->when;
 	sl->live = false;
 	sl->gen++;
 	s->live--;
 	s->freel[s->nfree++] = sl->idx;
-	fn(&s->base, r_now(&s->base), ctx, a);
+	fn(&s->base, t, ctx, a);
 }
 
 static struct timeval tv_after(int64_t ms)
@@ -121,6 +134,7 @@ static sched_id r_at(sched *b, int64_t when, int pri, sched_fn fn, void *ctx, ui
 	sl->fn = fn;
 	sl->ctx = ctx;
 	sl->arg = arg;
+	sl->when = when;
 	struct timeval tv = tv_after(when - r_now(b));
 	if (evtimer_add(sl->ev, &tv) != 0) {
 		s->freel[s->nfree++] = sl->idx;
