@@ -136,7 +136,7 @@ static void bench_engine_only(const flow *f, uint64_t target_events)
 {
 	call c;
 	slots sl;
-	call_sink sink = { slots_sink, &sl };
+	call_sink sink = { slots_sink, &sl, 0 };
 	uint64_t events = 0, calls = 0, outcomes[CALL_OUT_COUNT] = { 0 };
 	int64_t t = 0;
 	double t0 = cpu_now();

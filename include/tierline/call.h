@@ -202,6 +202,10 @@ typedef void (*call_sink_fn)(void *ctx, const struct call *c, const call_action 
 typedef struct call_sink {
 	call_sink_fn fn;
 	void *ctx;
+	/* Bit (1u << kind) set: the sink does not want that kind, and the
+	 * machine does not build or deliver it (the simulator without records
+	 * skips the actions it ignores; zero, the default, delivers all). */
+	uint32_t skip;
 } call_sink;
 
 #define CALL_MAX_VARS 16          /* variables with a higher index cannot be stored */

@@ -50,7 +50,7 @@ void recorder_on_action(recorder *r, const call *c, const call_action *a);
 /* A call_sink whose ctx is the recorder. */
 void recorder_sink_fn(void *ctx, const struct call *c, const call_action *a);
 static inline call_sink recorder_sink(recorder *r)
-{ call_sink s = { recorder_sink_fn, r }; return s; }
+{ call_sink s = { recorder_sink_fn, r, 0 }; return s; }
 /* The record so far (complete once recorder_done()). */
 const rec_call *recorder_result(recorder *r);
 static inline bool recorder_done(const recorder *r) { return r->done; }

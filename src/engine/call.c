@@ -219,9 +219,16 @@ static inline call_action act(const call *c, call_act_kind k)
 	return a;
 }
 
+static inline bool wants(const run *r, call_act_kind k)
+{
+	return r->sink && r->sink->fn && !(r->sink->skip & (1u << k));
+}
+
+/* Callers on hot paths test wants() before building the action, so a kind
+ * the sink skips costs one test; emit checks again for the others. */
 static inline void emit(run *r, const call_action *a)
 {
-	if (r->sink && r->sink->fn)
+	if (wants(r, a->kind))
 		r->sink->fn(r->sink->ctx, r->c, a);
 }
 
@@ -702,9 +709,11 @@ static void input_done(run *r)
 			emit(r, &a);
 		}
 	}
-	call_action a = act(c, CALL_ACT_INPUT_DONE);
-	a.str = c->digits;
-	emit(r, &a);
+	if (wants(r, CALL_ACT_INPUT_DONE)) {
+		call_action a = act(c, CALL_ACT_INPUT_DONE);
+		a.str = c->digits;
+		emit(r, &a);
+	}
 	go(r, in->next);
 }
 
@@ -807,13 +816,17 @@ static void on_key(run *r, char key)
 		emit(r, &a);
 		return;
 	}
-	call_action a = act(c, CALL_ACT_KEY);
-	a.key = key;
-	emit(r, &a);
+	if (wants(r, CALL_ACT_KEY)) {
+		call_action a = act(c, CALL_ACT_KEY);
+		a.key = key;
+		emit(r, &a);
+	}
 	if (c->state == CALL_PROMPTING) {
-		call_action s = act(c, CALL_ACT_STOP_PROMPT);
-		s.prompt = c->cur_prompt;
-		emit(r, &s);
+		if (wants(r, CALL_ACT_STOP_PROMPT)) {
+			call_action s = act(c, CALL_ACT_STOP_PROMPT);
+			s.prompt = c->cur_prompt;
+			emit(r, &s);
+		}
 		c->cur_prompt = -1;
 		/* no disarm: whatever the key leads to re-arms or disarms the slot */
 		c->state = CALL_LISTENING;
@@ -999,8 +1012,10 @@ static void on_placed(run *r)
 		return;
 	}
 	const flow_line *ln = &f->lines[c->line];
-	call_action a = act(c, CALL_ACT_START);
-	emit(r, &a);
+	if (wants(r, CALL_ACT_START)) {
+		call_action a = act(c, CALL_ACT_START);
+		emit(r, &a);
+	}
 	if (ln->hours >= 0 && ln->hours < f->nhours &&
 	    !flow_hours_open(&f->hours[ln->hours], c->t_now)) {
 		c->after_hours = 1;

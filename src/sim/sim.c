@@ -98,6 +98,7 @@ typedef struct sim {
 	char err[256];
 	bool failed;
 	uint64_t events;
+	call_sink sink;       /* on_action; skips what it ignores unless recording */
 } sim;
 
 static void sim_fail(sim *m, const char *what, const char *detail)
@@ -548,7 +549,6 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 
 static void drain_deferred(sim *m)
 {
-	call_sink sink = { on_action, m };
 	while (m->dq_len > 0 && !m->failed) {
 		deferred d = m->dq[m->dq_head];
 		m->dq_head = (m->dq_head + 1) % m->dq_cap;
@@ -561,15 +561,14 @@ static void drain_deferred(sim *m)
 			drain_acd(m);
 			continue;
 		}
-		call_handle(&sl->c, &ev, &sink);
+		call_handle(&sl->c, &ev, &m->sink);
 	}
 }
 
 static void deliver(sim *m, int slot, const call_event *ev)
 {
 	sim_slot *sl = &m->slots[slot];
-	call_sink sink = { on_action, m };
-	call_handle(&sl->c, ev, &sink);
+	call_handle(&sl->c, ev, &m->sink);
 	drain_deferred(m);
 	if (sl->live && call_ended(&sl->c))
 		slot_release(m, slot);
@@ -912,6 +911,13 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	m.t_start = s->start;
 	m.t_end = s->start + s->length_ms;
 	m.t_stop = INT64_MAX;
+	m.sink.fn = on_action;
+	m.sink.ctx = &m;
+	if (!o->db)   /* the recorder wants every action; on_action alone does not */
+		m.sink.skip = 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED |
+		              1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
+		              1u << CALL_ACT_INPUT_DONE | 1u << CALL_ACT_FAILURE |
+		              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE;
 	uint64_t seed = o->has_seed ? o->seed : s->seed;
 	for (int i = 0; i < RS_N; i++)
 		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);

@@ -740,7 +740,7 @@ static void test_stale_timers(void **state)
 	flow *f = load(F_BASIC);
 	call c;
 	cap k = { .n = 0 };
-	call_sink s = { cap_fn, &k };
+	call_sink s = { cap_fn, &k, 0 };
 	call_init(&c, f, 1, 0, -1);
 	call_event ev = call_ev(CALL_EV_PLACED, 0);
 	call_handle(&c, &ev, &s);
@@ -797,7 +797,7 @@ static void test_cancel_on_leave(void **state)
 	flow *f = load(F_QUEUE);
 	call c;
 	cap k = { .n = 0 };
-	call_sink s = { cap_fn, &k };
+	call_sink s = { cap_fn, &k, 0 };
 	call_init(&c, f, 1, 0, -1);
 	call_event ev = call_ev(CALL_EV_PLACED, 0);
 	call_handle(&c, &ev, &s);
@@ -960,7 +960,7 @@ static void test_edges(void **state)
 	flow *f = load(F_BASIC);
 	call c;
 	cap k = { .n = 0 };
-	call_sink s = { cap_fn, &k };
+	call_sink s = { cap_fn, &k, 0 };
 	/* hang-up and keys before the call is placed */
 	call_init(&c, f, 1, 0, -1);
 	call_event ev = call_ev_key(0, '1');
