@@ -74,6 +74,12 @@ typedef struct sim_slot {
 	call c;
 } sim_slot;
 
+/* The arrival rate of a block between two of its profile's changes. */
+typedef struct arr_seg {
+	int64_t from, change;     /* valid for from <= t < change */
+	double rate;
+} arr_seg;
+
 typedef struct deferred {
 	uint32_t slot;
 	int agent;
@@ -90,6 +96,7 @@ typedef struct sim {
 	sim_slot *slots; int nslots, cslots, free_head;
 	deferred *dq; int dq_head, dq_len, dq_cap;
 	double *arr_t;        /* exact time of each arrivals block's last call */
+	arr_seg *arr_seg;     /* each block's current rate */
 	sim_result *res;
 	int64_t t_start, t_end, t_stop;
 	int64_t placed;
@@ -632,11 +639,19 @@ static int64_t next_arrival(sim *m, int i)
 	 * would lose about half a millisecond per call, a visible shortfall
 	 * at thousands of calls a minute. */
 	const scen_arrivals *ar = &m->s->arrivals[i];
+	arr_seg *sg = &m->arr_seg[i];
 	double t = m->arr_t[i];
 	for (int guard = 0; guard < 100000; guard++) {
 		int64_t ti = (int64_t)floor(t);
-		double rate = scen_profile_at(&ar->rate, ti);
-		int64_t change = scen_profile_next(&ar->rate, ti);
+		/* The rate holds from where it was looked up to the next change,
+		 * and time only moves forward: look it up again only past that. */
+		if (ti < sg->from || ti >= sg->change) {
+			sg->from = ti;
+			sg->rate = scen_profile_at(&ar->rate, ti);
+			sg->change = scen_profile_next(&ar->rate, ti);
+		}
+		double rate = sg->rate;
+		int64_t change = sg->change;
 		if (rate > 0) {
 			double gap = rng_exp1(&m->r[RS_ARRIVAL]) / rate;
 			if (t + gap < (double)change) {
@@ -959,7 +974,8 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	for (int q = 0; q < f->nqueues; q++)
 		at_timer(&m, s->start, ev_pack(EV_STAFF, 0, 0, (uint32_t)q));
 	m.arr_t = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_t);
-	if (!m.arr_t) {
+	m.arr_seg = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_seg);
+	if (!m.arr_t || !m.arr_seg) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
@@ -1004,6 +1020,7 @@ done:
 	free(m.slots);
 	free(m.dq);
 	free(m.arr_t);
+	free(m.arr_seg);
 	acd_free(m.a);
 	sched_destroy(m.clock);
 	return rc;
