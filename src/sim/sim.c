@@ -49,6 +49,8 @@ static inline uint64_t ev_pack(int kind, uint32_t slot, uint16_t inc, uint32_t p
 #define EV_INC(a)   ((uint16_t)((a) >> 20))
 #define EV_PAY(a)   ((uint32_t)((a) & 0xfffff))
 
+#define RUN_UNKNOWN INT64_MIN
+
 /* Random streams, one per purpose (common random numbers). */
 enum {
 	RS_ARRIVAL, RS_LANG, RS_CHOICE, RS_THINK, RS_BARGE, RS_PATIENCE, RS_REDIAL,
@@ -69,6 +71,17 @@ typedef struct sim_slot {
 	bool decide;          /* the caller has yet to decide at this menu/input try */
 	bool decided;         /* keys for this try are scheduled */
 	uint8_t leg_no;       /* legs so far, for stale patience events */
+	/* The caller's own pending events (keys, hang-up) of this call: how
+	 * many, and while they are one run, when the next one falls
+	 * (RUN_UNKNOWN when runs overlap).  See skip_ivr_timer. */
+	uint16_t npend;
+	int64_t run_t, run_gap;
+	/* Patience and supervisor-request times drawn at enqueue, pushed only
+	 * once the call is still waiting after the ACD had its say (most
+	 * calls are answered at once, and their timers would only be
+	 * cancelled). */
+	bool qt_pending;
+	int64_t pat_at, ask_at;
 	int redials;
 	int next_free;
 	call c;
@@ -184,10 +197,33 @@ static bool keys_prefix_of_option(const flow_menu *mn, const char *k, size_t n)
 	return false;
 }
 
+static bool is_dtmf(char k)
+{
+	return (k >= '0' && k <= '9') || k == '*' || k == '#' || (k >= 'A' && k <= 'D');
+}
+
+/* Note n caller events from t, `gap` apart, as pending for the call. */
+static void pend(sim_slot *sl, int64_t t, size_t n, int64_t gap, bool known)
+{
+	if (n == 0)
+		return;
+	if (sl->npend == 0 && known) {
+		sl->run_t = t;
+		sl->run_gap = gap;
+	} else {
+		sl->run_t = RUN_UNKNOWN;
+	}
+	sl->npend = (uint16_t)(sl->npend + n > 65535 ? 65535 : sl->npend + n);
+}
+
 /* Schedule the keys of string k, one every `gap` ms from t. */
 static void press(sim *m, int slot, int64_t t, const char *k, size_t n, int64_t gap)
 {
 	sim_slot *sl = &m->slots[slot];
+	bool dtmf = n < 256;
+	for (size_t i = 0; i < n; i++)
+		dtmf = dtmf && is_dtmf(k[i]);
+	pend(sl, t, n, gap, dtmf);
 	for (size_t i = 0; i < n; i++)
 		at_caller(m, t + (int64_t)i * gap,
 		          ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k[i]));
@@ -254,6 +290,7 @@ static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 		break;
 	}
 	case SCEN_HANGUP:
+		pend(sl, t0, 1, 0, true);
 		at_caller(m, t0, ev_pack(EV_HANGUP, (uint32_t)slot, sl->inc, 0));
 		break;
 	default:   /* noinput, and input kinds that make no sense here */
@@ -276,6 +313,7 @@ static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0)
 	case SCEN_NOINPUT:
 		return;
 	case SCEN_HANGUP:
+		pend(sl, t0, 1, 0, true);
 		at_caller(m, t0, ev_pack(EV_HANGUP, (uint32_t)slot, sl->inc, 0));
 		return;
 	case SCEN_SHORT: {
@@ -398,6 +436,7 @@ static void acd_check(sim *m, int rc, const char *what)
 /* The caller's patience and supervisor request only run while queued. */
 static void cancel_queue_timers(sim *m, sim_slot *sl)
 {
+	sl->qt_pending = false;
 	if (sl->patience) {
 		sched_cancel(m->clock, sl->patience);
 		sl->patience = 0;
@@ -406,6 +445,33 @@ static void cancel_queue_timers(sim *m, sim_slot *sl)
 		sched_cancel(m->clock, sl->asksup);
 		sl->asksup = 0;
 	}
+}
+
+/* An IVR timer (prompt end, no-input or inter-digit timeout) armed while the
+ * call listens, or plays a prompt it lets the caller barge into, is never
+ * pushed when the caller's next own event (a key or the hang-up) comes no
+ * later: that event is heard and whatever it leads to re-arms or disarms
+ * the slot (call.c: every path after a heard key waits again, enqueues or
+ * ends), and a caller event goes first at the same instant.  So the timer
+ * could only have been cancelled.  Not pushing it leaves the order of
+ * every other event as it was (their seqs keep their order), so outputs
+ * are identical; the heap just holds fewer dead entries.  Typing a receipt
+ * number no longer costs a push and a cancel per key. */
+static bool skip_ivr_timer(const sim *m, const sim_slot *sl, int64_t at)
+{
+	if (sl->npend == 0 || sl->run_t == RUN_UNKNOWN || sl->run_t > at)
+		return false;
+	const call *c = &sl->c;
+	if (c->state == CALL_LISTENING)
+		return true;
+	if (c->state != CALL_PROMPTING || c->node < 0)
+		return false;
+	const flow_node *nd = &m->f->nodes[c->node];
+	if (nd->kind == FLOW_MENU)
+		return nd->u.menu.l.bargein;
+	if (nd->kind == FLOW_INPUT)
+		return nd->u.input.l.bargein;
+	return false;
 }
 
 static void on_action(void *ctx, const call *c, const call_action *a)
@@ -419,8 +485,12 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 	case CALL_ACT_TIMER:
 		/* A re-armed slot supersedes its old entry: cancel it so the heap
 		 * does not fill with timers the call would ignore anyway. */
-		if (sl->timer[a->slot])
+		if (sl->timer[a->slot]) {
 			sched_cancel(m->clock, sl->timer[a->slot]);
+			sl->timer[a->slot] = 0;
+		}
+		if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
+			break;
 		sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
 		                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
 		break;
@@ -473,12 +543,12 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		}
 		sl->leg_no++;
 		const scen_caller *cl = &m->s->caller;
+		sl->pat_at = sl->ask_at = -1;
 		if (cl->has_patience)
-			sl->patience = at_caller(m, a->t + dist_round_ms(dist_sample_ms(&cl->patience, &m->r[RS_PATIENCE])),
-			                         ev_pack(EV_PATIENCE, (uint32_t)slot, sl->inc, sl->leg_no));
+			sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience, &m->r[RS_PATIENCE]));
 		if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
-			sl->asksup = at_caller(m, a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, &m->r[RS_ASKSUP])),
-			                       ev_pack(EV_ASK_SUP, (uint32_t)slot, sl->inc, sl->leg_no));
+			sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, &m->r[RS_ASKSUP]));
+		sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
 		drain_acd(m);
 		break;
 	}
@@ -572,11 +642,31 @@ static void drain_deferred(sim *m)
 	}
 }
 
+/* Push the patience and supervisor timers of a call still waiting once the
+ * ACD's answers were delivered.  Only caller-priority events are pushed
+ * later than before, and nothing pushed in between is one (answers push
+ * agent-done timers), so the order of events is unchanged. */
+static void push_queue_timers(sim *m, int slot)
+{
+	sim_slot *sl = &m->slots[slot];
+	sl->qt_pending = false;
+	if (!sl->live || sl->c.state != CALL_QUEUED)
+		return;
+	if (sl->pat_at >= 0)
+		sl->patience = at_caller(m, sl->pat_at,
+		                         ev_pack(EV_PATIENCE, (uint32_t)slot, sl->inc, sl->leg_no));
+	if (sl->ask_at >= 0)
+		sl->asksup = at_caller(m, sl->ask_at,
+		                       ev_pack(EV_ASK_SUP, (uint32_t)slot, sl->inc, sl->leg_no));
+}
+
 static void deliver(sim *m, int slot, const call_event *ev)
 {
 	sim_slot *sl = &m->slots[slot];
 	call_handle(&sl->c, ev, &m->sink);
 	drain_deferred(m);
+	if (sl->qt_pending)
+		push_queue_timers(m, slot);
 	if (sl->live && call_ended(&sl->c))
 		slot_release(m, slot);
 }
@@ -611,6 +701,9 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	sl->leg_no = 0;
 	sl->tiers_seen = 0;
 	sl->patience = sl->asksup = 0;
+	sl->npend = 0;
+	sl->run_t = RUN_UNKNOWN;
+	sl->qt_pending = false;
 	memset(sl->timer, 0, sizeof sl->timer);
 	m->live++;
 	m->res->arrivals++;
@@ -765,10 +858,13 @@ static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg)
 		break;
 	}
 	case EV_KEY:
-		ev = call_ev_key(now, (char)pay);
-		break;
 	case EV_HANGUP:
-		ev = call_ev(CALL_EV_HANGUP, now);
+		/* The next of the caller's pending events, if one run. */
+		if (sl->npend > 0 && --sl->npend > 0 && sl->run_t != RUN_UNKNOWN)
+			sl->run_t += sl->run_gap;
+		else if (sl->npend == 0)
+			sl->run_t = RUN_UNKNOWN;
+		ev = kind == EV_KEY ? call_ev_key(now, (char)pay) : call_ev(CALL_EV_HANGUP, now);
 		break;
 	case EV_PATIENCE:
 		if (sl->c.state != CALL_QUEUED || pay != sl->leg_no)
