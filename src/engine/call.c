@@ -725,6 +725,16 @@ static void listen_more(run *r)
 	arm(r, CALL_TIMER_IVR, c->t_now + listen_of(c)->interdigit_ms);
 }
 
+/* The first n keys of an option are k (n is a handful at most: an inline
+ * loop beats a memcmp call here). */
+static inline bool keys_eq(const char *a, const char *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 static void menu_key(run *r)
 {
 	call *c = r->c;
@@ -733,7 +743,7 @@ static void menu_key(run *r)
 	bool longer = false;
 	for (int i = 0; i < m->noptions; i++) {
 		const flow_option *o = &m->options[i];
-		if (o->nkeys >= c->ndigits && memcmp(o->keys, c->digits, c->ndigits) == 0) {
+		if (o->nkeys >= c->ndigits && keys_eq(o->keys, c->digits, c->ndigits)) {
 			if (o->nkeys == c->ndigits)
 				exact = o;
 			else
@@ -754,7 +764,7 @@ static void menu_interdigit(run *r)
 	const flow_menu *m = &c->f->nodes[c->node].u.menu;
 	for (int i = 0; i < m->noptions; i++) {
 		const flow_option *o = &m->options[i];
-		if (o->nkeys == c->ndigits && memcmp(o->keys, c->digits, c->ndigits) == 0) {
+		if (o->nkeys == c->ndigits && keys_eq(o->keys, c->digits, c->ndigits)) {
 			take_option(r, o);
 			return;
 		}
