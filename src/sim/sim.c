@@ -399,20 +399,20 @@ static void drain_acd(sim *m)
 		switch (o.kind) {
 		case ACD_OUT_ASSIGN: {
 			if (m->dq_len == m->dq_cap) {
-				int cap = m->dq_cap ? m->dq_cap * 2 : 64;
+				int cap = m->dq_cap ? m->dq_cap * 2 : 64;   /* a power of two: index by mask */
 				deferred *p = malloc((size_t)cap * sizeof *p);
 				if (!p) {
 					sim_fail(m, "out of memory", "deferred queue");
 					return;
 				}
 				for (int i = 0; i < m->dq_len; i++)
-					p[i] = m->dq[(m->dq_head + i) % m->dq_cap];
+					p[i] = m->dq[(m->dq_head + i) & (m->dq_cap - 1)];
 				free(m->dq);
 				m->dq = p;
 				m->dq_cap = cap;
 				m->dq_head = 0;
 			}
-			deferred *d = &m->dq[(m->dq_head + m->dq_len++) % m->dq_cap];
+			deferred *d = &m->dq[(m->dq_head + m->dq_len++) & (m->dq_cap - 1)];
 			d->slot = (uint32_t)o.call;
 			d->agent = o.agent;
 			d->t = o.t;
@@ -628,7 +628,7 @@ static void drain_deferred(sim *m)
 {
 	while (m->dq_len > 0 && !m->failed) {
 		deferred d = m->dq[m->dq_head];
-		m->dq_head = (m->dq_head + 1) % m->dq_cap;
+		m->dq_head = (m->dq_head + 1) & (m->dq_cap - 1);
 		m->dq_len--;
 		sim_slot *sl = &m->slots[d.slot];
 		call_event ev = call_ev_answer(d.t, d.agent);
