@@ -94,7 +94,19 @@ typedef struct pair {
 	int64_t t;
 	uint64_t x;
 	bool sparse;                 /* some ids far beyond the live count */
+	int64_t grid0, len;          /* interval boundaries: grid0 + k len */
 } pair;
+
+/* The next interval boundary after t: events exactly there (the
+ * `agents` of an interval are those after the changes at its first
+ * instant) are rare with random times, so the driver jumps to them. */
+static int64_t next_boundary(int64_t grid0, int64_t len, int64_t t)
+{
+	int64_t k = (t - grid0) / len;
+	if (grid0 + k * len <= t)
+		k++;
+	return grid0 + k * len;
+}
 
 static uint64_t rnd(pair *p, uint64_t n) { return rng_splitmix64(&p->x) % n; }
 
@@ -361,6 +373,10 @@ static void run_pair(uint64_t seed, long steps)
 	static const int64_t lens[] = { 0, 60000, 5 * 60000, 17000 };
 	cfg.stats_start = starts[rnd(p, 4)];
 	cfg.interval_ms = lens[rnd(p, 4)];
+	p->len = cfg.interval_ms ? cfg.interval_ms : 30 * 60000;
+	/* an automatic start is a multiple of the interval */
+	p->grid0 = (cfg.stats_start == ACD_START_AUTO || (cfg.stats_start == 0 && cfg.interval_ms == 0))
+	         ? 0 : cfg.stats_start;
 	cfg.sl_ms = rnd(p, 2) ? 0 : 5000;
 	cfg.reserve_legs = (int)rnd(p, 5);
 	acd_queue_cfg qs[3];
@@ -400,7 +416,9 @@ static void run_pair(uint64_t seed, long steps)
 	for (tr_step = 0; tr_step < steps; tr_step++) {
 		/* mostly small steps, same instants, now and then a long gap */
 		int dt = (int)rnd(p, 100);
-		p->t += dt < 30 ? 0 : dt < 95 ? (int64_t)rnd(p, 3000) : (int64_t)rnd(p, 2000000);
+		p->t += dt < 30 ? 0 : dt < 92 ? (int64_t)rnd(p, 3000) : (int64_t)rnd(p, 2000000);
+		if (dt >= 97)
+			p->t = next_boundary(p->grid0, p->len, p->t);
 		step(p);
 		if (acd_nagents(p->a) >= MAXAG - 16) {
 			/* keep within MAXAG: set_staff adds agents past the roster */
@@ -500,8 +518,10 @@ static void test_stats_same_as_reference(void **state)
 		for (tr_step = 0; tr_step < 5000; tr_step++) {
 			int k = (int)(rng_splitmix64(&x) % 100);
 			int dt = (int)(rng_splitmix64(&x) % 100);
-			t += dt < 40 ? 0 : dt < 97 ? (int64_t)(rng_splitmix64(&x) % 4000)
+			t += dt < 40 ? 0 : dt < 94 ? (int64_t)(rng_splitmix64(&x) % 4000)
 			                           : (int64_t)(rng_splitmix64(&x) % 200000);
+			if (dt >= 97 && start != ACD_START_AUTO)
+				t = next_boundary(start, len ? len : 30 * 60000, t);
 			int64_t back = (int64_t)(rng_splitmix64(&x) % 40000);
 			int64_t ent = rng_splitmix64(&x) % 4 ? t : t - back;
 			int64_t w = (int64_t)(rng_splitmix64(&x) % 9000) - (k == 0 ? 10000 : 0);
