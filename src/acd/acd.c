@@ -394,6 +394,8 @@ HOT int out_reserve(acd *a, int k)
 {
 	if (a->outhead == a->outn)
 		a->outhead = a->outn = 0;
+	if (a->outn + k <= a->outcap)
+		return ACD_OK;
 	return grow((void **)&a->out, &a->outcap, a->outn + k, sizeof *a->out, 32);
 }
 
@@ -985,15 +987,9 @@ int acd_enqueue(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg *
 	acd_stats_advance_inl(&q->st, t);
 	int32_t s = slot_alloc(a);
 	leg_slot *L = &a->legs[s];
-	memset(L, 0, sizeof *L);
-	L->call = call_id;
-	L->seq = a->seq++;
-	L->entered = t;
-	L->answered = -1;
-	L->queue = qi;
-	L->lang = (int16_t)lang;
-	L->agent = -1;
-	L->prev = L->next = L->lprev = L->lnext = -1;
+	*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = -1,
+	                 .prev = -1, .next = -1, .lprev = -1, .lnext = -1,
+	                 .queue = qi, .agent = -1, .lang = (int16_t)lang };
 	id_put(a, call_id, s);
 	q->offered++;
 	int id = pick_agent(a, q, lang);
