@@ -1,15 +1,26 @@
 /* bench_acd.c — enqueue / assign / finish cycles per second of the ACD.
  *
- *   bench_acd [cycles] [agents]      (defaults 2000000, 300)
+ *   bench_acd [cycles] [agents] [mmc]   (defaults 2000000, 300; `mmc`: that case only)
  *
  * A driver keeps the queue loaded: every cycle one call arrives (language
  * 0..2, `skill lang`, agents speak 1-3 languages), ~3% of waiting callers
  * abandon from the middle, and the call that has talked longest finishes
  * (with a wrap-up that ends a few cycles later), so each cycle is about one
  * enqueue, one assignment, one finish and one wrap-up end with hundreds of
- * agents and tens of waiting calls.  Prints one line per strategy. */
+ * agents and tens of waiting calls.  Prints one line per strategy.
+ *
+ * Then the simulator's M/M/c model (bench/flows/mmc.*): one queue of
+ * `agents` agents (100 by default in `tierline simulate`), one language,
+ * longest-idle, no wrap-up, Poisson arrivals at 500/min, exponential
+ * handling of mean 10.8 s (scaled so the load stays at 90% of the agents),
+ * small dense call ids reused like the simulator's slots, no leg records.
+ * The call sequence is recorded first (an untimed run with its own event
+ * heap), then replayed against a fresh ACD and timed, so the figure is the
+ * ACD alone: per call an acd_enqueue, an acd_poll drain, an acd_end and a
+ * drain, as sim.c does. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -156,6 +167,154 @@ static int run(flow_strategy st, long cycles, int nagents, bool loaded)
 	return errors != 0;
 }
 
+/* ---- the M/M/c call sequence -------------------------------------------- */
+
+typedef struct mmc_op {
+	int64_t t;
+	uint32_t id;
+	bool end;                        /* else an arrival */
+} mmc_op;
+
+typedef struct mmc_ev {
+	int64_t t;
+	uint32_t id;
+} mmc_ev;
+
+static void heap_push(mmc_ev *h, size_t *n, mmc_ev e)
+{
+	size_t i = (*n)++;
+	while (i > 0 && h[(i - 1) / 2].t > e.t) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = e;
+}
+
+static mmc_ev heap_pop(mmc_ev *h, size_t *n)
+{
+	mmc_ev top = h[0], last = h[--*n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1].t < h[c].t)
+			c++;
+		if (h[c].t >= last.t)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = last;
+	return top;
+}
+
+static acd *mmc_acd(int nagents)
+{
+	acd_config cfg = {0};
+	cfg.nlangs = 1;
+	cfg.seed = 1;
+	cfg.stats_start = 0;
+	cfg.interval_ms = 30 * 60 * 1000;
+	acd_queue_cfg q = { .name = "agents", .tier = 1,
+	                    .strategy = FLOW_STRAT_LONGEST_IDLE };
+	acd *a;
+	char err[200];
+	if (acd_new(&cfg, &q, 1, &a, err, sizeof err)) {
+		fprintf(stderr, "bench_acd: %s\n", err);
+		return NULL;
+	}
+	for (int i = 0; i < nagents; i++)
+		acd_add_agent(a, 0, 0, NULL);
+	acd_set_staff(a, 0, nagents, 0);
+	acd_out o;
+	while (acd_poll(a, &o))
+		;
+	return a;
+}
+
+static int64_t exp_ms(uint64_t *x, double mean)
+{
+	double u = (double)(rng_splitmix64(x) >> 11) * 0x1.0p-53;
+	return (int64_t)(-log1p(-u) * mean + 0.5);
+}
+
+/* Record the call sequence of `calls` M/M/c calls into *ops (2 a call). */
+static long mmc_record(long calls, int nagents, mmc_op **ops_out)
+{
+	acd *a = mmc_acd(nagents);
+	mmc_op *ops = malloc((size_t)calls * 2 * sizeof *ops);
+	size_t n = 0;
+	mmc_ev *heap = malloc((size_t)(calls + 1) * sizeof *heap);
+	uint32_t *free_ids = malloc((size_t)(calls + 1) * sizeof *free_ids);
+	if (!a || !ops || !heap || !free_ids)
+		return -1;
+	size_t nfree = 0;
+	uint32_t next_id = 0;
+	uint64_t x = 7;
+	double handle = 10800.0 * nagents / 100.0;   /* 90% load at 500 calls/min */
+	int64_t next_arrival = exp_ms(&x, 120.0);
+	long arrived = 0, nops = 0;
+	while (arrived < calls || n > 0) {
+		acd_out o;
+		if (arrived < calls && (n == 0 || next_arrival < heap[0].t)) {
+			uint32_t id = nfree ? free_ids[--nfree] : next_id++;
+			ops[nops++] = (mmc_op){ next_arrival, id, false };
+			acd_enqueue(a, 0, id, 0, next_arrival, NULL);
+			arrived++;
+			next_arrival += exp_ms(&x, 120.0);
+		} else {
+			mmc_ev e = heap_pop(heap, &n);
+			ops[nops++] = (mmc_op){ e.t, e.id, true };
+			acd_end(a, e.id, e.t, CALL_LEG_RESOLVED, 0, NULL);
+			free_ids[nfree++] = e.id;
+		}
+		while (acd_poll(a, &o))
+			if (o.kind == ACD_OUT_ASSIGN)
+				heap_push(heap, &n, (mmc_ev){ o.t + exp_ms(&x, handle), (uint32_t)o.call });
+	}
+	acd_free(a);
+	free(heap);
+	free(free_ids);
+	*ops_out = ops;
+	return nops;
+}
+
+static int run_mmc(long calls, int nagents)
+{
+	mmc_op *ops;
+	long nops = mmc_record(calls, nagents, &ops);
+	if (nops < 0)
+		return 1;
+	acd *a = mmc_acd(nagents);
+	if (!a)
+		return 1;
+	long assigns = 0, errors = 0;
+	double t0 = now_s();
+	for (long i = 0; i < nops; i++) {
+		const mmc_op *op = &ops[i];
+		int rc = op->end ? acd_end(a, op->id, op->t, CALL_LEG_RESOLVED, 0, NULL)
+		                 : acd_enqueue(a, 0, op->id, 0, op->t, NULL);
+		errors += rc != ACD_OK;
+		acd_out o;
+		while (acd_poll(a, &o))
+			assigns += o.kind == ACD_OUT_ASSIGN;
+	}
+	acd_advance(a, ops[nops - 1].t);
+	int64_t p90;
+	acd_wait_quantile(a, 0, 0.90, &p90);
+	double dt = now_s() - t0;
+	acd_figures f;
+	acd_queue_figures(a, 0, &f);
+	printf("bench_acd mmc    longest-idle     agents %4d: %ld calls in %.3f s = %.2f M calls/s"
+	       " = %.1f ns/call (%ld assigns, p_wait %.3f, p90 wait %lld ms, %ld errors)\n",
+	       nagents, calls, dt, calls / dt / 1e6, dt * 1e9 / calls, assigns,
+	       1.0 - (double)f.found_free / (double)f.offered, (long long)p90, errors);
+	acd_free(a);
+	free(ops);
+	return errors != 0 || assigns != calls;
+}
+
 int main(int argc, char **argv)
 {
 	long cycles = argc > 1 ? atol(argv[1]) : 2000000;
@@ -165,8 +324,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int bad = 0;
+	if (argc > 3 && strcmp(argv[3], "mmc") == 0)
+		return run_mmc(cycles, agents);
 	for (int loaded = 0; loaded < 2; loaded++)
 		for (int st = FLOW_STRAT_LONGEST_IDLE; st <= FLOW_STRAT_TOP_DOWN; st++)
 			bad |= run((flow_strategy)st, cycles, agents, loaded);
+	/* the simulator's M/M/c model has 100 agents whatever `agents` says */
+	bad |= run_mmc(cycles, 100);
 	return bad;
 }

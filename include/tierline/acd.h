@@ -22,8 +22,10 @@
  *    ended, agent, result, found_free), and per-queue, per-interval figures
  *    (acd_figures below) with an exact wait recorder for p90/p95.
  *
- * Calls are named by the driver's own 64-bit call id (a hash map finds the
- * leg), so the driver keeps no ACD handle.  A call has at most one live leg;
+ * Calls are named by the driver's own 64-bit call id, so the driver keeps no
+ * ACD handle: ids below max(65536, 8 x the leg pool) index a table directly
+ * (a driver numbering calls densely, like the simulator's slots, pays one
+ * load), others go through a hash map.  A call has at most one live leg;
  * an escalation is a new leg (a new acd_enqueue after the old leg ended).
  *
  * Routing.  When a call enters a queue and idle agents who can take it exist

@@ -5,9 +5,11 @@
  *  - legs[]: a pool of leg slots.  A waiting slot sits on two intrusive
  *    doubly linked lists: its queue's FIFO (prev/next) and its queue's
  *    per-language FIFO (lprev/lnext).  Free slots are chained through next.
- *  - map: open addressing (linear probing, backward-shift deletion) from
- *    the driver's call id to its live slot; it is what makes "no call in two
- *    queues" checkable at enqueue time.
+ *  - ids: the driver's call id to its live slot; it is what makes "no call
+ *    in two queues" checkable at enqueue time.  Small ids (the simulator's
+ *    call slots, dense and reused) index a table directly (dval, one load);
+ *    others go to a hash map (open addressing, linear probing,
+ *    backward-shift deletion).  An id below dcap is never in the hash map.
  *  - agents[]: every agent of every queue; idle ones sit on their queue's
  *    idle list in the order they became idle (head = longest idle), and
  *    idle_by_lang[] counts idle agents able to take each language, so a call
@@ -23,8 +25,15 @@
 #include <string.h>
 #include "tierline/acd.h"
 #include "tierline/rng.h"
+#include "acd_stats.h"
 
 enum { SLOT_FREE = 0, SLOT_WAIT = 1, SLOT_TALK = 2 };
+
+/* The helpers of the per-call path (enqueue, assign, end, free an agent)
+ * are a few instructions each; called out of line, their prologues, spills
+ * and reloads cost as much as their work (the simulator makes ~5 million
+ * such calls a second), so they are forced inline. */
+#define HOT static inline __attribute__((always_inline))
 
 typedef struct leg_slot {
 	uint64_t call;
@@ -67,7 +76,7 @@ typedef struct queue {
 	int rr_last;                 /* roster position of the last agent to take a call */
 	int64_t aht;                 /* moving average of talk + wrap-up, -1 unknown */
 	int64_t offered, answered, abandoned, timed_out, asked_sup, ended_talking;
-	acd_stats *st;
+	acd_stats st;                /* by value: one cache line less a call */
 } queue;
 
 struct acd {
@@ -80,7 +89,9 @@ struct acd {
 	leg_slot *legs;
 	int32_t caplegs, freelist;
 	int nlive;
-	uint64_t *mkey;
+	int32_t *dval;               /* call id < dcap -> slot, -1 = none */
+	size_t dcap, dcount;
+	uint64_t *mkey;              /* the hash map, for ids >= dcap */
 	int32_t *mval;               /* -1 = empty */
 	size_t mcap, mcount;
 	acd_out *out;
@@ -250,7 +261,7 @@ static int map_reserve(acd *a)
 
 static int32_t map_get(const acd *a, uint64_t k)
 {
-	if (a->mcap == 0)
+	if (a->mcount == 0)
 		return -1;
 	size_t j = map_hash(k) & (a->mcap - 1);
 	while (a->mval[j] >= 0) {
@@ -303,22 +314,96 @@ static void map_del(acd *a, uint64_t k)
 	}
 }
 
-static int out_reserve(acd *a, int k)
+/* Ids up to this bound may use the direct table: a driver numbering its
+ * calls densely (by slot, like the simulator) stays below a few times its
+ * live legs; one numbering them by a counter or at random quickly passes it
+ * and uses the hash map, so the table stays small (4 bytes an id). */
+#define ID_DIRECT_MIN 65536u
+
+static size_t id_direct_limit(const acd *a)
+{
+	size_t lim = (size_t)a->caplegs * 8;
+	return lim > ID_DIRECT_MIN ? lim : ID_DIRECT_MIN;
+}
+
+HOT int32_t id_get(const acd *a, uint64_t k)
+{
+	if (k < a->dcap)
+		return a->dval[k];
+	return map_get(a, k);
+}
+
+/* Grow the direct table to cover id k, moving the hash map's ids below the
+ * new size into it (so that an id is always in exactly one place). */
+static int id_grow(acd *a, uint64_t k)
+{
+	size_t cap = a->dcap ? a->dcap : 256;
+	while (cap <= k)
+		cap *= 2;
+	int32_t *nd = realloc(a->dval, cap * sizeof *nd);
+	if (!nd)
+		return ACD_E_NOMEM;
+	for (size_t i = a->dcap; i < cap; i++)
+		nd[i] = -1;
+	size_t old = a->dcap;
+	a->dval = nd;
+	a->dcap = cap;
+	/* live legs name their ids: no walk of a map that deletion reshuffles */
+	for (int32_t s = 0; s < a->caplegs; s++) {
+		const leg_slot *L = &a->legs[s];
+		if (L->state != SLOT_FREE && L->call >= old && L->call < cap) {
+			map_del(a, L->call);
+			nd[L->call] = s;
+			a->dcount++;
+		}
+	}
+	return ACD_OK;
+}
+
+/* Room to add id k (before any change: the add itself cannot fail). */
+static int id_reserve(acd *a, uint64_t k)
+{
+	if (k < a->dcap)
+		return ACD_OK;
+	if (k < id_direct_limit(a))
+		return id_grow(a, k);
+	return map_reserve(a);
+}
+
+HOT void id_put(acd *a, uint64_t k, int32_t v)
+{
+	if (k < a->dcap) {
+		a->dval[k] = v;
+		a->dcount++;
+	} else {
+		map_put(a, k, v);
+	}
+}
+
+HOT void id_del(acd *a, uint64_t k)
+{
+	if (k < a->dcap) {
+		a->dval[k] = -1;
+		a->dcount--;
+	} else {
+		map_del(a, k);
+	}
+}
+
+HOT int out_reserve(acd *a, int k)
 {
 	if (a->outhead == a->outn)
 		a->outhead = a->outn = 0;
+	if (a->outn + k <= a->outcap)
+		return ACD_OK;
 	return grow((void **)&a->out, &a->outcap, a->outn + k, sizeof *a->out, 32);
 }
 
-static acd_out *out_push(acd *a, acd_out_kind kind, int64_t t, int q, int ag)
+HOT acd_out *out_push(acd *a, acd_out_kind kind, int64_t t, int q, int ag)
 {
 	/* capacity was reserved by the caller */
 	acd_out *o = &a->out[a->outn++];
-	memset(o, 0, sizeof *o);
-	o->kind = kind;
-	o->t = t;
-	o->queue = q;
-	o->agent = ag;
+	*o = (acd_out){ .kind = kind, .t = t, .queue = q, .agent = ag };
 	return o;
 }
 
@@ -328,11 +413,12 @@ void acd_free(acd *a)
 		return;
 	for (int i = 0; i < a->nq; i++) {
 		free(a->q[i].roster);
-		acd_stats_free(a->q[i].st);
+		acd_stats_fini(&a->q[i].st);
 	}
 	free(a->q);
 	free(a->ag);
 	free(a->legs);
+	free(a->dval);
 	free(a->mkey);
 	free(a->mval);
 	free(a->out);
@@ -396,7 +482,7 @@ int acd_new(const acd_config *cfg, const acd_queue_cfg *queues, int nqueues,
 			q->lhead[l] = q->ltail[l] = -1;
 		q->rr_last = -1;
 		q->aht = -1;
-		int rc = acd_stats_new(start, cfg->interval_ms, cfg->sl_ms, &q->st);
+		int rc = acd_stats_init(&q->st, start, cfg->interval_ms, cfg->sl_ms);
 		if (rc == ACD_E_ARG) {
 			if (err)
 				snprintf(err, errlen, "acd: bad interval or service-level threshold");
@@ -475,7 +561,7 @@ const char *acd_queue_name(const acd *a, int qi)
 
 /* ---- time --------------------------------------------------------------- */
 
-static int take_time(acd *a, int64_t t)
+static int take_time_slow(acd *a, int64_t t)
 {
 	if (a->have_now && t < a->now)
 		return fail(a, ACD_E_TIME, "time %lld is before %lld",
@@ -483,18 +569,28 @@ static int take_time(acd *a, int64_t t)
 	if (!a->have_now) {
 		/* the first time seen starts every queue's figures together */
 		for (int i = 0; i < a->nq; i++)
-			acd_stats_advance(a->q[i].st, t);
+			acd_stats_advance(&a->q[i].st, t);
 	}
 	a->now = t;
 	a->have_now = true;
 	return ACD_OK;
 }
 
+/* Every mutation starts here; nearly always time just moves on. */
+static inline int take_time(acd *a, int64_t t)
+{
+	if (a->have_now && t >= a->now) {
+		a->now = t;
+		return ACD_OK;
+	}
+	return take_time_slow(a, t);
+}
+
 /* Tell the stats module a queue's agent counts (after a change at t). */
-static void q_sync(acd *a, int qi, int64_t t)
+HOT void q_sync(acd *a, int qi, int64_t t)
 {
 	queue *q = &a->q[qi];
-	acd_stats_agents(q->st, t, q->on_shift, q->talking + q->wrapup, q->on_duty);
+	acd_stats_agents_inl(&q->st, t, q->on_shift, q->talking + q->wrapup, q->on_duty);
 }
 
 #ifdef TIERLINE_DEBUG_INVARIANTS
@@ -510,7 +606,7 @@ static void q_sync(acd *a, int qi, int64_t t)
 
 /* ---- lists -------------------------------------------------------------- */
 
-static void idle_push(acd *a, int id, int64_t t)
+HOT void idle_push(acd *a, int id, int64_t t)
 {
 	agent *g = &a->ag[id];
 	queue *q = &a->q[g->queue];
@@ -524,12 +620,11 @@ static void idle_push(acd *a, int id, int64_t t)
 		q->ihead = id;
 	q->itail = id;
 	q->nidle++;
-	for (int l = 0; l < a->nlangs; l++)
-		if (g->emask & (1u << l))
-			q->idle_by_lang[l]++;
+	for (uint32_t m = g->emask; m; m &= m - 1)     /* emask has no bit >= nlangs */
+		q->idle_by_lang[__builtin_ctz(m)]++;
 }
 
-static void idle_remove(acd *a, int id)
+HOT void idle_remove(acd *a, int id)
 {
 	agent *g = &a->ag[id];
 	queue *q = &a->q[g->queue];
@@ -543,12 +638,11 @@ static void idle_remove(acd *a, int id)
 		q->itail = g->iprev;
 	g->iprev = g->inext = -1;
 	q->nidle--;
-	for (int l = 0; l < a->nlangs; l++)
-		if (g->emask & (1u << l))
-			q->idle_by_lang[l]--;
+	for (uint32_t m = g->emask; m; m &= m - 1)
+		q->idle_by_lang[__builtin_ctz(m)]--;
 }
 
-static void wait_push(acd *a, int32_t s)
+HOT void wait_push(acd *a, int32_t s)
 {
 	leg_slot *L = &a->legs[s];
 	queue *q = &a->q[L->queue];
@@ -571,7 +665,7 @@ static void wait_push(acd *a, int32_t s)
 	q->lwait[l]++;
 }
 
-static void wait_remove(acd *a, int32_t s)
+HOT void wait_remove(acd *a, int32_t s)
 {
 	leg_slot *L = &a->legs[s];
 	queue *q = &a->q[L->queue];
@@ -597,7 +691,7 @@ static void wait_remove(acd *a, int32_t s)
 	q->lwait[l]--;
 }
 
-static int32_t slot_alloc(acd *a)
+HOT int32_t slot_alloc(acd *a)
 {
 	int32_t s = a->freelist;         /* reserved by the caller */
 	a->freelist = a->legs[s].next;
@@ -605,9 +699,10 @@ static int32_t slot_alloc(acd *a)
 	return s;
 }
 
-static void slot_free(acd *a, int32_t s)
+HOT void slot_free(acd *a, int32_t s)
 {
-	memset(&a->legs[s], 0, sizeof a->legs[s]);
+	/* only state and next of a free slot are ever read (acd_enqueue
+	 * clears the slot when it takes it) */
 	a->legs[s].state = SLOT_FREE;
 	a->legs[s].next = a->freelist;
 	a->freelist = s;
@@ -673,7 +768,7 @@ static int pick_agent(acd *a, queue *q, int l)
 }
 
 /* The oldest waiting call agent g may take; -1 when none. */
-static int32_t oldest_for(const acd *a, const queue *q, const agent *g)
+HOT int32_t oldest_for(const acd *a, const queue *q, const agent *g)
 {
 	if (!q->cfg.skill_lang)
 		return q->head;
@@ -688,7 +783,7 @@ static int32_t oldest_for(const acd *a, const queue *q, const agent *g)
 }
 
 /* Agent id (not idle, not waiting-listed) starts talking to slot s at t. */
-static void assign(acd *a, int id, int32_t s, int64_t t)
+HOT void assign(acd *a, int id, int32_t s, int64_t t)
 {
 	agent *g = &a->ag[id];
 	leg_slot *L = &a->legs[s];
@@ -704,7 +799,7 @@ static void assign(acd *a, int id, int32_t s, int64_t t)
 	q->talking++;
 	q->answered++;
 	q->rr_last = g->qpos;
-	acd_stats_answer(q->st, L->entered, t - L->entered);
+	acd_stats_answer_inl(&q->st, L->entered, t - L->entered);
 	acd_out *o = out_push(a, ACD_OUT_ASSIGN, t, g->queue, id);
 	o->call = L->call;
 	o->wait_ms = t - L->entered;
@@ -728,7 +823,7 @@ static void go_off(acd *a, int id, int64_t t)
 
 /* Agent id (on shift, holding nothing) is free at t: off if its shift is
  * over, else the oldest call it can take, else idle. */
-static void agent_free(acd *a, int id, int64_t t)
+HOT void agent_free(acd *a, int id, int64_t t)
 {
 	agent *g = &a->ag[id];
 	queue *q = &a->q[g->queue];
@@ -812,7 +907,7 @@ int acd_set_staff(acd *a, int qi, int n, int64_t t)
 		}
 		if (out_reserve(a, 2 * more))
 			return fail(a, ACD_E_NOMEM, "out of memory");
-		acd_stats_advance(q->st, t);
+		acd_stats_advance_inl(&q->st, t);
 		for (int i = 0; i < add; i++)
 			add_agent(a, qi, q->cfg.default_langs);   /* cannot fail now */
 		/* keep agents who were about to leave, lowest roster position first */
@@ -843,7 +938,7 @@ int acd_set_staff(acd *a, int qi, int n, int64_t t)
 		int fewer = q->on_duty - n;
 		if (out_reserve(a, fewer))
 			return fail(a, ACD_E_NOMEM, "out of memory");
-		acd_stats_advance(q->st, t);
+		acd_stats_advance_inl(&q->st, t);
 		/* idle agents leave at once, highest roster position first */
 		for (int p = q->nroster - 1; p >= 0 && fewer > 0; p--) {
 			int id = q->roster[p];
@@ -879,33 +974,27 @@ int acd_enqueue(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg *
 		lang = 0;
 	if (lang >= a->nlangs)
 		return fail(a, ACD_E_ARG, "language %d beyond %d languages", lang, a->nlangs);
-	if (map_get(a, call_id) >= 0)
+	if (id_get(a, call_id) >= 0)
 		return fail(a, ACD_E_DUP, "call %llu already has a live leg",
 		            (unsigned long long)call_id);
 	int rc = take_time(a, t);
 	if (rc)
 		return rc;
 	if ((a->freelist < 0 && legs_reserve(a, a->caplegs * 2))
-	    || map_reserve(a) || out_reserve(a, 1))
+	    || id_reserve(a, call_id) || out_reserve(a, 1))
 		return fail(a, ACD_E_NOMEM, "out of memory enqueueing a call");
 	queue *q = &a->q[qi];
-	acd_stats_advance(q->st, t);
+	acd_stats_advance_inl(&q->st, t);
 	int32_t s = slot_alloc(a);
 	leg_slot *L = &a->legs[s];
-	memset(L, 0, sizeof *L);
-	L->call = call_id;
-	L->seq = a->seq++;
-	L->entered = t;
-	L->answered = -1;
-	L->queue = qi;
-	L->lang = (int16_t)lang;
-	L->agent = -1;
-	L->prev = L->next = L->lprev = L->lnext = -1;
-	map_put(a, call_id, s);
+	*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = -1,
+	                 .prev = -1, .next = -1, .lprev = -1, .lnext = -1,
+	                 .queue = qi, .agent = -1, .lang = (int16_t)lang };
+	id_put(a, call_id, s);
 	q->offered++;
 	int id = pick_agent(a, q, lang);
 	L->found_free = id >= 0;
-	acd_stats_offer(q->st, t, L->found_free);
+	acd_stats_offer_inl(&q->st, t, L->found_free);
 	if (id >= 0) {
 		idle_remove(a, id);
 		assign(a, id, s, t);
@@ -960,7 +1049,7 @@ static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 		return rc;
 	if (out_reserve(a, 2))
 		return fail(a, ACD_E_NOMEM, "out of memory");
-	acd_stats_advance(q->st, t);
+	acd_stats_advance_inl(&q->st, t);
 	/* The leg's facts only when asked: for a waiting leg they cost a walk
 	 * of the queue (position, expected wait) and of the roster. */
 	acd_leg info;
@@ -981,7 +1070,7 @@ static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 		}
 		if (leg)
 			info.wait_ms = t - L->entered;
-		acd_stats_leave(q->st, L->entered, r, t - L->entered);
+		acd_stats_leave(&q->st, L->entered, r, t - L->entered);
 	} else {
 		int id = L->agent;
 		agent *g = &a->ag[id];
@@ -996,7 +1085,7 @@ static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 		q->ended_talking++;
 		int64_t cycle = talk + wrapup_ms;
 		q->aht = q->aht < 0 ? cycle : q->aht + (cycle - q->aht) / 8;
-		acd_stats_handled(q->st, L->entered, talk, wrapup_ms);
+		acd_stats_handled_inl(&q->st, L->entered, talk, wrapup_ms);
 		if (wrapup_ms > 0) {
 			g->state = ACD_AGENT_WRAPUP;
 			g->since = t;
@@ -1007,7 +1096,7 @@ static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 			agent_free(a, id, t);
 		}
 	}
-	map_del(a, L->call);
+	id_del(a, L->call);
 	slot_free(a, s);
 	q_sync(a, qi, t);
 	if (leg)
@@ -1018,7 +1107,7 @@ static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 int acd_end(acd *a, uint64_t call_id, int64_t t, call_leg_result r,
             int64_t wrapup_ms, acd_leg *leg)
 {
-	int32_t s = map_get(a, call_id);
+	int32_t s = id_get(a, call_id);
 	if (s < 0)
 		return fail(a, ACD_E_NOTFOUND, "call %llu has no live leg",
 		            (unsigned long long)call_id);
@@ -1053,7 +1142,7 @@ int acd_wrapup_end(acd *a, int id, int64_t t)
 	if (out_reserve(a, 1))
 		return fail(a, ACD_E_NOMEM, "out of memory");
 	queue *q = &a->q[g->queue];
-	acd_stats_advance(q->st, t);
+	acd_stats_advance_inl(&q->st, t);
 	g->busy += t - g->since;
 	q->wrapup--;
 	agent_free(a, id, t);
@@ -1067,7 +1156,7 @@ int acd_advance(acd *a, int64_t t)
 	if (rc)
 		return rc;
 	for (int i = 0; i < a->nq; i++)
-		acd_stats_advance(a->q[i].st, t);
+		acd_stats_advance(&a->q[i].st, t);
 	return ACD_OK;
 }
 
@@ -1170,7 +1259,7 @@ static void leg_fill(const acd *a, int32_t s, int64_t t, acd_leg *out)
 
 int acd_leg_get(const acd *a, uint64_t call_id, int64_t t, acd_leg *leg)
 {
-	int32_t s = map_get(a, call_id);
+	int32_t s = id_get(a, call_id);
 	if (s < 0)
 		return ACD_E_NOTFOUND;
 	if (t < a->legs[s].entered)
@@ -1181,7 +1270,7 @@ int acd_leg_get(const acd *a, uint64_t call_id, int64_t t, acd_leg *leg)
 
 int acd_position(const acd *a, uint64_t call_id, int *pos)
 {
-	int32_t s = map_get(a, call_id);
+	int32_t s = id_get(a, call_id);
 	if (s < 0)
 		return ACD_E_NOTFOUND;
 	*pos = a->legs[s].state == SLOT_WAIT ? position_of(a, s) : 0;
@@ -1261,23 +1350,23 @@ int acd_queue_figures(const acd *a, int qi, acd_figures *out)
 {
 	if (qi < 0 || qi >= a->nq)
 		return ACD_E_ARG;
-	acd_stats_total(a->q[qi].st, out);
-	return acd_stats_status(a->q[qi].st);
+	acd_stats_total(&a->q[qi].st, out);
+	return acd_stats_status(&a->q[qi].st);
 }
 
 int acd_nintervals(const acd *a, int qi)
 {
 	if (qi < 0 || qi >= a->nq)
 		return 0;
-	return acd_stats_nintervals(a->q[qi].st);
+	return acd_stats_nintervals(&a->q[qi].st);
 }
 
 int acd_interval_figures(const acd *a, int qi, int i, acd_figures *out)
 {
-	if (qi < 0 || qi >= a->nq || i < 0 || i >= acd_stats_nintervals(a->q[qi].st))
+	if (qi < 0 || qi >= a->nq || i < 0 || i >= acd_stats_nintervals(&a->q[qi].st))
 		return ACD_E_ARG;
-	acd_stats_interval(a->q[qi].st, i, out);
-	return acd_stats_status(a->q[qi].st);
+	acd_stats_interval(&a->q[qi].st, i, out);
+	return acd_stats_status(&a->q[qi].st);
 }
 
 void acd_figures_to_rec(const acd *a, int qi, const acd_figures *f, rec_interval *r)
@@ -1303,7 +1392,7 @@ int acd_wait_quantile(acd *a, int qi, double p, int64_t *ms)
 {
 	if (qi < 0 || qi >= a->nq || !(p > 0) || p > 1)
 		return ACD_E_ARG;
-	*ms = acd_stats_quantile(a->q[qi].st, p);
+	*ms = acd_stats_quantile(&a->q[qi].st, p);
 	return ACD_OK;
 }
 
@@ -1433,7 +1522,7 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 		if (L->state == SLOT_FREE)
 			continue;
 		live++;
-		if (map_get(a, L->call) != s)
+		if (id_get(a, L->call) != s)
 			BROKEN("call %llu: slot %d is not the one its id maps to (two legs?)",
 			       (unsigned long long)L->call, s);
 		if (L->state == SLOT_TALK) {
@@ -1443,10 +1532,10 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 				       (unsigned long long)L->call, L->agent);
 		}
 	}
-	if (live != a->nlive || (size_t)live != a->mcount || live != total_wait + total_talk
-	    || talking != total_talk)
-		BROKEN("live legs: %d slots, %d counted, %zu mapped, %d waiting + %d talking",
-		       live, a->nlive, a->mcount, total_wait, total_talk);
+	if (live != a->nlive || (size_t)live != a->dcount + a->mcount
+	    || live != total_wait + total_talk || talking != total_talk)
+		BROKEN("live legs: %d slots, %d counted, %zu + %zu mapped, %d waiting + %d talking",
+		       live, a->nlive, a->dcount, a->mcount, total_wait, total_talk);
 	if (err && errlen)
 		err[0] = 0;
 	return ACD_OK;

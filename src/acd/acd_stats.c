@@ -10,53 +10,53 @@
  *
  * Waits of answered legs are kept in a growable array: p90/p95 are exact
  * (nearest rank), at 8 bytes a call, which for a simulated day of 10^5 calls
- * is under a megabyte.  All arrays grow geometrically; a failed growth makes
- * the module's status ACD_E_NOMEM (sticky) and drops that one event.
+ * is under a megabyte; zero waits are only counted.  All arrays grow
+ * geometrically; a failed growth makes the module's status ACD_E_NOMEM
+ * (sticky) and drops that one event.
+ *
+ * The per-event updates are inline functions in acd_stats.h (the common
+ * case: the event falls in the interval of the one before); this file holds
+ * their slow paths and everything done at query time.
  */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tierline/acd.h"
+#include "acd_stats.h"
 
 #define ACD_STATS_MAX_INTERVALS (1 << 20)    /* two years of 1-minute intervals */
 
-struct acd_stats {
-	int64_t start, len, sl;
-	bool started;                /* start known (ACD_START_AUTO resolves late) */
-	acd_figures *bins;
-	int nbins, capbins;
-	acd_figures total;
-	int64_t *waits;
-	size_t nwaits, capwaits;
-	bool sorted;
-	int staffed, busy, on_duty;  /* current counts */
-	int64_t acc_t;               /* agent time integrated up to here */
-	bool acc_started;
-	int status;
-	/* The bin of the last lookup: [c_lo, c_hi) is bins[c_i].  Nearly every
-	 * event falls in the same interval as the one before, so this skips
-	 * the division (the bins array may move; the index stays valid). */
-	int64_t c_lo, c_hi;
-	int c_i;
-};
+int acd_stats_init(acd_stats *s, int64_t start, int64_t interval_ms, int64_t sl_ms)
+{
+	memset(s, 0, sizeof *s);
+	if (interval_ms < 0 || sl_ms < 0)
+		return ACD_E_ARG;
+	s->len = interval_ms ? interval_ms : 30 * 60 * 1000;
+	s->sl = sl_ms ? sl_ms : 20 * 1000;
+	s->start = start;
+	s->started = start != ACD_START_AUTO;
+	s->sorted = true;
+	return ACD_OK;
+}
+
+void acd_stats_fini(acd_stats *s)
+{
+	free(s->bins);
+	free(s->waits);
+	s->bins = NULL;
+	s->waits = NULL;
+}
 
 int acd_stats_new(int64_t start, int64_t interval_ms, int64_t sl_ms, acd_stats **out)
 {
 	*out = NULL;
 	if (interval_ms < 0 || sl_ms < 0)
 		return ACD_E_ARG;
-	acd_stats *s = calloc(1, sizeof *s);
+	acd_stats *s = malloc(sizeof *s);
 	if (!s)
 		return ACD_E_NOMEM;
-	s->len = interval_ms ? interval_ms : 30 * 60 * 1000;
-	s->sl = sl_ms ? sl_ms : 20 * 1000;
-	s->start = start;
-	s->started = start != ACD_START_AUTO;
-	s->total.length_ms = 0;
-	s->sorted = true;
-	if (s->started)
-		s->total.start = start;
+	acd_stats_init(s, start, interval_ms, sl_ms);
 	*out = s;
 	return ACD_OK;
 }
@@ -65,8 +65,7 @@ void acd_stats_free(acd_stats *s)
 {
 	if (!s)
 		return;
-	free(s->bins);
-	free(s->waits);
+	acd_stats_fini(s);
 	free(s);
 }
 
@@ -84,12 +83,12 @@ static void see(acd_stats *s, int64_t t)
 	if (s->started)
 		return;
 	s->start = floor_div(t, s->len) * s->len;
-	s->total.start = s->start;
 	s->started = true;
 }
 
-/* The bin holding t, creating bins up to it; NULL before start or on OOM. */
-static acd_figures *bin_at(acd_stats *s, int64_t t)
+/* The bin holding t, creating bins up to it; NULL before start or on OOM.
+ * (acd_stats_bin is the inline front: the cached bin.) */
+acd_figures *acd_stats_bin_slow(acd_stats *s, int64_t t)
 {
 	if (t >= s->c_lo && t < s->c_hi)
 		return &s->bins[s->c_i];
@@ -122,8 +121,8 @@ static acd_figures *bin_at(acd_stats *s, int64_t t)
 		b->start = s->start + (int64_t)s->nbins * s->len;
 		b->length_ms = s->len;
 		b->agents = s->on_duty;
-		if (s->on_duty > s->total.agents)
-			s->total.agents = s->on_duty;
+		if (s->on_duty > s->max_agents)
+			s->max_agents = s->on_duty;
 		s->nbins++;
 	}
 	s->c_i = i;
@@ -132,30 +131,14 @@ static acd_figures *bin_at(acd_stats *s, int64_t t)
 	return &s->bins[i];
 }
 
-void acd_stats_offer(acd_stats *s, int64_t entered, bool found_free)
+bool acd_stats_wait_slow(acd_stats *s, int64_t wait_ms)
 {
-	acd_figures *b = bin_at(s, entered);
-	if (!b)
-		return;
-	b->offered++;
-	s->total.offered++;
-	if (found_free) {
-		b->found_free++;
-		s->total.found_free++;
-	}
-}
-
-void acd_stats_answer(acd_stats *s, int64_t entered, int64_t wait_ms)
-{
-	acd_figures *b = bin_at(s, entered);
-	if (!b)
-		return;
 	if (s->nwaits == s->capwaits) {
 		size_t cap = s->capwaits ? s->capwaits * 2 : 1024;
 		int64_t *nw = realloc(s->waits, cap * sizeof *nw);
 		if (!nw) {
 			s->status = ACD_E_NOMEM;
-			return;
+			return false;
 		}
 		s->waits = nw;
 		s->capwaits = cap;
@@ -163,65 +146,56 @@ void acd_stats_answer(acd_stats *s, int64_t entered, int64_t wait_ms)
 	if (s->nwaits > 0 && wait_ms < s->waits[s->nwaits - 1])
 		s->sorted = false;
 	s->waits[s->nwaits++] = wait_ms;
-	acd_figures *fs[2] = { b, &s->total };
-	for (int k = 0; k < 2; k++) {
-		acd_figures *f = fs[k];
-		f->answered++;
-		if (wait_ms <= s->sl)
-			f->answered_within++;
-		f->wait_sum_ms += wait_ms;
-		if (wait_ms > f->wait_max_ms)
-			f->wait_max_ms = wait_ms;
-	}
+	return true;
+}
+
+void acd_stats_offer(acd_stats *s, int64_t entered, bool found_free)
+{
+	acd_stats_offer_inl(s, entered, found_free);
+}
+
+void acd_stats_answer(acd_stats *s, int64_t entered, int64_t wait_ms)
+{
+	acd_stats_answer_inl(s, entered, wait_ms);
 }
 
 void acd_stats_leave(acd_stats *s, int64_t entered, call_leg_result r, int64_t wait_ms)
 {
-	acd_figures *b = bin_at(s, entered);
+	acd_figures *b = acd_stats_bin(s, entered);
 	if (!b)
 		return;
-	acd_figures *fs[2] = { b, &s->total };
-	for (int k = 0; k < 2; k++) {
-		acd_figures *f = fs[k];
-		switch (r) {
-		case CALL_LEG_ABANDONED:
-			f->abandoned++;
-			f->abandon_wait_sum_ms += wait_ms;
-			break;
-		case CALL_LEG_TIMEOUT:
-			f->timed_out++;
-			f->timeout_wait_sum_ms += wait_ms;
-			break;
-		case CALL_LEG_ASKED_SUPERVISOR:
-			f->asked_supervisor++;
-			break;
-		default:
-			break;
-		}
+	switch (r) {
+	case CALL_LEG_ABANDONED:
+		b->abandoned++;
+		b->abandon_wait_sum_ms += wait_ms;
+		break;
+	case CALL_LEG_TIMEOUT:
+		b->timed_out++;
+		b->timeout_wait_sum_ms += wait_ms;
+		break;
+	case CALL_LEG_ASKED_SUPERVISOR:
+		b->asked_supervisor++;
+		break;
+	default:
+		break;
 	}
 }
 
 void acd_stats_handled(acd_stats *s, int64_t entered, int64_t talk_ms, int64_t wrapup_ms)
 {
-	acd_figures *b = bin_at(s, entered);
-	if (!b)
-		return;
-	acd_figures *fs[2] = { b, &s->total };
-	for (int k = 0; k < 2; k++) {
-		fs[k]->handled++;
-		fs[k]->handle_sum_ms += talk_ms;
-		fs[k]->wrapup_sum_ms += wrapup_ms;
-	}
+	acd_stats_handled_inl(s, entered, talk_ms, wrapup_ms);
 }
 
-void acd_stats_advance(acd_stats *s, int64_t t)
+/* The general case of acd_stats_advance_inl: the integral may cross
+ * interval boundaries, start before the stats start, or be the first. */
+void acd_stats_advance_slow(acd_stats *s, int64_t t)
 {
 	see(s, t);
 	if (!s->acc_started) {
 		s->acc_t = t;
 		s->acc_started = true;
 		if (t > s->start)
-			bin_at(s, t - 1);    /* intervals before the first event: nobody */
+			acd_stats_bin(s, t - 1);    /* intervals before the first event: nobody */
 		return;
 	}
 	if (t <= s->acc_t)
@@ -235,11 +209,11 @@ void acd_stats_advance(acd_stats *s, int64_t t)
 	if (s->staffed == 0 && s->busy == 0) {
 		/* nothing to add, but the bins up to t must exist so that their
 		 * `agents` reflect the counts that were in effect */
-		bin_at(s, t - 1);
+		acd_stats_bin(s, t - 1);
 		return;
 	}
 	while (from < t) {
-		acd_figures *b = bin_at(s, from);
+		acd_figures *b = acd_stats_bin(s, from);
 		if (!b)
 			return;
 		int64_t end = b->start + b->length_ms;
@@ -247,25 +221,31 @@ void acd_stats_advance(acd_stats *s, int64_t t)
 		int64_t d = to - from;
 		b->staffed_ms += d * s->staffed;
 		b->busy_ms += d * s->busy;
-		s->total.staffed_ms += d * s->staffed;
-		s->total.busy_ms += d * s->busy;
 		from = to;
 	}
 }
 
-void acd_stats_agents(acd_stats *s, int64_t t, int staffed, int busy, int on_duty)
+void acd_stats_advance(acd_stats *s, int64_t t)
 {
-	acd_stats_advance(s, t);
-	s->staffed = staffed;
-	s->busy = busy;
-	s->on_duty = on_duty;
+	acd_stats_advance_inl(s, t);
+}
+
+/* The rest of acd_stats_agents_inl once the counts are set, when t is not
+ * in the cached bin. */
+void acd_stats_agents_slow(acd_stats *s, int64_t t)
+{
 	if (t < s->start)
 		return;
-	acd_figures *b = bin_at(s, t);
+	acd_figures *b = acd_stats_bin(s, t);
 	if (b && b->start == t)
-		b->agents = on_duty;     /* changes at the boundary instant count */
-	if (on_duty > s->total.agents)
-		s->total.agents = on_duty;
+		b->agents = s->on_duty;      /* changes at the boundary instant count */
+	if (s->on_duty > s->max_agents)
+		s->max_agents = s->on_duty;
+}
+
+void acd_stats_agents(acd_stats *s, int64_t t, int staffed, int busy, int on_duty)
+{
+	acd_stats_agents_inl(s, t, staffed, busy, on_duty);
 }
 
 int acd_stats_status(const acd_stats *s) { return s->status; }
@@ -280,9 +260,31 @@ void acd_stats_interval(const acd_stats *s, int i, acd_figures *out)
 	*out = s->bins[i];
 }
 
+/* Every counted event is in exactly one bin, so the totals are their sum. */
 void acd_stats_total(const acd_stats *s, acd_figures *out)
 {
-	*out = s->total;
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < s->nbins; i++) {
+		const acd_figures *b = &s->bins[i];
+		out->offered += b->offered;
+		out->answered += b->answered;
+		out->abandoned += b->abandoned;
+		out->timed_out += b->timed_out;
+		out->asked_supervisor += b->asked_supervisor;
+		out->answered_within += b->answered_within;
+		out->found_free += b->found_free;
+		out->wait_sum_ms += b->wait_sum_ms;
+		if (b->wait_max_ms > out->wait_max_ms)
+			out->wait_max_ms = b->wait_max_ms;
+		out->abandon_wait_sum_ms += b->abandon_wait_sum_ms;
+		out->timeout_wait_sum_ms += b->timeout_wait_sum_ms;
+		out->handled += b->handled;
+		out->handle_sum_ms += b->handle_sum_ms;
+		out->wrapup_sum_ms += b->wrapup_sum_ms;
+		out->staffed_ms += b->staffed_ms;
+		out->busy_ms += b->busy_ms;
+	}
+	out->agents = s->max_agents;
 	out->start = s->started ? s->start : 0;
 	out->length_ms = (s->started && s->acc_started && s->acc_t > s->start)
 	               ? s->acc_t - s->start : 0;
@@ -333,22 +335,37 @@ static void sort_waits(int64_t *w, size_t n)
 	free(tmp);
 }
 
+/* The i-th (0-based) of all n = nzero + nwaits waits in sorted order: the
+ * stored ones are sorted and hold no zeros, which go after the negatives. */
+static int64_t wait_rank(const acd_stats *s, size_t i, size_t nneg)
+{
+	if (i < nneg)
+		return s->waits[i];
+	if (i < nneg + s->nzero)
+		return 0;
+	return s->waits[i - s->nzero];
+}
+
 int64_t acd_stats_quantile(acd_stats *s, double p)
 {
-	if (s->nwaits == 0)
+	size_t n = s->nwaits + s->nzero;
+	if (n == 0)
 		return 0;
 	if (!s->sorted) {
 		sort_waits(s->waits, s->nwaits);
 		s->sorted = true;
 	}
+	size_t nneg = 0;
+	while (nneg < s->nwaits && s->waits[nneg] < 0)
+		nneg++;
 	if (!(p > 0))
-		return s->waits[0];
+		return wait_rank(s, 0, nneg);
 	if (p >= 1)
-		return s->waits[s->nwaits - 1];
+		return wait_rank(s, n - 1, nneg);
 	/* nearest rank: k = ceil(p n), guarding 0.9 * 10 = 9.000000000000002 */
-	double kr = ceil(p * (double)s->nwaits - 1e-9);
+	double kr = ceil(p * (double)n - 1e-9);
 	size_t k = kr < 1 ? 1 : (size_t)kr;
-	if (k > s->nwaits)
-		k = s->nwaits;
-	return s->waits[k - 1];
+	if (k > n)
+		k = n;
+	return wait_rank(s, k - 1, nneg);
 }
