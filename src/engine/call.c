@@ -244,11 +244,18 @@ static void arm(run *r, int slot, int64_t at)
 	emit(r, &a);
 }
 
-static void disarm(run *r, int slot)
+static void disarm_armed(run *r, int slot);
+
+/* Most disarms find nothing armed: test inline, act out of line. */
+static inline void disarm(run *r, int slot)
+{
+	if (r->c->armed & (1u << slot))
+		disarm_armed(r, slot);
+}
+
+static void disarm_armed(run *r, int slot)
 {
 	call *c = r->c;
-	if (!(c->armed & (1u << slot)))
-		return;
 	c->armed &= (uint8_t)~(1u << slot);
 	c->gen[slot]++;          /* a late delivery of the old timer is stale */
 	call_action a = act(c, CALL_ACT_CANCEL);
@@ -290,8 +297,9 @@ static call_outcome decide(const call *c)
 static void finish(run *r, const char *reason)
 {
 	call *c = r->c;
-	for (int s = 0; s < CALL_NTIMERS; s++)
-		disarm(r, s);
+	if (c->armed)
+		for (int s = 0; s < CALL_NTIMERS; s++)
+			disarm(r, s);
 	c->outcome = decide(c);
 	c->end_reason = reason;
 	c->state = CALL_ENDED;

@@ -474,13 +474,21 @@ static bool skip_ivr_timer(const sim *m, const sim_slot *sl, int64_t at)
 	return false;
 }
 
+/* A call that ended, into the records (out of line: it copies a big struct). */
+static __attribute__((noinline)) void store_ended(sim *m, const sim_slot *sl)
+{
+	const rec_call *rc = recorder_result(sl->rec);
+	rec_call copy = *rc;
+	copy.counted = sl->counted;
+	if (store_call(m->o->db, m->o->run_id, &copy) != 0)
+		sim_fail(m, "store", store_errmsg(m->o->db));
+}
+
 static void on_action(void *ctx, const call *c, const call_action *a)
 {
 	sim *m = ctx;
 	int slot = (int)c->id;
 	sim_slot *sl = &m->slots[slot];
-	if (sl->rec)
-		recorder_on_action(sl->rec, c, a);
 	switch (a->kind) {
 	case CALL_ACT_TIMER:
 		/* A re-armed slot supersedes its old entry: cancel it so the heap
@@ -596,9 +604,8 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		sim_result *r = m->res;
 		if (sl->counted) {
 			r->outcomes[a->outcome]++;
-			for (int t = 1; t <= CALL_MAX_TIER; t++)
-				if (sl->tiers_seen & (1u << t))
-					r->transfers[t]++;
+			for (unsigned ts = sl->tiers_seen; ts; ts &= ts - 1)
+				r->transfers[__builtin_ctz(ts)]++;
 		}
 		if (a->outcome == CALL_OUT_ABANDONED_QUEUE && m->s->caller.redial > 0 &&
 		    !m->arrivals_done && rng_chance(&m->r[RS_REDIAL], m->s->caller.redial)) {
@@ -608,18 +615,21 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 				at_caller(m, when, ev_pack(EV_REDIAL, 0, 0,
 				                           (uint32_t)(c->line << 8 | (c->lang & 0xff))));
 		}
-		if (sl->rec && m->o->db) {
-			const rec_call *rc = recorder_result(sl->rec);
-			rec_call copy = *rc;
-			copy.counted = sl->counted;
-			if (store_call(m->o->db, m->o->run_id, &copy) != 0)
-				sim_fail(m, "store", store_errmsg(m->o->db));
-		}
+		if (sl->rec && m->o->db)
+			store_ended(m, sl);
 		break;
 	}
 	default:
 		break;
 	}
+}
+
+/* The sink when recording: the recorder sees each action first. */
+static void on_action_rec(void *ctx, const call *c, const call_action *a)
+{
+	sim *m = ctx;
+	recorder_on_action(m->slots[(int)c->id].rec, c, a);
+	on_action(ctx, c, a);
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -1022,7 +1032,7 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	m.t_start = s->start;
 	m.t_end = s->start + s->length_ms;
 	m.t_stop = INT64_MAX;
-	m.sink.fn = on_action;
+	m.sink.fn = o->db ? on_action_rec : on_action;
 	m.sink.ctx = &m;
 	if (!o->db)   /* the recorder wants every action; on_action alone does not */
 		m.sink.skip = 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED |
