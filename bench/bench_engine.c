@@ -2,7 +2,7 @@
  * bench_engine.c — how fast the call state machine runs, and how small a
  * live call is.
  *
- *   build/bench/bench_engine [million events, default 40] [engine|virtual]
+ *   build/bench/bench_engine [million events, default 40] [engine|virtual|sched]
  *
  * 1. Engine only: calls run one after another through call_handle with a
  *    three-slot timer table as the only driver (no heap), a synthetic caller
@@ -13,6 +13,8 @@
  *    Events per CPU second including the heap, and the peak live calls.
  * 3. Bytes per live call: sizeof(call), the bench driver's per-call state,
  *    and the heap's share at the peak.
+ * 4. The virtual clock alone (hold model, see bench_hold): N = 100, 1000,
+ *    10000 pending, an M/M/c-like and an IVR-like mix of delays.
  *
  * Targets (issue 3): >= 10 million events/s on one core; < 1 KB per call in
  * the IVR.  This program prints the figures and asserts nothing.
@@ -341,6 +343,99 @@ static void bench_virtual(const flow *f, uint64_t target_events)
 	sched_destroy(b.s);
 }
 
+/* ---- 3. the scheduler alone: hold model ------------------------------------ */
+
+/* The classic priority-queue benchmark: N timers pending; each firing
+ * schedules one more at now + a random delay, so N stays put.  Two mixes:
+ *  - "mmc": delays exp(mean) with mean = N * 120 ms (so the M/M/c bench's
+ *    ~100 pending have its exp(10.8 s)-like spread), caller priority;
+ *  - "ivr": the USCIS day's shape: 40% key presses 300 ms ahead, 30% prompt
+ *    ends 1-5 s, 20% timeouts 5-10 s of which 70% are cancelled before they
+ *    fire (a replacement is scheduled so N stays put), 10% exp(5 min)
+ *    (patience, handle times); both priorities, many same-ms ties.
+ * Events per CPU second, cancelled timers not counted as events. */
+typedef struct hold {
+	uint64_t left, events, cancels;
+	int ivr;
+	int64_t mean;
+	sched_id pend[64];               /* recent timeouts, some cancelled */
+	unsigned npend;
+} hold;
+
+static inline double rnd_exp(double mean)
+{
+	double u = (double)(rnd() >> 11) / 9007199254740992.0;
+	return -__builtin_log(u > 1e-12 ? u : 1e-12) * mean;
+}
+
+static int64_t hold_delay(hold *h, int *pri, bool *timeout)
+{
+	*timeout = false;
+	*pri = SCHED_PRI_CALLER;
+	if (!h->ivr)
+		return (int64_t)rnd_exp((double)h->mean);
+	uint64_t r = rnd() % 100;
+	if (r < 40)
+		return 300;
+	if (r < 70) {
+		*pri = SCHED_PRI_TIMER;
+		return rnd_ms(1000, 5000);
+	}
+	if (r < 90) {
+		*pri = SCHED_PRI_TIMER;
+		*timeout = true;
+		return rnd_ms(5000, 10000);
+	}
+	return (int64_t)rnd_exp(300000.0);
+}
+
+static void hold_fn(sched *s, int64_t now, void *ctx, uint64_t arg)
+{
+	hold *h = ctx;
+	(void)arg;
+	h->events++;
+	if (h->left == 0)
+		return;
+	h->left--;
+	for (;;) {
+		int pri = 0;
+		bool to = false;
+		int64_t d = hold_delay(h, &pri, &to);
+		sched_id id = sched_at_pri(s, now + d, pri, hold_fn, h, 0);
+		if (!to)
+			break;
+		if (rnd() % 10 >= 7)
+			break;
+		/* this timeout is cancelled later: keep N by scheduling another */
+		unsigned k = h->npend++ & 63;
+		if (h->pend[k] && sched_cancel(s, h->pend[k]))
+			h->cancels++;
+		h->pend[k] = id;
+	}
+}
+
+static void bench_hold(uint64_t target, int n, int ivr)
+{
+	hold h = { .left = target, .ivr = ivr, .mean = (int64_t)n * 120 };
+	sched *s = sched_virtual_new(0);
+	if (!s) {
+		printf("sched hold: out of memory\n");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int pri = 0;
+		bool to = false;
+		sched_at_pri(s, hold_delay(&h, &pri, &to), pri, hold_fn, &h, 0);
+	}
+	double t0 = cpu_now();
+	sched_run(s, SCHED_FOREVER);
+	double dt = cpu_now() - t0;
+	printf("sched hold %-3s N=%-6d %llu events (%llu cancels) in %.3f s CPU = %.1f M events/s (%.1f ns/event)\n",
+	       ivr ? "ivr" : "mmc", n, (unsigned long long)h.events, (unsigned long long)h.cancels, dt,
+	       (double)h.events / dt / 1e6, dt * 1e9 / (double)h.events);
+	sched_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
 	double m = argc > 1 ? atof(argv[1]) : 40;
@@ -359,10 +454,14 @@ int main(int argc, char **argv)
 	printf("bench_engine: sizeof(call) = %zu bytes, sizeof(call_action) = %zu\n",
 	       sizeof(call), sizeof(call_action));
 	const char *only = argc > 2 ? argv[2] : "";
-	if (strcmp(only, "virtual") != 0)
+	if (strcmp(only, "virtual") != 0 && strcmp(only, "sched") != 0)
 		bench_engine_only(f, target);
-	if (strcmp(only, "engine") != 0)
+	if (strcmp(only, "engine") != 0 && strcmp(only, "sched") != 0)
 		bench_virtual(f, target / 2);
+	if (strcmp(only, "engine") != 0 && strcmp(only, "virtual") != 0)
+		for (int ivr = 0; ivr < 2; ivr++)
+			for (int n = 100; n <= 10000; n *= 10)
+				bench_hold(target, n, ivr);
 	flow_free(f);
 	return 0;
 }

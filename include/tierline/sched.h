@@ -4,9 +4,12 @@
  * The engine never reads a clock.  Drivers (simulator, replay, console,
  * server) own a scheduler and feed fired timers back to calls as events.
  *
- *  - sched_virtual: a 4-ary min-heap of (time, priority, seq) that jumps from event to
- *    event.  Ties fire in insertion order (seq), which makes runs
- *    deterministic.  No allocation after the heap has grown to its peak.
+ *  - sched_virtual: ordered by (time, priority, seq), jumping from event to
+ *    event: a timing wheel of millisecond slots for the next minute and a
+ *    4-ary min-heap beyond.  Ties fire in insertion order (seq), which
+ *    makes runs deterministic.  No allocation after it has grown to its
+ *    peak.  Besides the vtable it has a direct API (below) for the
+ *    simulator's hot loop.
  *  - sched_real: libevent's event_base with timer events, for `call` and
  *    `serve`; `now` is the wall clock converted to local ms.
  *
@@ -75,12 +78,38 @@ static inline void     sched_destroy(sched *s) { if (s) s->ops->destroy(s); }
 
 /* Virtual clock starting at local-ms `start`.  NULL when out of memory. */
 sched *sched_virtual_new(int64_t start);
+
+/* Direct calls for a driver that owns a virtual clock (the simulator): the
+ * same as sched_now / sched_at_pri / sched_cancel, without the indirect
+ * call.  Only for a scheduler made by sched_virtual_new (asserted).
+ * `fn` may be NULL for timers consumed with sched_virtual_next. */
+int64_t  sched_virtual_now(sched *s);
+sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg);
+bool     sched_virtual_cancel(sched *s, sched_id id);
+
+/* Pull instead of push: take the next timer due at or before `until`,
+ * move the clock to it and return true with *now = its time and *arg = its
+ * arg (its fn and ctx are ignored; the driver dispatches on arg itself).
+ * The id is spent as if it had fired.  Returns false when
+ *  - no timer is due by `until`: the clock then stands at `until` (unless
+ *    SCHED_FOREVER or earlier than now), as after sched_run; timers beyond
+ *    it stay pending (sched_virtual_pending tells whether any are left);
+ *  - sched_stop was called since the previous sched_virtual_next: the flag
+ *    is cleared, the clock stays at the last timer taken.
+ * The order is sched_run's, so this loop dispatches exactly like it:
+ *
+ *     int64_t now; uint64_t arg;
+ *     while (sched_virtual_next(s, until, &now, &arg))
+ *             handle(now, arg);      // may sched_virtual_at / _cancel / sched_stop
+ */
+bool     sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg);
 /* Number of pending (not cancelled) timers. */
 uint64_t sched_virtual_pending(sched *s);
 /* Timers dispatched so far. */
 uint64_t sched_virtual_fired(sched *s);
-/* Bytes allocated for the heap and its id table, and the part of them the
- * entries now in the heap use (for the bench). */
+/* Bytes allocated (wheel, timer table, heap), and the part of them the
+ * timers now pending use, without the wheel's fixed slot tables (for the
+ * bench). */
 size_t   sched_virtual_bytes(sched *s);
 size_t   sched_virtual_bytes_used(sched *s);
 

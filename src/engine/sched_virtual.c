@@ -1,70 +1,244 @@
 /*
- * sched_virtual.c — the virtual clock: a 4-ary min-heap that jumps from
- * timer to timer.
+ * sched_virtual.c — the virtual clock: a calendar of coarse buckets for the
+ * near future between two small heaps.
  *
- * Key: (when, pri, seq).  seq is a counter bumped by every sched_at, so two
- * timers at the same instant and priority fire in the order they were
- * scheduled; pri lets a driver put caller events before engine timers at the
- * same instant (sched.h).  Together they make a run deterministic.
+ * Order: (when, pri, seq), exactly.  seq is a counter bumped by every
+ * sched_at, so two timers at the same instant and priority fire in the
+ * order they were scheduled; pri lets a driver put caller events before
+ * engine timers at the same instant (sched.h).  Together they make a run
+ * deterministic.
  *
- * Cancel is lazy: an id names a handle (slot index + generation); cancel
- * marks the handle dead in O(1) and the dead entry is dropped when it
- * reaches the root (O(log n), like any pop), or earlier by a purge when the
- * dead outnumber the live (amortised O(1), memory within 2x the live).  A handle is reused only after
- * its entry left the heap, and its generation changes when it fires or is
- * cancelled, so ids of fired or cancelled timers are harmless.  (Exact
- * removal by index was measured too: keeping every entry's heap position
- * up to date costs a scattered write per sift step and was slower.)
- * The heap, handle table and free list only grow (doubling), so after the
- * heap reached its peak size nothing is allocated.
+ * Time is cut into buckets of BUCKET_MS (2^BUCKET_BITS ms); `curb` is the
+ * current bucket.  A pending timer lives in exactly one of three places:
+ *
+ *   front  a 4-ary min-heap on the full key: every timer before the end of
+ *          the current bucket (including any scheduled at `now` after the
+ *          bucket moved past it);
+ *   ring   NBUCKETS unsorted doubly linked lists, one per bucket, for the
+ *          buckets curb+1 .. curb+NBUCKETS-1 (8.7 minutes ahead, so
+ *          IVR timers, patience and handling times nearly all fit);
+ *   far    a 4-ary min-heap on the full key, for everything later.
+ *
+ * So front < ring < far, and the next timer is always the front's root.
+ * When the front runs dry the current bucket moves to the next non-empty
+ * one (a find-first-set over a two-level bitmap) and its list is poured
+ * into the front; timers of the far heap that the window now covers move
+ * into the ring.  Because the front orders by the full key, the order a
+ * bucket's timers arrive in does not matter: no FIFO argument is needed,
+ * and ties (same ms, same priority) still fire in seq order.
+ *
+ * Why coarse buckets: both workloads are sparse in time (the M/M/c bench
+ * has ~100 timers spread over a minute, a USCIS day ~15 events a second),
+ * so 1-ms buckets would put every timer on its own cache line; 128-ms
+ * buckets keep the ring's heads (16 KB) and bitmap in L1, and the front
+ * heap holds a handful of entries, usually one.  (Measured with cachegrind
+ * on both workloads: 16-256 ms buckets are within 2% of each other in
+ * instructions; 128 ms had the fewest L1 misses.)  A sched_at is an O(1) list
+ * insert, a pop is a tiny heap pop plus, now and then, a bitmap scan.
+ *
+ * Cancel.  A ring timer is unlinked at once, so the IVR's cancelled
+ * timeouts (seconds ahead) never cost a pop.  A heap timer is cancelled
+ * lazily: its node is marked dead and dropped when it reaches the root or
+ * migrates, or by a purge when a heap's dead outnumber its live (memory
+ * within 2x the live).
+ *
+ * Ids: node index + 1 in the low 32 bits, the node's generation in the
+ * high; the generation changes when the timer fires or is cancelled and a
+ * node is reused only after it left every structure, so an id of a fired
+ * or cancelled timer is harmless and 0 is never an id.
+ *
+ * Memory: the ring's heads and bitmap are part of the struct; nodes and
+ * heaps grow by doubling and never shrink, so after the peak nothing is
+ * allocated.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tierline/sched.h"
 
-/* Heap entries hold only the key and a handle index (24 bytes), so sifting
- * moves little memory; what to call lives in the handle. */
-/* Heap entries hold only the key and a handle index (24 bytes), so sifting
- * moves little memory and touches nothing else; what to call lives in the
- * handle, read once when the entry is popped. */
-typedef struct ventry {
+#ifndef BUCKET_BITS
+#define BUCKET_BITS 7                /* 128-ms buckets */
+#endif
+#ifndef RING_BITS
+#define RING_BITS 12                 /* 4096 buckets: 524 s (8.7 min) ahead */
+#endif
+#define NBUCKETS (1u << RING_BITS)
+#define NWORDS (NBUCKETS / 64)       /* bitmap: one bit per bucket */
+_Static_assert(NWORDS >= 1 && NWORDS <= 64, "the summary is a single word");
+
+/* Node states other than "in ring bucket b" (b < NBUCKETS). */
+#define N_FREE 0xffffffffu
+#define N_FRONT 0xfffffffeu
+#define N_FAR 0xfffffffdu
+#define N_DEAD 0xfffffffcu           /* cancelled, still in a heap */
+
+/* One per pending timer, indexed by the id's low half.  56 bytes. */
+typedef struct vnode {
+	uint32_t next, prev;         /* ring list; next = free list link */
+	uint32_t gen;                /* bumped when the timer fires or is cancelled */
+	uint32_t where;              /* ring bucket, or N_FREE / N_FRONT / N_FAR / N_DEAD */
 	int64_t when;
 	uint64_t order;              /* pri << 56 | seq */
-	uint32_t h;                  /* handle index */
-} ventry;
-
-typedef struct vhandle {
-	uint32_t gen;                /* bumped when the timer fires or is cancelled */
-	bool dead;                   /* cancelled, still in the heap */
 	sched_fn fn;
 	void *ctx;
 	uint64_t arg;
-} vhandle;
+} vnode;
+
+/* Heap entries hold only the key and a node index (24 bytes), so sifting
+ * moves little memory. */
+typedef struct ventry {
+	int64_t when;
+	uint64_t order;
+	uint32_t h;
+} ventry;
+
+typedef struct vheap {
+	ventry *e;
+	uint32_t n, cap;             /* entries, live + dead */
+	uint32_t dead;
+} vheap;
 
 #define SEQ_BITS 56
 
 typedef struct vsched {
 	sched base;
 	int64_t now;
-	ventry *heap;
-	uint32_t n, cap;             /* entries in the heap (live + dead) */
-	vhandle *hs;
-	uint32_t nh;                 /* handles ever created */
-	uint32_t *freeh;             /* free handle indexes */
-	uint32_t nfree;
+	uint64_t curb;               /* current bucket, of ubucket() */
+	uint64_t inring;             /* timers in the ring */
 	uint64_t live;               /* pending, not cancelled */
-	uint64_t dead;               /* cancelled, still in the heap */
 	uint64_t seq, fired;
 	bool stopped;
+	vheap front, far;
+	vnode *nodes;
+	uint32_t nnodes, capnodes;
+	uint32_t freen;              /* free list head, N_FREE when empty */
+	uint64_t summary;            /* bit w: bits[w] != 0 */
+	uint64_t bits[NWORDS];       /* bit b: bucket b's list is not empty */
+	uint32_t head[NBUCKETS];     /* meaningful only where the bit is set */
 } vsched;
 
+static const sched_ops vops;
+
+/* Bucket number, monotonic in `when` over all of int64 (sign bit flipped,
+ * so negative times need no floor division). */
+static inline uint64_t ubucket(int64_t when)
+{
+	return ((uint64_t)when ^ (1ull << 63)) >> BUCKET_BITS;
+}
+
+/* ---- nodes ------------------------------------------------------------------------ */
+
+/* The front heap grows with the node table, so that it always has room
+ * for every timer: pouring a bucket into it (during a pop) then never
+ * allocates, and running out of memory shows only in sched_at. */
+static bool grow_nodes(vsched *v)
+{
+	uint32_t cap = v->capnodes ? v->capnodes * 2 : 64;
+	ventry *e = realloc(v->front.e, cap * sizeof *e);
+	if (!e)
+		return false;
+	v->front.e = e;
+	v->front.cap = cap;
+	vnode *ns = realloc(v->nodes, cap * sizeof *ns);
+	if (!ns)
+		return false;
+	v->nodes = ns;
+	v->capnodes = cap;
+	return true;
+}
+
+static inline uint32_t node_alloc(vsched *v)
+{
+	uint32_t h = v->freen;
+	if (h != N_FREE) {
+		v->freen = v->nodes[h].next;
+		return h;
+	}
+	if (v->nnodes == v->capnodes && !grow_nodes(v))
+		return N_FREE;
+	h = v->nnodes++;
+	v->nodes[h].gen = 1;
+	return h;
+}
+
+/* The id is spent (gen changes) and the node can be reused. */
+static inline void node_free(vsched *v, uint32_t h)
+{
+	vnode *n = &v->nodes[h];
+	n->gen++;
+	n->where = N_FREE;
+	n->next = v->freen;
+	v->freen = h;
+}
+
+/* ---- ring --------------------------------------------------------------------------- */
+
+static inline void ring_push(vsched *v, uint32_t b, uint32_t h)
+{
+	vnode *n = &v->nodes[h];
+	n->where = b;
+	n->prev = N_FREE;
+	uint64_t bit = 1ull << (b & 63);
+	if (v->bits[b >> 6] & bit) {
+		n->next = v->head[b];
+		v->nodes[n->next].prev = h;
+	} else {
+		n->next = N_FREE;
+		v->bits[b >> 6] |= bit;
+		v->summary |= 1ull << (b >> 6);
+	}
+	v->head[b] = h;
+	v->inring++;
+}
+
+static inline void ring_clear_bit(vsched *v, uint32_t b)
+{
+	if ((v->bits[b >> 6] &= ~(1ull << (b & 63))) == 0)
+		v->summary &= ~(1ull << (b >> 6));
+}
+
+static inline void ring_unlink(vsched *v, uint32_t h)
+{
+	vnode *n = &v->nodes[h];
+	uint32_t b = n->where;
+	if (n->prev == N_FREE) {
+		v->head[b] = n->next;
+		if (n->next == N_FREE)
+			ring_clear_bit(v, b);
+		else
+			v->nodes[n->next].prev = N_FREE;
+	} else {
+		v->nodes[n->prev].next = n->next;
+		if (n->next != N_FREE)
+			v->nodes[n->next].prev = n->prev;
+	}
+	v->inring--;
+}
+
+/* First non-empty bucket at or after p (no wrap); NBUCKETS when none. */
+static inline uint32_t ring_next(const vsched *v, uint32_t p)
+{
+	uint32_t w = p >> 6;
+	uint64_t m = v->bits[w] & (~0ull << (p & 63));
+	if (!m) {
+		if (w + 1 >= NWORDS)
+			return NBUCKETS;
+		uint64_t s = v->summary & (~0ull << (w + 1));
+		if (!s)
+			return NBUCKETS;
+		w = (uint32_t)__builtin_ctzll(s);
+		m = v->bits[w];
+	}
+	return (w << 6) | (uint32_t)__builtin_ctzll(m);
+}
+
+/* ---- heaps (front and far) ----------------------------------------------------------- */
+
 /* Branch-free on purpose: which child is smaller is a coin toss the branch
- * predictor loses half the time, at every level of every pop. */
+ * predictor loses half the time, at every level of every pop.  (when,
+ * order) compare as one unsigned 128-bit number, when's sign bit flipped. */
 static inline unsigned __int128 key128(const ventry *e)
 {
-	/* (when, order) as one unsigned 128-bit number: when's sign bit
-	 * flipped so that unsigned order is signed order.  The comparison is
-	 * then a cmp/sbb pair, no branch and no flag juggling. */
 	return (unsigned __int128)((uint64_t)e->when ^ (1ull << 63)) << 64 | e->order;
 }
 
@@ -73,14 +247,10 @@ static inline bool before(const ventry *a, const ventry *b)
 	return key128(a) < key128(b);
 }
 
-/* A 4-ary heap: children of i are 4i+1 .. 4i+4.  Half the levels of a
- * binary heap, so a pop walks half as many (cache-missing) levels; the
- * extra comparisons per level are cheap, branch-free and on adjacent
- * entries.  The order is exactly the binary heap's: keys are unique
- * (seq), so any valid heap pops them in the same order. */
+/* 4-ary: children of i are 4i+1 .. 4i+4.  Keys are unique (seq), so any
+ * valid heap pops them in the same order. */
 #define ARITY 4
 
-/* The smallest of the children of i (there is at least one, l < n). */
 static inline uint32_t min_child(const ventry *h, uint32_t l, uint32_t n)
 {
 	uint32_t m = l;
@@ -96,66 +266,45 @@ static inline uint32_t min_child(const ventry *h, uint32_t l, uint32_t n)
 	return m;
 }
 
-static void sift_up(vsched *v, uint32_t i)
+static void sift_up(ventry *h, uint32_t i)
 {
-	ventry e = v->heap[i];
+	ventry e = h[i];
 	while (i > 0) {
 		uint32_t p = (i - 1) / ARITY;
-		if (!before(&e, &v->heap[p]))
+		if (!before(&e, &h[p]))
 			break;
-		v->heap[i] = v->heap[p];
+		h[i] = h[p];
 		i = p;
 	}
-	v->heap[i] = e;
+	h[i] = e;
 }
 
-static void sift_down(vsched *v, uint32_t i)
+static void sift_down(ventry *h, uint32_t n, uint32_t i)
 {
-	ventry e = v->heap[i];
+	ventry e = h[i];
 	for (;;) {
 		uint32_t l = ARITY * i + 1;
-		if (l >= v->n)
+		if (l >= n)
 			break;
-		uint32_t m = min_child(v->heap, l, v->n);
-		if (!before(&v->heap[m], &e))
+		uint32_t m = min_child(h, l, n);
+		if (!before(&h[m], &e))
 			break;
-		v->heap[i] = v->heap[m];
+		h[i] = h[m];
 		i = m;
 	}
-	v->heap[i] = e;
+	h[i] = e;
 }
 
-/* Drop every dead entry and rebuild the heap (O(n)).  Run when the dead
- * outnumber the live, so memory stays within twice the live timers and the
- * cost is amortised O(1) per cancel.  The firing order does not change:
- * keys are unique, so any valid heap pops them in the same order. */
-static void purge(vsched *v)
+/* Pop the root.  Floyd's trick: walk the hole down to a leaf taking the
+ * smallest child, put the last entry there and sift it up — it rarely
+ * climbs, since it came from the bottom. */
+static ventry heap_pop(vheap *hp)
 {
-	uint32_t j = 0;
-	for (uint32_t i = 0; i < v->n; i++) {
-		if (v->hs[v->heap[i].h].dead)
-			v->freeh[v->nfree++] = v->heap[i].h;
-		else
-			v->heap[j++] = v->heap[i];
-	}
-	v->n = j;
-	v->dead = 0;
-	if (v->n > 1)
-		for (uint32_t i = (v->n - 2) / ARITY + 1; i-- > 0;)
-			sift_down(v, i);
-}
-
-/* Pop the root; its handle goes back to the free list.  Floyd's trick: walk
- * the hole down to a leaf taking the smallest child, put the last entry
- * there and sift it up — it rarely climbs, since it came from the bottom. */
-static ventry pop(vsched *v)
-{
-	ventry top = v->heap[0];
-	v->freeh[v->nfree++] = top.h;
-	uint32_t n = --v->n;
+	ventry *h = hp->e;
+	ventry top = h[0];
+	uint32_t n = --hp->n;
 	if (n == 0)
 		return top;
-	ventry *h = v->heap;
 	uint32_t i = 0;
 	for (;;) {
 		uint32_t l = ARITY * i + 1;
@@ -166,8 +315,222 @@ static ventry pop(vsched *v)
 		i = m;
 	}
 	h[i] = h[n];
-	sift_up(v, i);
+	sift_up(h, i);
 	return top;
+}
+
+static inline void heap_put(vheap *hp, const vnode *n, uint32_t h)
+{
+	hp->e[hp->n] = (ventry){ .when = n->when, .order = n->order, .h = h };
+	sift_up(hp->e, hp->n++);
+}
+
+static bool heap_push(vheap *hp, const vnode *n, uint32_t h)
+{
+	if (hp->n == hp->cap) {
+		uint32_t cap = hp->cap ? hp->cap * 2 : 64;
+		ventry *e = realloc(hp->e, cap * sizeof *e);
+		if (!e)
+			return false;
+		hp->e = e;
+		hp->cap = cap;
+	}
+	heap_put(hp, n, h);
+	return true;
+}
+
+/* Drop every dead entry and rebuild the heap (O(n)) when the dead outnumber
+ * the live: memory within twice the live, amortised O(1) per cancel.  Keys
+ * are unique (seq), so any valid heap pops them in the same order. */
+static void heap_purge(vsched *v, vheap *hp)
+{
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < hp->n; i++) {
+		if (v->nodes[hp->e[i].h].where == N_DEAD)
+			node_free(v, hp->e[i].h);
+		else
+			hp->e[j++] = hp->e[i];
+	}
+	hp->n = j;
+	hp->dead = 0;
+	if (hp->n > 1)
+		for (uint32_t i = (hp->n - 2) / ARITY + 1; i-- > 0;)
+			sift_down(hp->e, hp->n, i);
+}
+
+/* Drop the dead entries at the root; false when the heap is then empty. */
+static inline bool heap_clean_top(vsched *v, vheap *hp)
+{
+	while (hp->n > 0) {
+		uint32_t h = hp->e[0].h;
+		if (v->nodes[h].where != N_DEAD)
+			return true;
+		heap_pop(hp);
+		hp->dead--;
+		node_free(v, h);
+	}
+	return false;
+}
+
+/* ---- the clock ------------------------------------------------------------------ */
+
+/* Into the front, the ring or the far heap, by its bucket.  Only the far
+ * heap may have to grow (false when out of memory): the front has room for
+ * every node (grow_nodes). */
+static inline bool place(vsched *v, uint32_t h)
+{
+	vnode *n = &v->nodes[h];
+	uint64_t ub = ubucket(n->when);
+	if (ub <= v->curb) {
+		n->where = N_FRONT;
+		heap_put(&v->front, n, h);
+		return true;
+	}
+	if (ub - v->curb < NBUCKETS) {
+		ring_push(v, (uint32_t)(ub & (NBUCKETS - 1)), h);
+		return true;
+	}
+	n->where = N_FAR;
+	return heap_push(&v->far, n, h);
+}
+
+sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
+{
+	assert(s->ops == &vops);
+	vsched *v = (vsched *)s;
+	uint32_t h = node_alloc(v);
+	if (h == N_FREE)
+		return 0;
+	if ((unsigned)pri >= SCHED_NPRI)
+		pri = pri < 0 ? 0 : SCHED_NPRI - 1;
+	vnode *n = &v->nodes[h];
+	n->when = when < v->now ? v->now : when;
+	n->order = ((uint64_t)pri << SEQ_BITS) | (v->seq & ((1ull << SEQ_BITS) - 1));
+	n->fn = fn;
+	n->ctx = ctx;
+	n->arg = arg;
+	if (!place(v, h)) {
+		node_free(v, h);
+		return 0;
+	}
+	v->seq++;
+	v->live++;
+	return ((uint64_t)v->nodes[h].gen << 32) | (uint64_t)(h + 1);
+}
+
+bool sched_virtual_cancel(sched *s, sched_id id)
+{
+	assert(s->ops == &vops);
+	vsched *v = (vsched *)s;
+	uint32_t h = (uint32_t)id - 1;
+	if ((uint32_t)id == 0 || h >= v->nnodes)
+		return false;
+	vnode *n = &v->nodes[h];
+	if (n->gen != (uint32_t)(id >> 32))
+		return false;
+	if (n->where < NBUCKETS) {
+		ring_unlink(v, h);
+		node_free(v, h);
+	} else if (n->where == N_FRONT || n->where == N_FAR) {
+		/* lazy: dropped at the root, when migrating or by a purge */
+		vheap *hp = n->where == N_FRONT ? &v->front : &v->far;
+		n->where = N_DEAD;
+		n->gen++;
+		hp->dead++;
+		if (hp->dead > 64 && hp->dead > hp->n - hp->dead)
+			heap_purge(v, hp);
+	} else {
+		return false;
+	}
+	v->live--;
+	return true;
+}
+
+/* The front is empty: move the current bucket to the next one holding a
+ * timer, pour that bucket into the front, and move the far timers the
+ * window now covers into the ring (or the front).  Never allocates.
+ * Moving past `now` is harmless: a later sched_at before the current
+ * bucket's end goes to the front, which orders by the full key. */
+static void advance(vsched *v)
+{
+	if (v->inring > 0) {
+		uint32_t cb = (uint32_t)(v->curb & (NBUCKETS - 1));
+		uint32_t b = ring_next(v, (cb + 1) & (NBUCKETS - 1));
+		if (b == NBUCKETS)
+			b = ring_next(v, 0);          /* wrapped round the ring */
+		v->curb += (b - cb) & (NBUCKETS - 1);
+		uint32_t h = v->head[b];
+		ring_clear_bit(v, b);
+		while (h != N_FREE) {
+			vnode *n = &v->nodes[h];
+			uint32_t next = n->next;
+			v->inring--;
+			n->where = N_FRONT;
+			heap_put(&v->front, n, h);
+			h = next;
+		}
+	} else {
+		if (!heap_clean_top(v, &v->far))
+			return;
+		v->curb = ubucket(v->far.e[0].when);
+	}
+	/* far timers are all at or after curb (they were beyond the old window
+	 * and the ring's were before them), so ub - curb cannot wrap */
+	while (v->far.n > 0 && ubucket(v->far.e[0].when) - v->curb < NBUCKETS) {
+		ventry e = heap_pop(&v->far);
+		if (v->nodes[e.h].where == N_DEAD) {
+			v->far.dead--;
+			node_free(v, e.h);
+		} else {
+			place(v, e.h);                /* front or ring: no allocation */
+		}
+	}
+}
+
+/* Take the next timer if it is due at or before `until`: its node index,
+ * with the clock moved to its instant.  The node is not freed yet. */
+static inline bool take(vsched *v, int64_t until, uint32_t *out)
+{
+	while (!heap_clean_top(v, &v->front)) {
+		if (v->inring == 0 && v->far.n == 0)
+			return false;
+		advance(v);
+	}
+	if (v->front.e[0].when > until)
+		return false;
+	ventry e = heap_pop(&v->front);
+	if (e.when > v->now)
+		v->now = e.when;
+	v->live--;
+	v->fired++;
+	*out = e.h;
+	return true;
+}
+
+bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg)
+{
+	assert(s->ops == &vops);
+	vsched *v = (vsched *)s;
+	uint32_t h;
+	if (v->stopped) {
+		v->stopped = false;
+		return false;
+	}
+	if (!take(v, until, &h)) {
+		if (until != SCHED_FOREVER && until > v->now)
+			v->now = until;
+		return false;
+	}
+	*arg = v->nodes[h].arg;
+	node_free(v, h);
+	*now = v->now;
+	return true;
+}
+
+int64_t sched_virtual_now(sched *s)
+{
+	assert(s->ops == &vops);
+	return ((vsched *)s)->now;
 }
 
 static int64_t v_now(sched *s)
@@ -175,106 +538,35 @@ static int64_t v_now(sched *s)
 	return ((vsched *)s)->now;
 }
 
-static bool grow(vsched *v)
-{
-	uint32_t cap = v->cap ? v->cap * 2 : 64;
-	ventry *heap = realloc(v->heap, cap * sizeof *heap);
-	if (!heap)
-		return false;
-	v->heap = heap;
-	vhandle *hs = realloc(v->hs, cap * sizeof *hs);
-	if (!hs)
-		return false;
-	v->hs = hs;
-	uint32_t *fh = realloc(v->freeh, cap * sizeof *fh);
-	if (!fh)
-		return false;
-	v->freeh = fh;
-	v->cap = cap;
-	return true;
-}
-
 static sched_id v_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
 {
-	vsched *v = (vsched *)s;
-	if (v->n == v->cap && !grow(v))
-		return 0;
-	uint32_t h;
-	if (v->nfree > 0) {
-		h = v->freeh[--v->nfree];
-	} else {
-		h = v->nh++;
-		v->hs[h].gen = 1;
-	}
-	if (pri < 0)
-		pri = 0;
-	if (pri >= SCHED_NPRI)
-		pri = SCHED_NPRI - 1;
-	vhandle *hd = &v->hs[h];
-	hd->dead = false;
-	hd->fn = fn;
-	hd->ctx = ctx;
-	hd->arg = arg;
-	ventry e = {
-		.when = when < v->now ? v->now : when,
-		.order = ((uint64_t)pri << SEQ_BITS) | (v->seq++ & ((1ull << SEQ_BITS) - 1)),
-		.h = h,
-	};
-	v->heap[v->n++] = e;
-	sift_up(v, v->n - 1);
-	v->live++;
-	return ((uint64_t)hd->gen << 32) | (uint64_t)(h + 1);
+	return sched_virtual_at(s, when, pri, fn, ctx, arg);
 }
 
-/* Lazy: the entry stays in the heap, marked dead, and is dropped when it
- * reaches the root.  O(1) here, O(log n) when popped; no heap position has
- * to be tracked, which keeps every sift free of scattered writes. */
 static bool v_cancel(sched *s, sched_id id)
 {
-	vsched *v = (vsched *)s;
-	uint32_t h = (uint32_t)id;
-	if (h == 0 || h > v->nh)
-		return false;
-	vhandle *hd = &v->hs[h - 1];
-	if (hd->gen != (uint32_t)(id >> 32) || hd->dead)
-		return false;
-	hd->dead = true;
-	hd->gen++;
-	v->live--;
-	if (++v->dead > 64 && v->dead > v->live)
-		purge(v);
-	return true;
+	return sched_virtual_cancel(s, id);
 }
 
 static int v_run(sched *s, int64_t until)
 {
 	vsched *v = (vsched *)s;
 	v->stopped = false;
-	while (v->n > 0 && !v->stopped) {
-		if (v->heap[0].when > until) {
-			/* dead entries at the root do not count as pending work */
-			if (v->hs[v->heap[0].h].dead) {
-				pop(v);
-				v->dead--;
-				continue;
-			}
-			break;
-		}
-		ventry e = pop(v);
-		vhandle *hd = &v->hs[e.h];
-		if (hd->dead) {
-			v->dead--;
-			continue;
-		}
-		hd->gen++;                   /* the id is spent */
-		v->live--;
-		if (e.when > v->now)
-			v->now = e.when;
-		v->fired++;
-		hd->fn(s, v->now, hd->ctx, hd->arg);
+	uint32_t h;
+	while (!v->stopped && take(v, until, &h)) {
+		vnode *n = &v->nodes[h];
+		/* copy first: the callback may reuse the node or grow the table */
+		sched_fn fn = n->fn;
+		void *ctx = n->ctx;
+		uint64_t arg = n->arg;
+		node_free(v, h);
+		if (fn)
+			fn(s, v->now, ctx, arg);
 	}
-	if (v->stopped)
+	if (v->stopped) {
+		v->stopped = false;          /* spent: a later sched_virtual_next runs on */
 		return 1;
+	}
 	if (until != SCHED_FOREVER && until > v->now)
 		v->now = until;
 	return v->live > 0 ? 1 : 0;
@@ -288,9 +580,9 @@ static void v_stop(sched *s)
 static void v_destroy(sched *s)
 {
 	vsched *v = (vsched *)s;
-	free(v->heap);
-	free(v->hs);
-	free(v->freeh);
+	free(v->nodes);
+	free(v->front.e);
+	free(v->far.e);
 	free(v);
 }
 
@@ -301,12 +593,16 @@ static const sched_ops vops = {
 
 sched *sched_virtual_new(int64_t start)
 {
+	/* head[] needs no initialising (read only where the bit is set), but
+	 * calloc of the whole struct is simplest and costs nothing hot */
 	vsched *v = calloc(1, sizeof *v);
 	if (!v)
 		return NULL;
 	v->base.ops = &vops;
 	v->now = start;
-	if (!grow(v)) {
+	v->curb = ubucket(start);
+	v->freen = N_FREE;
+	if (!grow_nodes(v)) {
 		v_destroy(&v->base);
 		return NULL;
 	}
@@ -328,7 +624,7 @@ size_t sched_virtual_bytes(sched *s)
 	if (!s || s->ops != &vops)
 		return 0;
 	vsched *v = (vsched *)s;
-	return sizeof *v + v->cap * (sizeof(ventry) + sizeof(vhandle) + sizeof(uint32_t));
+	return sizeof *v + v->capnodes * sizeof(vnode) + (v->front.cap + v->far.cap) * sizeof(ventry);
 }
 
 size_t sched_virtual_bytes_used(sched *s)
@@ -336,5 +632,7 @@ size_t sched_virtual_bytes_used(sched *s)
 	if (!s || s->ops != &vops)
 		return 0;
 	vsched *v = (vsched *)s;
-	return sizeof *v + v->n * (sizeof(ventry) + sizeof(vhandle) + sizeof(uint32_t));
+	/* timers pending or dead in a heap: their nodes and heap entries */
+	return sizeof *v + (v->live + v->front.dead + v->far.dead) * sizeof(vnode) +
+	       (v->front.n + v->far.n) * sizeof(ventry);
 }
