@@ -171,16 +171,21 @@ static void slot_release(sim *m, int i)
 
 /* ---- scheduling helpers ---------------------------------------------------- */
 
-static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg);
-
+/* The simulator owns a virtual clock and pulls its events (sim_run's loop),
+ * so it schedules through the direct calls, with no callback. */
 static sched_id at_caller(sim *m, int64_t t, uint64_t arg)
 {
-	return sched_at_pri(m->clock, t, SCHED_PRI_CALLER, on_event, m, arg);
+	return sched_virtual_at(m->clock, t, SCHED_PRI_CALLER, NULL, NULL, arg);
 }
 
 static sched_id at_timer(sim *m, int64_t t, uint64_t arg)
 {
-	return sched_at(m->clock, t, on_event, m, arg);
+	return sched_virtual_at(m->clock, t, SCHED_PRI_TIMER, NULL, NULL, arg);
+}
+
+static void unschedule(sim *m, sched_id id)
+{
+	sched_virtual_cancel(m->clock, id);
 }
 
 static void deliver(sim *m, int slot, const call_event *ev);
@@ -438,11 +443,11 @@ static void cancel_queue_timers(sim *m, sim_slot *sl)
 {
 	sl->qt_pending = false;
 	if (sl->patience) {
-		sched_cancel(m->clock, sl->patience);
+		unschedule(m, sl->patience);
 		sl->patience = 0;
 	}
 	if (sl->asksup) {
-		sched_cancel(m->clock, sl->asksup);
+		unschedule(m, sl->asksup);
 		sl->asksup = 0;
 	}
 }
@@ -494,7 +499,7 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		/* A re-armed slot supersedes its old entry: cancel it so the heap
 		 * does not fill with timers the call would ignore anyway. */
 		if (sl->timer[a->slot]) {
-			sched_cancel(m->clock, sl->timer[a->slot]);
+			unschedule(m, sl->timer[a->slot]);
 			sl->timer[a->slot] = 0;
 		}
 		if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
@@ -504,7 +509,7 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		break;
 	case CALL_ACT_CANCEL:
 		if (sl->timer[a->slot]) {
-			sched_cancel(m->clock, sl->timer[a->slot]);
+			unschedule(m, sl->timer[a->slot]);
 			sl->timer[a->slot] = 0;
 		}
 		break;
@@ -798,10 +803,8 @@ static int64_t next_staff_change(sim *m, int q, int64_t t)
 	return ag ? scen_profile_next(&ag->staff, t) : INT64_MAX;
 }
 
-static void on_event(sched *s, int64_t now, void *ctx, uint64_t arg)
+static void on_event(sim *m, int64_t now, uint64_t arg)
 {
-	sim *m = ctx;
-	(void)s;
 	if (m->failed)
 		return;
 	m->events++;
@@ -1095,7 +1098,10 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 		m.t_end = INT64_MAX;   /* arrivals run on until the count is reached */
 	else
 		m.t_stop = m.t_end + (o->drain_ms > 0 ? o->drain_ms : 4 * 3600000LL);
-	sched_run(m.clock, m.t_stop);
+	int64_t now;
+	uint64_t arg;
+	while (sched_virtual_next(m.clock, m.t_stop, &now, &arg))
+		on_event(&m, now, arg);
 	if (o->calls > 0)
 		m.t_end = sched_now(m.clock);
 	r->end = m.t_end;
