@@ -14,7 +14,9 @@
  * 3. Bytes per live call: sizeof(call), the bench driver's per-call state,
  *    and the heap's share at the peak.
  * 4. The virtual clock alone (hold model, see bench_hold): N = 100, 1000,
- *    10000 pending, an M/M/c-like and an IVR-like mix of delays.
+ *    10000 pending, an M/M/c-like and an IVR-like mix of delays, through
+ *    the vtable with callbacks ("hold") and through the direct calls and
+ *    the pull loop sched_virtual_next ("pull").
  *
  * Targets (issue 3): >= 10 million events/s on one core; < 1 KB per call in
  * the IVR.  This program prints the figures and asserts nothing.
@@ -436,6 +438,51 @@ static void bench_hold(uint64_t target, int n, int ivr)
 	sched_destroy(s);
 }
 
+/* The same hold model through the direct calls and the pull loop
+ * (sched_virtual_at / sched_virtual_cancel / sched_virtual_next): what a
+ * driver that switches on arg itself gets, without the vtable and the
+ * per-event callback. */
+static void bench_hold_pull(uint64_t target, int n, int ivr)
+{
+	hold h = { .left = target, .ivr = ivr, .mean = (int64_t)n * 120 };
+	sched *s = sched_virtual_new(0);
+	if (!s) {
+		printf("sched hold: out of memory\n");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int pri = 0;
+		bool to = false;
+		sched_virtual_at(s, hold_delay(&h, &pri, &to), pri, NULL, NULL, 0);
+	}
+	double t0 = cpu_now();
+	int64_t now;
+	uint64_t arg;
+	while (sched_virtual_next(s, SCHED_FOREVER, &now, &arg)) {
+		h.events++;
+		if (h.left == 0)
+			continue;
+		h.left--;
+		for (;;) {
+			int pri = 0;
+			bool to = false;
+			int64_t d = hold_delay(&h, &pri, &to);
+			sched_id id = sched_virtual_at(s, now + d, pri, NULL, NULL, 0);
+			if (!to || rnd() % 10 >= 7)
+				break;
+			unsigned k = h.npend++ & 63;
+			if (h.pend[k] && sched_virtual_cancel(s, h.pend[k]))
+				h.cancels++;
+			h.pend[k] = id;
+		}
+	}
+	double dt = cpu_now() - t0;
+	printf("sched pull %-3s N=%-6d %llu events (%llu cancels) in %.3f s CPU = %.1f M events/s (%.1f ns/event)\n",
+	       ivr ? "ivr" : "mmc", n, (unsigned long long)h.events, (unsigned long long)h.cancels, dt,
+	       (double)h.events / dt / 1e6, dt * 1e9 / (double)h.events);
+	sched_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
 	double m = argc > 1 ? atof(argv[1]) : 40;
@@ -460,8 +507,10 @@ int main(int argc, char **argv)
 		bench_virtual(f, target / 2);
 	if (strcmp(only, "engine") != 0 && strcmp(only, "virtual") != 0)
 		for (int ivr = 0; ivr < 2; ivr++)
-			for (int n = 100; n <= 10000; n *= 10)
+			for (int n = 100; n <= 10000; n *= 10) {
 				bench_hold(target, n, ivr);
+				bench_hold_pull(target, n, ivr);
+			}
 	flow_free(f);
 	return 0;
 }

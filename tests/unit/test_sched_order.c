@@ -116,6 +116,12 @@ static void m_remove(model *m, const mtimer *k)
 
 static void on_fire(sched *s, int64_t now, void *ctx, uint64_t arg);
 
+/* now + d without overflow: the clock may have reached INT64_MAX. */
+static int64_t plus(int64_t now, int64_t d)
+{
+	return now > INT64_MAX - d ? INT64_MAX : now + d;
+}
+
 static int64_t pick_when(model *m)
 {
 	int64_t now = m->now;
@@ -127,16 +133,16 @@ static int64_t pick_when(model *m)
 	if (r < 30) {
 		/* ties, and the edges of the scheduler's buckets */
 		static const int64_t d[] = { 0, 1, 2, 63, 64, 65, 127, 128, 129, 255, 256, 1000 };
-		return now + d[rnd(m) % (sizeof d / sizeof d[0])];
+		return plus(now, d[rnd(m) % (sizeof d / sizeof d[0])]);
 	}
 	if (r < 60)
-		return now + (int64_t)(rnd(m) % 3000);                 /* keys, prompts */
+		return plus(now, (int64_t)(rnd(m) % 3000));                 /* keys, prompts */
 	if (r < 80)
-		return now + (int64_t)(rnd(m) % 600000);               /* minutes */
+		return plus(now, (int64_t)(rnd(m) % 600000));               /* minutes */
 	if (r < 90)
-		return now + 524000 + (int64_t)(rnd(m) % 2000);        /* the ring's end */
+		return plus(now, 524000 + (int64_t)(rnd(m) % 2000));        /* the ring's end */
 	if (r < 99)
-		return now + (int64_t)(rnd(m) % 100000000);            /* hours, days */
+		return plus(now, (int64_t)(rnd(m) % 100000000));            /* hours, days */
 	return INT64_MAX - (int64_t)(rnd(m) % 3);                  /* the end of time */
 }
 
@@ -251,11 +257,11 @@ static int64_t pick_until(model *m)
 	if (r < 15)
 		return m->now;
 	if (r < 60)
-		return m->now + (int64_t)(rnd(m) % 2000);
+		return plus(m->now, (int64_t)(rnd(m) % 2000));
 	if (r < 85)
-		return m->now + (int64_t)(rnd(m) % 120000);
+		return plus(m->now, (int64_t)(rnd(m) % 120000));
 	if (r < 99)
-		return m->now + (int64_t)(rnd(m) % 30000000);
+		return plus(m->now, (int64_t)(rnd(m) % 30000000));
 	return SCHED_FOREVER;
 }
 
