@@ -489,143 +489,189 @@ static __attribute__((noinline)) void store_ended(sim *m, const sim_slot *sl)
 		sim_fail(m, "store", store_errmsg(m->o->db));
 }
 
+/* The sink: one small handler per kind behind a dispatcher that only
+ * tail-calls, so the frequent tiny kinds (timers, visits, prompts) do not
+ * pay the register saves and stack frame the queue handlers need. */
+#define ACT_FN static __attribute__((noinline)) void
+
+ACT_FN act_timer(sim *m, const call *c, const call_action *a)
+{
+	int slot = (int)c->id;
+	sim_slot *sl = &m->slots[slot];
+	/* A re-armed slot supersedes its old entry: cancel it so the heap
+	 * does not fill with timers the call would ignore anyway. */
+	if (sl->timer[a->slot]) {
+		unschedule(m, sl->timer[a->slot]);
+		sl->timer[a->slot] = 0;
+	}
+	if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
+		return;
+	sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
+	                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+}
+
+ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
+{
+	sim_slot *sl = &m->slots[(int)c->id];
+	if (sl->timer[a->slot]) {
+		unschedule(m, sl->timer[a->slot]);
+		sl->timer[a->slot] = 0;
+	}
+}
+
+ACT_FN act_visit(sim *m, const call *c, const call_action *a)
+{
+	const flow_node *nd = &m->f->nodes[a->node];
+	if (nd->kind == FLOW_MENU || nd->kind == FLOW_INPUT) {
+		sim_slot *sl = &m->slots[(int)c->id];
+		sl->decide = true;
+		sl->decided = false;
+	}
+}
+
+/* A retry (or `repeat`) is a new try: the caller decides again. */
+ACT_FN act_retry(sim *m, const call *c, const call_action *a)
+{
+	(void)a;
+	sim_slot *sl = &m->slots[(int)c->id];
+	sl->decide = true;
+	sl->decided = false;
+}
+
+ACT_FN act_play(sim *m, const call *c, const call_action *a)
+{
+	int slot = (int)c->id;
+	sim_slot *sl = &m->slots[slot];
+	if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
+		sl->decide = false;
+		caller_decide(m, slot, a->node, a->t, true, a->ms);
+		if (!sl->decided)
+			sl->decide = true;   /* decide at LISTEN instead */
+	}
+}
+
+ACT_FN act_listen(sim *m, const call *c, const call_action *a)
+{
+	int slot = (int)c->id;
+	sim_slot *sl = &m->slots[slot];
+	if (!sl->decided) {
+		sl->decide = false;
+		caller_decide(m, slot, a->node, a->t, false, 0);
+	}
+}
+
+ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
+{
+	sim_slot *sl = &m->slots[(int)c->id];
+	const flow_queue *q = &m->f->nodes[m->f->queue_nodes[a->queue]].u.queue;
+	if (q->tier >= 1 && q->tier <= CALL_MAX_TIER)
+		sl->tiers_seen |= (uint16_t)(1u << q->tier);
+	/* Leg facts cost a position scan: ask only when recording. */
+	acd_leg leg;
+	int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, sl->rec ? &leg : NULL);
+	acd_check(m, rc, "acd_enqueue");
+	if (sl->rec) {
+		rec_leg *rl = recorder_last_leg(sl->rec);
+		if (rl)
+			rl->found_free = leg.found_free;
+	}
+	sl->leg_no++;
+	const scen_caller *cl = &m->s->caller;
+	sl->pat_at = sl->ask_at = -1;
+	if (cl->has_patience)
+		sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience, &m->r[RS_PATIENCE]));
+	if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
+		sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, &m->r[RS_ASKSUP]));
+	sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
+	drain_acd(m);
+}
+
+ACT_FN act_answered(sim *m, const call *c, const call_action *a)
+{
+	int slot = (int)c->id;
+	sim_slot *sl = &m->slots[slot];
+	cancel_queue_timers(m, sl);
+	const scen_agents *ag = agents_for(m, a->queue);
+	int64_t handle = 60000;
+	call_agent_outcome out = CALL_AGENT_RESOLVED;
+	if (ag) {
+		handle = dist_round_ms(dist_sample_ms(&ag->handle, &m->r[RS_HANDLE]));
+		double u = rng_uniform(&m->r[RS_OUTCOME]), acc = 0;
+		out = CALL_AGENT_NOUTCOMES;
+		for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++) {
+			acc += ag->outcome[i];
+			if (u < acc && ag->outcome[i] > 0) {
+				out = (call_agent_outcome)i;
+				break;
+			}
+		}
+		if (out == CALL_AGENT_NOUTCOMES)
+			out = CALL_AGENT_RESOLVED;
+	}
+	at_timer(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
+}
+
+ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
+{
+	sim_slot *sl = &m->slots[(int)c->id];
+	cancel_queue_timers(m, sl);
+	int64_t wrap = 0;
+	const scen_agents *ag = agents_for(m, a->queue);
+	if (a->agent >= 0 && ag && ag->has_wrapup)
+		wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
+	int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, NULL);
+	acd_check(m, rc, "acd_end");
+	drain_acd(m);
+}
+
+ACT_FN act_request(sim *m, const call *c, const call_action *a)
+{
+	const sim_slot *sl = &m->slots[(int)c->id];
+	if (sl->counted && a->office >= 0 && a->office < m->res->noffices) {
+		m->res->requests[a->office]++;
+		if (a->referred)
+			m->res->referred++;
+	}
+}
+
+ACT_FN act_end(sim *m, const call *c, const call_action *a)
+{
+	const sim_slot *sl = &m->slots[(int)c->id];
+	sim_result *r = m->res;
+	if (sl->counted) {
+		r->outcomes[a->outcome]++;
+		for (unsigned ts = sl->tiers_seen; ts; ts &= ts - 1)
+			r->transfers[__builtin_ctz(ts)]++;
+	}
+	if (a->outcome == CALL_OUT_ABANDONED_QUEUE && m->s->caller.redial > 0 &&
+	    !m->arrivals_done && rng_chance(&m->r[RS_REDIAL], m->s->caller.redial)) {
+		int64_t when = a->t + dist_round_ms(dist_sample_ms(&m->s->caller.redial_after,
+		                                                   &m->r[RS_REDIAL]));
+		if (when < m->t_stop)
+			at_caller(m, when, ev_pack(EV_REDIAL, 0, 0,
+			                           (uint32_t)(c->line << 8 | (c->lang & 0xff))));
+	}
+	if (sl->rec && m->o->db)
+		store_ended(m, sl);
+}
+
 static void on_action(void *ctx, const call *c, const call_action *a)
 {
 	sim *m = ctx;
-	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
 	switch (a->kind) {
-	case CALL_ACT_TIMER:
-		/* A re-armed slot supersedes its old entry: cancel it so the heap
-		 * does not fill with timers the call would ignore anyway. */
-		if (sl->timer[a->slot]) {
-			unschedule(m, sl->timer[a->slot]);
-			sl->timer[a->slot] = 0;
-		}
-		if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
-			break;
-		sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
-		                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
-		break;
-	case CALL_ACT_CANCEL:
-		if (sl->timer[a->slot]) {
-			unschedule(m, sl->timer[a->slot]);
-			sl->timer[a->slot] = 0;
-		}
-		break;
-	case CALL_ACT_VISIT: {
-		const flow_node *nd = &m->f->nodes[a->node];
-		if (nd->kind == FLOW_MENU || nd->kind == FLOW_INPUT) {
-			sl->decide = true;
-			sl->decided = false;
-		}
-		break;
-	}
+	case CALL_ACT_TIMER:    act_timer(m, c, a); break;
+	case CALL_ACT_CANCEL:   act_cancel(m, c, a); break;
+	case CALL_ACT_VISIT:    act_visit(m, c, a); break;
 	case CALL_ACT_MISS:
-	case CALL_ACT_OPTION:
-		/* A retry (or `repeat`) is a new try: the caller decides again. */
-		sl->decide = true;
-		sl->decided = false;
-		break;
-	case CALL_ACT_PLAY:
-		if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
-			sl->decide = false;
-			caller_decide(m, slot, a->node, a->t, true, a->ms);
-			if (!sl->decided)
-				sl->decide = true;   /* decide at LISTEN instead */
-		}
-		break;
-	case CALL_ACT_LISTEN:
-		if (!sl->decided) {
-			sl->decide = false;
-			caller_decide(m, slot, a->node, a->t, false, 0);
-		}
-		break;
-	case CALL_ACT_ENQUEUE: {
-		const flow_queue *q = &m->f->nodes[m->f->queue_nodes[a->queue]].u.queue;
-		if (q->tier >= 1 && q->tier <= CALL_MAX_TIER)
-			sl->tiers_seen |= (uint16_t)(1u << q->tier);
-		/* Leg facts cost a position scan: ask only when recording. */
-		acd_leg leg;
-		int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, sl->rec ? &leg : NULL);
-		acd_check(m, rc, "acd_enqueue");
-		if (sl->rec) {
-			rec_leg *rl = recorder_last_leg(sl->rec);
-			if (rl)
-				rl->found_free = leg.found_free;
-		}
-		sl->leg_no++;
-		const scen_caller *cl = &m->s->caller;
-		sl->pat_at = sl->ask_at = -1;
-		if (cl->has_patience)
-			sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience, &m->r[RS_PATIENCE]));
-		if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
-			sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, &m->r[RS_ASKSUP]));
-		sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
-		drain_acd(m);
-		break;
-	}
-	case CALL_ACT_ANSWERED: {
-		cancel_queue_timers(m, sl);
-		const scen_agents *ag = agents_for(m, a->queue);
-		int64_t handle = 60000;
-		call_agent_outcome out = CALL_AGENT_RESOLVED;
-		if (ag) {
-			handle = dist_round_ms(dist_sample_ms(&ag->handle, &m->r[RS_HANDLE]));
-			double u = rng_uniform(&m->r[RS_OUTCOME]), acc = 0;
-			out = CALL_AGENT_NOUTCOMES;
-			for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++) {
-				acc += ag->outcome[i];
-				if (u < acc && ag->outcome[i] > 0) {
-					out = (call_agent_outcome)i;
-					break;
-				}
-			}
-			if (out == CALL_AGENT_NOUTCOMES)
-				out = CALL_AGENT_RESOLVED;
-		}
-		at_timer(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
-		break;
-	}
-	case CALL_ACT_LEG_END: {
-		cancel_queue_timers(m, sl);
-		int64_t wrap = 0;
-		const scen_agents *ag = agents_for(m, a->queue);
-		if (a->agent >= 0 && ag && ag->has_wrapup)
-			wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
-		int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, NULL);
-		acd_check(m, rc, "acd_end");
-		drain_acd(m);
-		break;
-	}
-	case CALL_ACT_REQUEST:
-		if (sl->counted && a->office >= 0 && a->office < m->res->noffices) {
-			m->res->requests[a->office]++;
-			if (a->referred)
-				m->res->referred++;
-		}
-		break;
-	case CALL_ACT_END: {
-		sim_result *r = m->res;
-		if (sl->counted) {
-			r->outcomes[a->outcome]++;
-			for (unsigned ts = sl->tiers_seen; ts; ts &= ts - 1)
-				r->transfers[__builtin_ctz(ts)]++;
-		}
-		if (a->outcome == CALL_OUT_ABANDONED_QUEUE && m->s->caller.redial > 0 &&
-		    !m->arrivals_done && rng_chance(&m->r[RS_REDIAL], m->s->caller.redial)) {
-			int64_t when = a->t + dist_round_ms(dist_sample_ms(&m->s->caller.redial_after,
-			                                                   &m->r[RS_REDIAL]));
-			if (when < m->t_stop)
-				at_caller(m, when, ev_pack(EV_REDIAL, 0, 0,
-				                           (uint32_t)(c->line << 8 | (c->lang & 0xff))));
-		}
-		if (sl->rec && m->o->db)
-			store_ended(m, sl);
-		break;
-	}
-	default:
-		break;
+	case CALL_ACT_OPTION:   act_retry(m, c, a); break;
+	case CALL_ACT_PLAY:     act_play(m, c, a); break;
+	case CALL_ACT_LISTEN:   act_listen(m, c, a); break;
+	case CALL_ACT_ENQUEUE:  act_enqueue(m, c, a); break;
+	case CALL_ACT_ANSWERED: act_answered(m, c, a); break;
+	case CALL_ACT_LEG_END:  act_leg_end(m, c, a); break;
+	case CALL_ACT_REQUEST:  act_request(m, c, a); break;
+	case CALL_ACT_END:      act_end(m, c, a); break;
+	default:                break;
 	}
 }
 
