@@ -66,7 +66,7 @@
 #include "tierline/record.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id of a tierline database ("TIER"). */
 #define STORE_APPLICATION_ID 0x54494552
 #define STORE_BATCH_DEFAULT 20000

@@ -23,6 +23,28 @@
 #include "tierline/store.h"
 #include "store_int.h"
 
+/* A buffered call (see "the call buffer" below). */
+enum { F_LINE, F_LANG, F_VARS, F_OUTCOME, F_FINAL, F_KEYS, F_VISITS, F_LEGS, F_N };
+#define NO_TEXT UINT32_MAX
+
+struct store_row {
+	int64_t run, seq, arrival, ended;
+	int counted;
+	uint32_t off[F_N], len[F_N];  /* len NO_TEXT: NULL */
+};
+
+struct store_ord {
+	int64_t id;
+	int i;                        /* index in rows */
+};
+
+struct store_rreq {
+	int64_t run, seq;
+	int n;                        /* index within the call */
+	int64_t created, due;
+	uint32_t off[3], len[3];      /* type, office, status */
+};
+
 /* ---- errors ---------------------------------------------------------------- */
 
 int store_fail(store *s, int rc, const char *what)
@@ -150,13 +172,22 @@ static int tx_begin(store *s)
 	return r;
 }
 
+static int flush_rows(store *s);
+
+/* Writes the buffered calls and commits.  A refused call (flush_rows) does
+ * not stop the others from being committed; its error is returned. */
 static int tx_commit(store *s)
 {
 	if (!s->in_tx)
 		return STORE_OK;
+	int fr = flush_rows(s);
+	if (!s->in_tx) {
+		s->pending = 0;
+		return fr;
+	}
 	int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		int r = store_fail(s, rc, "committing");
+		int r = fr ? fr : store_fail(s, rc, "committing");
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		s->in_tx = false;
@@ -165,7 +196,7 @@ static int tx_commit(store *s)
 	}
 	s->in_tx = false;
 	s->pending = 0;
-	return STORE_OK;
+	return fr;
 }
 
 /* ---- open and migrate ---------------------------------------------------- */
@@ -213,6 +244,16 @@ static int migrate(store *s)
 		if ((r = store_exec(s, sql, "recording the schema version")))
 			goto fail;
 	}
+	if (ver < STORE_SCHEMA_VERSION) {
+		int64_t bad;
+		if ((r = store_int(s, "SELECT count(*) FROM pragma_foreign_key_check", &bad, 0)))
+			goto fail;
+		if (bad) {
+			r = store_failf(s, STORE_CORRUPT, "migrating: %lld rows break a foreign key "
+			                "(nothing was changed)", (long long)bad);
+			goto fail;
+		}
+	}
 	return tx_commit(s);
 fail:
 	if (!sqlite3_get_autocommit(s->db))
@@ -243,9 +284,12 @@ static int check_readonly(store *s)
 	return STORE_OK;
 }
 
-static const char SQL_INS_CALL[] =
-	"INSERT INTO calls(id, run, seq, line, lang, vars, arrival, ended, outcome, final_node, "
-	"counted, keys, visits, legs) VALUES (?13,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?14)";
+/* run and seq are generated from id (schema 3). */
+#define SQL_CALL_COLS "INSERT INTO calls(id, line, lang, vars, arrival, ended, " \
+	"outcome, final_node, counted, keys, visits, legs) VALUES "
+#define SQL_CALL_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
+#define SQL_CALL_NPARAM 12
+static const char SQL_INS_CALL[] = SQL_CALL_COLS SQL_CALL_ROW;
 static const char SQL_INS_REQ[] =
 	"INSERT INTO service_requests(call_id, run, call, seq, type, office, created, due, status) "
 	"VALUES (?9,?1,?2,?3,?4,?5,?6,?7,?8)";
@@ -370,14 +414,32 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 		goto fail;
 	}
 	/* NORMAL in WAL: a commit survives a crash of the process (SIGKILL), and
-	 * power loss can only lose the last commits, never corrupt the file. */
-	if ((r = store_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+	 * power loss can only lose the last commits, never corrupt the file.
+	 * Foreign keys stay declared (a connection that deletes a run with
+	 * foreign_keys ON cascades to its calls and requests) but this
+	 * connection does not check them per row: the writer inserts a run's row
+	 * before its calls and a call before its requests, and the tests run
+	 * foreign_key_check after every kind of write (and kill).  Migrations
+	 * need them off too: rebuilding a table must not cascade. */
+	if ((r = store_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;"
 	                       "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY",
 	                    "configuring")))
 		goto fail;
 	if ((r = migrate(s)))
 		goto fail;
+	/* The chunk statement: SQL_CALL_ROW STORE_CHUNK times. */
+	char chunk[sizeof SQL_CALL_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
+	size_t n = sizeof SQL_CALL_COLS - 1;
+	memcpy(chunk, SQL_CALL_COLS, n);
+	for (int i = 0; i < STORE_CHUNK; i++) {
+		if (i)
+			chunk[n++] = ',';
+		memcpy(chunk + n, SQL_CALL_ROW, sizeof SQL_CALL_ROW - 1);
+		n += sizeof SQL_CALL_ROW - 1;
+	}
+	chunk[n] = 0;
 	if ((r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
+	    (r = store_prepare(s, &s->ins_calls, chunk)) ||
 	    (r = store_prepare(s, &s->ins_req, SQL_INS_REQ)) ||
 	    (r = store_prepare(s, &s->ins_iv, SQL_INS_IV)))
 		goto fail;
@@ -397,11 +459,15 @@ int store_close(store *s)
 	if (s->db && s->in_tx)
 		r = tx_commit(s);
 	sqlite3_finalize(s->ins_call);
+	sqlite3_finalize(s->ins_calls);
 	sqlite3_finalize(s->ins_req);
 	sqlite3_finalize(s->ins_iv);
 	if (s->db)
 		sqlite3_close_v2(s->db);
-	free(s->pack);
+	free(s->rows);
+	free(s->ord);
+	free(s->reqs);
+	free(s->txt);
 	free(s);
 	return r;
 }
@@ -467,9 +533,69 @@ int store_run_begin(store *s, const rec_run *run, int64_t *run_id)
 	return STORE_OK;
 }
 
-/* Packing: the three JSON arrays of a call are written straight into one
- * reused buffer, sized once per call from a worst-case bound, so the hot
- * path has no per-character capacity checks and no allocation. */
+/* ---- the call buffer ----------------------------------------------------
+ *
+ * store_call() packs a call into a store_row and the text arena; every
+ * STORE_CHUNK calls one INSERT of STORE_CHUNK rows writes them (one
+ * sqlite3_step instead of STORE_CHUNK: the per-statement work — VDBE start
+ * and halt, cursor open and close, record buffer allocation — is paid once
+ * per chunk).  A commit first writes what is buffered, one row per step.
+ * Nothing is buffered outside a transaction, so the durability invariants
+ * above are unchanged: a killed writer loses its open transaction, buffered
+ * rows included. */
+
+/* Make room for n more bytes in the arena; false when out of memory. */
+static bool txt_room(store *s, size_t n)
+{
+	if (s->ntxt + n <= s->ctxt)
+		return true;
+	size_t cap = s->ctxt ? s->ctxt : 16384;
+	while (cap < s->ntxt + n)
+		cap *= 2;
+	char *p = realloc(s->txt, cap);
+	if (!p)
+		return false;
+	s->txt = p;
+	s->ctxt = cap;
+	return true;
+}
+
+static bool reqs_room(store *s, int n)
+{
+	if (s->nreqs + n <= s->creqs)
+		return true;
+	int cap = (s->nreqs + n) * 2;
+	struct store_rreq *p = realloc(s->reqs, (size_t)cap * sizeof *p);
+	if (!p)
+		return false;
+	s->reqs = p;
+	s->creqs = cap;
+	return true;
+}
+
+static size_t slen(const char *t)
+{
+	return t ? strlen(t) : 0;
+}
+
+/* Copies a string into the arena (room already made). */
+static void txt_copy(store *s, const char *t, uint32_t *off, uint32_t *len)
+{
+	if (!t) {
+		*off = 0;
+		*len = NO_TEXT;
+		return;
+	}
+	size_t n = strlen(t);
+	memcpy(s->txt + s->ntxt, t, n);
+	*off = (uint32_t)s->ntxt;
+	*len = (uint32_t)n;
+	s->ntxt += n;
+}
+
+/* Packing: the three JSON arrays of a call are written straight into the
+ * arena, sized once per call from a worst-case bound, so the hot path has
+ * no per-character capacity checks and no allocation. */
 static char *pk_str(char *w, const char *t)
 {
 	const unsigned char *u = (const unsigned char *)(t ? t : "");
@@ -508,9 +634,150 @@ static char *pk_int(char *w, int64_t v)
 	return w;
 }
 
-static size_t slen(const char *t)
+static void bind_txt(store *s, sqlite3_stmt *st, int i, uint32_t off, uint32_t len)
 {
-	return t ? strlen(t) : 0;
+	if (len == NO_TEXT)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s->txt + off, (int)len, SQLITE_STATIC);
+}
+
+/* The SQL_CALL_NPARAM parameters of one row, from parameter p on, in the
+ * order of SQL_CALL_COLS: id, line, lang, vars, arrival, ended, outcome,
+ * final_node, counted, keys, visits, legs. */
+static void bind_row(store *s, sqlite3_stmt *st, int p, const struct store_row *w)
+{
+	sqlite3_bind_int64(st, p, STORE_CALL_ID(w->run, w->seq));
+	bind_txt(s, st, p + 1, w->off[F_LINE], w->len[F_LINE]);
+	bind_txt(s, st, p + 2, w->off[F_LANG], w->len[F_LANG]);
+	bind_txt(s, st, p + 3, w->off[F_VARS], w->len[F_VARS]);
+	sqlite3_bind_int64(st, p + 4, w->arrival);
+	sqlite3_bind_int64(st, p + 5, w->ended);
+	bind_txt(s, st, p + 6, w->off[F_OUTCOME], w->len[F_OUTCOME]);
+	bind_txt(s, st, p + 7, w->off[F_FINAL], w->len[F_FINAL]);
+	sqlite3_bind_int(st, p + 8, w->counted);
+	bind_txt(s, st, p + 9, w->off[F_KEYS], w->len[F_KEYS]);
+	bind_txt(s, st, p + 10, w->off[F_VISITS], w->len[F_VISITS]);
+	bind_txt(s, st, p + 11, w->off[F_LEGS], w->len[F_LEGS]);
+}
+
+/* Records a failure in *r and s->err unless an earlier one is there. */
+static void first_error(store *s, int *r, int rc, const char *what)
+{
+	if (*r == STORE_OK) {
+		*r = store_fail(s, rc, what);
+	} else {
+		char keep[sizeof s->err];
+		memcpy(keep, s->err, sizeof keep);
+		store_fail(s, rc, what);
+		memcpy(s->err, keep, sizeof keep);
+	}
+}
+
+static int ord_cmp(const void *a, const void *b)
+{
+	const struct store_ord *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Writes the buffered calls in id order, then their requests in the order
+ * they came (so request ids do not depend on the buffering), and empties
+ * the buffer.  Sorted, the rows are appended to the calls B-tree, not
+ * scattered over its last pages: each insert finds its place without a
+ * search from the root and leaves split full, not half full.  A chunk that
+ * fails on a constraint (a duplicate seq) is undone by SQLite as one
+ * statement and written again row by row, so only the bad rows are refused;
+ * the first error is returned, the rest of the batch goes on.  Any other
+ * error (disk full, I/O) is returned at once. */
+static int flush_rows(store *s)
+{
+	int r = STORE_OK, n = s->nrows;
+	if (n == 0)
+		return STORE_OK;
+	struct store_ord *o = s->ord;
+	bool sorted = true;
+	for (int i = 0; i < n; i++) {
+		o[i].id = STORE_CALL_ID(s->rows[i].run, s->rows[i].seq);
+		o[i].i = i;
+		if (i && o[i].id < o[i - 1].id)
+			sorted = false;
+	}
+	if (!sorted)
+		qsort(o, (size_t)n, sizeof *o, ord_cmp);
+	int i = 0;
+	for (; i + STORE_CHUNK <= n; i += STORE_CHUNK) {
+		sqlite3_stmt *st = s->ins_calls;
+		for (int k = 0; k < STORE_CHUNK; k++)
+			bind_row(s, st, 1 + SQL_CALL_NPARAM * k, &s->rows[o[i + k].i]);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			continue;
+		if ((rc & 0xff) != SQLITE_CONSTRAINT) {
+			r = store_fail(s, rc, "writing calls");
+			goto out;
+		}
+		break;          /* this chunk and the rest one by one */
+	}
+	for (; i < n; i++) {
+		const struct store_row *w = &s->rows[o[i].i];
+		sqlite3_stmt *st = s->ins_call;
+		bind_row(s, st, 1, w);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			continue;
+		first_error(s, &r, rc, "writing a call");
+		if (w->run == s->cur_run)
+			s->cur_calls--;
+		if ((rc & 0xff) != SQLITE_CONSTRAINT)
+			goto out;
+	}
+	for (int k = 0; k < s->nreqs; k++) {
+		const struct store_rreq *q = &s->reqs[k];
+		sqlite3_stmt *st = s->ins_req;
+		sqlite3_bind_int64(st, 1, q->run);
+		sqlite3_bind_int64(st, 2, q->seq);
+		sqlite3_bind_int(st, 3, q->n);
+		bind_txt(s, st, 4, q->off[0], q->len[0]);
+		bind_txt(s, st, 5, q->off[1], q->len[1]);
+		sqlite3_bind_int64(st, 6, q->created);
+		sqlite3_bind_int64(st, 7, q->due);
+		bind_txt(s, st, 8, q->off[2], q->len[2]);
+		sqlite3_bind_int64(st, 9, STORE_CALL_ID(q->run, q->seq));
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			first_error(s, &r, rc, "writing a service request");
+			if ((rc & 0xff) != SQLITE_CONSTRAINT)
+				goto out;
+		}
+	}
+out:
+	s->nrows = 0;
+	s->nreqs = 0;
+	s->ntxt = 0;
+	return r;
+}
+
+/* Room for one more buffered row; false when out of memory. */
+static bool rows_room(store *s)
+{
+	if (s->nrows < s->crows)
+		return true;
+	int cap = s->crows ? s->crows * 2 : 256;
+	if (cap > STORE_BUF_MAX)
+		cap = STORE_BUF_MAX;
+	struct store_row *p = realloc(s->rows, (size_t)cap * sizeof *p);
+	if (!p)
+		return false;
+	s->rows = p;
+	struct store_ord *q = realloc(s->ord, (size_t)cap * sizeof *q);
+	if (!q)
+		return false;
+	s->ord = q;
+	s->crows = cap;
+	return true;
 }
 
 int store_call(store *s, int64_t run_id, const rec_call *c)
@@ -524,23 +791,35 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 	if ((r = tx_begin(s)))
 		return r;
 	/* Worst case: every name byte escaped to 6, every number 20 digits. */
-	size_t need = 16;
+	const char *outcome = c->outcome ? c->outcome : "";
+	size_t need = 16 + slen(c->line) + slen(c->lang) + slen(c->vars) + slen(outcome) +
+	              slen(c->final_node);
 	for (int i = 0; i < c->nvisits; i++)
 		need += 6 * slen(c->visits[i].node) + 26;
 	need += 30 * (size_t)c->nkeys;
 	for (int i = 0; i < c->nlegs; i++)
 		need += 6 * (slen(c->legs[i].queue) + slen(c->legs[i].result)) + 8 * 22 + 8;
-	if (need > s->pack_cap) {
-		size_t cap = need * 2;
-		char *p = realloc(s->pack, cap);
-		if (!p)
-			return store_failf(s, STORE_ERROR, "out of memory packing call %llu",
-			                   (unsigned long long)c->seq);
-		s->pack = p;
-		s->pack_cap = cap;
-	}
+	for (int i = 0; i < c->nrequests; i++)
+		need += slen(c->requests[i].type) + slen(c->requests[i].office) +
+		        slen(c->requests[i].status ? c->requests[i].status : "open");
+	if (!txt_room(s, need) || !reqs_room(s, c->nrequests) || !rows_room(s))
+		return store_failf(s, STORE_ERROR, "out of memory packing call %llu",
+		                   (unsigned long long)c->seq);
+	size_t start = s->ntxt;
+	struct store_row *row = &s->rows[s->nrows];
+	row->run = run_id;
+	row->seq = (int64_t)c->seq;
+	row->arrival = c->arrival;
+	row->ended = c->end;
+	row->counted = c->counted;
+	txt_copy(s, c->line, &row->off[F_LINE], &row->len[F_LINE]);
+	txt_copy(s, c->lang, &row->off[F_LANG], &row->len[F_LANG]);
+	txt_copy(s, c->vars, &row->off[F_VARS], &row->len[F_VARS]);
+	txt_copy(s, outcome, &row->off[F_OUTCOME], &row->len[F_OUTCOME]);
+	txt_copy(s, c->final_node, &row->off[F_FINAL], &row->len[F_FINAL]);
+
 	const int64_t t0 = c->arrival;
-	char *vis = s->pack, *w = vis;
+	char *base = s->txt, *vis = base + s->ntxt, *w = vis;
 	*w++ = '[';
 	for (int i = 0; i < c->nvisits; i++) {
 		if (i)
@@ -591,45 +870,36 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		w += 3;
 	}
 	*w++ = ']';
-	assert((size_t)(w - s->pack) <= need);
+	row->off[F_VISITS] = (uint32_t)(vis - base);
+	row->len[F_VISITS] = (uint32_t)(keys - vis);
+	row->off[F_KEYS] = (uint32_t)(keys - base);
+	row->len[F_KEYS] = (uint32_t)(legs - keys);
+	row->off[F_LEGS] = (uint32_t)(legs - base);
+	row->len[F_LEGS] = (uint32_t)(w - legs);
+	s->ntxt = (size_t)(w - base);
 
-	sqlite3_stmt *st = s->ins_call;
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
-	bind_text(st, 3, c->line);
-	bind_text(st, 4, c->lang);
-	bind_text(st, 5, c->vars);
-	sqlite3_bind_int64(st, 6, c->arrival);
-	sqlite3_bind_int64(st, 7, c->end);
-	bind_text(st, 8, c->outcome ? c->outcome : "");
-	bind_text(st, 9, c->final_node);
-	sqlite3_bind_int(st, 10, c->counted);
-	sqlite3_bind_text(st, 11, keys, (int)(legs - keys), SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, vis, (int)(keys - vis), SQLITE_STATIC);
-	sqlite3_bind_int64(st, 13, STORE_CALL_ID(run_id, c->seq));
-	sqlite3_bind_text(st, 14, legs, (int)(w - legs), SQLITE_STATIC);
-	if ((r = step_reset(s, st, "writing a call")))
-		return r;
-
-	st = s->ins_req;
 	for (int i = 0; i < c->nrequests; i++) {
 		const rec_request *q = &c->requests[i];
-		sqlite3_bind_int64(st, 1, run_id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
-		sqlite3_bind_int(st, 3, i);
-		bind_text(st, 4, q->type);
-		bind_text(st, 5, q->office);
-		sqlite3_bind_int64(st, 6, q->created);
-		sqlite3_bind_int64(st, 7, q->due);
-		bind_text(st, 8, q->status ? q->status : "open");
-		sqlite3_bind_int64(st, 9, STORE_CALL_ID(run_id, c->seq));
-		if ((r = step_reset(s, st, "writing a service request")))
-			return r;
+		struct store_rreq *b = &s->reqs[s->nreqs++];
+		b->run = run_id;
+		b->seq = (int64_t)c->seq;
+		b->n = i;
+		b->created = q->created;
+		b->due = q->due;
+		txt_copy(s, q->type, &b->off[0], &b->len[0]);
+		txt_copy(s, q->office, &b->off[1], &b->len[1]);
+		txt_copy(s, q->status ? q->status : "open", &b->off[2], &b->len[2]);
 	}
+	assert(s->ntxt - start <= need);
+	(void)start;
+	s->nrows++;
 	if (run_id == s->cur_run)
 		s->cur_calls++;
-	if (++s->pending >= s->batch)
+	s->pending++;
+	if (s->pending >= s->batch)
 		return tx_commit(s);
+	if (s->nrows == STORE_BUF_MAX)
+		return flush_rows(s);
 	return STORE_OK;
 }
 
@@ -666,6 +936,13 @@ int store_run_finish(store *s, int64_t run_id, bool complete)
 		return store_failf(s, STORE_READONLY, "opened read-only");
 	if ((r = tx_begin(s)))
 		return r;
+	/* The buffered calls first (they count in calls); a run one of whose
+	 * calls was refused is not complete. */
+	int fr = flush_rows(s);
+	if (fr && !s->in_tx)
+		return fr;
+	if (fr)
+		complete = false;
 	sqlite3_stmt *st;
 	const char *sql = run_id == s->cur_run
 		? "UPDATE runs SET complete = ?2, finished = strftime('%Y-%m-%d %H:%M:%S','now'), "
@@ -687,7 +964,8 @@ int store_run_finish(store *s, int64_t run_id, bool complete)
 		return store_failf(s, STORE_NOTFOUND, "no run %lld to finish", (long long)run_id);
 	if (run_id == s->cur_run)
 		s->cur_calls = 0;
-	return tx_commit(s);
+	r = tx_commit(s);
+	return fr ? fr : r;
 }
 
 /* ---- runs ---------------------------------------------------------------- */

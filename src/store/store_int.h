@@ -19,9 +19,28 @@ struct store {
 	int batch, pending;
 	int64_t cur_run, cur_calls;   /* calls written for the run last begun */
 	sqlite3_stmt *ins_call, *ins_req, *ins_iv;
-	char *pack;                   /* packed visits, keys, legs of the call being written */
-	size_t pack_cap;
+	sqlite3_stmt *ins_calls;      /* STORE_CHUNK rows per step */
+	/* Calls buffered for the next multi-row INSERT (store.c): their integer
+	 * columns, and their text packed into one arena (offsets, not pointers,
+	 * since the arena may grow).  Requests wait with them, so that they are
+	 * inserted after their call and in the order they came. */
+	struct store_row *rows;
+	int nrows, crows;
+	struct store_ord *ord;        /* rows sorted by id, for flushing */
+	struct store_rreq *reqs;
+	int nreqs, creqs;
+	char *txt;
+	size_t ntxt, ctxt;
 };
+
+/* Calls per multi-row INSERT, and the most calls buffered (and sorted by
+ * id) before they are written.  docs/performance.md has the measurements. */
+#ifndef STORE_CHUNK
+#define STORE_CHUNK 128
+#endif
+#ifndef STORE_BUF_MAX
+#define STORE_BUF_MAX 32768
+#endif
 
 /* calls.id = (run << 32) | seq: a run's calls are one rowid range. */
 #define STORE_MAX_SEQ 4294967296ULL
