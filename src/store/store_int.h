@@ -27,6 +27,8 @@ struct store {
 	struct store_row *rows;
 	int nrows, crows;
 	struct store_ord *ord;        /* rows sorted by id, for flushing */
+	int64_t max_id;               /* max(calls.id) in this transaction; -1: unknown */
+	sqlite3_stmt *max_call;
 	struct store_rreq *reqs;
 	int nreqs, creqs;
 	char *txt;
