@@ -469,6 +469,7 @@ int store_close(store *s)
 		sqlite3_close_v2(s->db);
 	free(s->rows);
 	free(s->ord);
+	free(s->ord_tmp);
 	free(s->reqs);
 	free(s->txt);
 	free(s);
@@ -576,44 +577,50 @@ static bool reqs_room(store *s, int n)
 	return true;
 }
 
-static size_t slen(const char *t)
+/* Packing writes straight into the arena through a cursor w that stays
+ * below end - PK_SLACK, where every fixed-size piece (a number, brackets,
+ * "null") fits without a check of its own; strings check once per byte.
+ * Growing moves the arena, so the row records offsets, not pointers.  No
+ * strlen: each string is read once, as it is copied. */
+#define PK_SLACK 64
+
+/* Makes the arena hold at least PK_SLACK bytes past w; returns the moved w,
+ * or NULL when out of memory. */
+static char *pk_grow(store *s, char *w)
 {
-	return t ? strlen(t) : 0;
+	size_t off = (size_t)(w - s->txt);
+	size_t save = s->ntxt;
+	s->ntxt = off;
+	bool ok = txt_room(s, 4 * PK_SLACK);
+	s->ntxt = save;
+	return ok ? s->txt + off : NULL;
 }
 
-/* Copies a string into the arena (room already made). */
-static void txt_copy(store *s, const char *t, uint32_t *off, uint32_t *len)
-{
-	if (!t) {
-		*off = 0;
-		*len = NO_TEXT;
-		return;
-	}
-	size_t n = strlen(t);
-	memcpy(s->txt + s->ntxt, t, n);
-	*off = (uint32_t)s->ntxt;
-	*len = (uint32_t)n;
-	s->ntxt += n;
-}
+#define PK_END(s) ((s)->txt + (s)->ctxt - PK_SLACK)
+#define PK_ROOM(s, w) do { if ((w) >= PK_END(s) && !((w) = pk_grow((s), (w)))) goto oom; } while (0)
 
-/* Packing: the three JSON arrays of a call are written straight into the
- * arena, sized once per call from a worst-case bound, so the hot path has
- * no per-character capacity checks and no allocation. */
-static char *pk_str(char *w, const char *t)
+/* A JSON string; NULL writes "". */
+static char *pk_str(store *s, char *w, const char *t)
 {
 	const unsigned char *u = (const unsigned char *)(t ? t : "");
+	char *end = PK_END(s);      /* a local: stores through w may alias s */
 	*w++ = '"';
-	for (; *u; u++) {
-		if (*u >= 0x20 && *u != '"' && *u != '\\') {
-			*w++ = (char)*u;
-		} else if (*u == '"' || *u == '\\') {
+	for (unsigned char ch; (ch = *u); u++) {
+		if (w >= end) {
+			if (!(w = pk_grow(s, w)))
+				return NULL;
+			end = PK_END(s);
+		}
+		if (ch >= 0x20 && ch != '"' && ch != '\\') {
+			*w++ = (char)ch;
+		} else if (ch == '"' || ch == '\\') {
 			*w++ = '\\';
-			*w++ = (char)*u;
+			*w++ = (char)ch;
 		} else {
 			static const char hx[] = "0123456789abcdef";
 			memcpy(w, "\\u00", 4);
-			w[4] = hx[*u >> 4];
-			w[5] = hx[*u & 15];
+			w[4] = hx[ch >> 4];
+			w[5] = hx[ch & 15];
 			w += 6;
 		}
 	}
@@ -621,20 +628,65 @@ static char *pk_str(char *w, const char *t)
 	return w;
 }
 
+/* A string's bytes as they are (a column of its own); the cursor is
+ * returned, its offset and length go into *off, *len (NULL: NO_TEXT). */
+static char *pk_raw(store *s, char *w, const char *t, uint32_t *off, uint32_t *len)
+{
+	if (!t) {
+		*off = 0;
+		*len = NO_TEXT;
+		return w;
+	}
+	size_t n = strlen(t);
+	if (w + n >= PK_END(s)) {
+		size_t o = (size_t)(w - s->txt);
+		size_t save = s->ntxt;
+		s->ntxt = o;
+		bool ok = txt_room(s, n + 4 * PK_SLACK);
+		s->ntxt = save;
+		if (!ok)
+			return NULL;
+		w = s->txt + o;
+	}
+	memcpy(w, t, n);
+	*off = (uint32_t)(w - s->txt);
+	*len = (uint32_t)n;
+	return w + n;
+}
+
+/* Decimal digits, two at a time from a table (no division loop per digit). */
 static char *pk_int(char *w, int64_t v)
 {
-	char tmp[24];
-	int n = 0;
+	static const char d2[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (v < 0)
 		*w++ = '-';
-	while (n)
-		*w++ = tmp[--n];
-	return w;
+	if (u < 10) {
+		*w++ = (char)('0' + u);
+		return w;
+	}
+	int n = 2;
+	for (uint64_t x = u / 100; x; x /= 10)
+		n++;
+	char *e = w + n, *p = e;
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		p -= 2;
+		p[0] = d2[2 * r];
+		p[1] = d2[2 * r + 1];
+	}
+	if (u >= 10) {
+		p -= 2;
+		p[0] = d2[2 * u];
+		p[1] = d2[2 * u + 1];
+	} else {
+		*--p = (char)('0' + u);
+	}
+	return e;
 }
 
 static void bind_txt(store *s, sqlite3_stmt *st, int i, uint32_t off, uint32_t len)
@@ -696,6 +748,44 @@ static int ord_cmp(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Sorts o[0..n) by id.  A batch's ids are close together (one run, seq
+ * numbers a batch apart plus the longest call), so two counting passes of
+ * 11 bits over id - min sort it in linear time; qsort (a merge sort in
+ * glibc: ~430 instructions a call here) takes the rest. */
+static void ord_sort(struct store_ord *o, struct store_ord *tmp, int n)
+{
+	int64_t lo = o[0].id, hi = o[0].id;
+	for (int i = 1; i < n; i++) {
+		if (o[i].id < lo)
+			lo = o[i].id;
+		if (o[i].id > hi)
+			hi = o[i].id;
+	}
+	if (n < 512 || (uint64_t)(hi - lo) >= (1u << 22)) {
+		qsort(o, (size_t)n, sizeof *o, ord_cmp);
+		return;
+	}
+	static const int B = 11, M = (1 << 11) - 1;
+	uint32_t c0[1 << 11] = { 0 }, c1[1 << 11] = { 0 };
+	for (int i = 0; i < n; i++) {
+		uint32_t k = (uint32_t)(o[i].id - lo);
+		c0[k & M]++;
+		c1[k >> B]++;
+	}
+	uint32_t a0 = 0, a1 = 0;
+	for (int d = 0; d <= M; d++) {
+		uint32_t t0 = c0[d], t1 = c1[d];
+		c0[d] = a0;
+		c1[d] = a1;
+		a0 += t0;
+		a1 += t1;
+	}
+	for (int i = 0; i < n; i++)
+		tmp[c0[(uint32_t)(o[i].id - lo) & M]++] = o[i];
+	for (int i = 0; i < n; i++)
+		o[c1[(uint32_t)(tmp[i].id - lo) >> B]++] = tmp[i];
+}
+
 /* Writes the buffered calls in id order, then their requests in the order
  * they came (so request ids do not depend on the buffering), and empties
  * the buffer.  Sorted, the rows are appended to the calls B-tree, not
@@ -719,7 +809,7 @@ static int flush_rows(store *s)
 			sorted = false;
 	}
 	if (!sorted)
-		qsort(o, (size_t)n, sizeof *o, ord_cmp);
+		ord_sort(o, s->ord_tmp, n);
 	if (s->max_id < 0) {
 		int rc = sqlite3_step(s->max_call);
 		s->max_id = rc == SQLITE_ROW ? sqlite3_column_int64(s->max_call, 0) : -1;
@@ -816,6 +906,10 @@ static bool rows_room(store *s)
 	if (!q)
 		return false;
 	s->ord = q;
+	q = realloc(s->ord_tmp, (size_t)cap * sizeof *q);
+	if (!q)
+		return false;
+	s->ord_tmp = q;
 	s->crows = cap;
 	return true;
 }
@@ -830,67 +924,73 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		                   (unsigned long long)c->seq, (long long)run_id);
 	if ((r = tx_begin(s)))
 		return r;
-	/* Worst case: every name byte escaped to 6, every number 20 digits. */
-	const char *outcome = c->outcome ? c->outcome : "";
-	size_t need = 16 + slen(c->line) + slen(c->lang) + slen(c->vars) + slen(outcome) +
-	              slen(c->final_node);
-	for (int i = 0; i < c->nvisits; i++)
-		need += 6 * slen(c->visits[i].node) + 26;
-	need += 30 * (size_t)c->nkeys;
-	for (int i = 0; i < c->nlegs; i++)
-		need += 6 * (slen(c->legs[i].queue) + slen(c->legs[i].result)) + 8 * 22 + 8;
-	for (int i = 0; i < c->nrequests; i++)
-		need += slen(c->requests[i].type) + slen(c->requests[i].office) +
-		        slen(c->requests[i].status ? c->requests[i].status : "open");
-	if (!txt_room(s, need) || !reqs_room(s, c->nrequests) || !rows_room(s))
-		return store_failf(s, STORE_ERROR, "out of memory packing call %llu",
-		                   (unsigned long long)c->seq);
-	size_t start = s->ntxt;
+	if (!txt_room(s, 4 * PK_SLACK) || !reqs_room(s, c->nrequests) || !rows_room(s))
+		goto oom;
 	struct store_row *row = &s->rows[s->nrows];
 	row->run = run_id;
 	row->seq = (int64_t)c->seq;
 	row->arrival = c->arrival;
 	row->ended = c->end;
 	row->counted = c->counted;
-	txt_copy(s, c->line, &row->off[F_LINE], &row->len[F_LINE]);
-	txt_copy(s, c->lang, &row->off[F_LANG], &row->len[F_LANG]);
-	txt_copy(s, c->vars, &row->off[F_VARS], &row->len[F_VARS]);
-	txt_copy(s, outcome, &row->off[F_OUTCOME], &row->len[F_OUTCOME]);
-	txt_copy(s, c->final_node, &row->off[F_FINAL], &row->len[F_FINAL]);
+	char *w = s->txt + s->ntxt;
+	if (!(w = pk_raw(s, w, c->line, &row->off[F_LINE], &row->len[F_LINE])) ||
+	    !(w = pk_raw(s, w, c->lang, &row->off[F_LANG], &row->len[F_LANG])) ||
+	    !(w = pk_raw(s, w, c->vars, &row->off[F_VARS], &row->len[F_VARS])) ||
+	    !(w = pk_raw(s, w, c->outcome ? c->outcome : "", &row->off[F_OUTCOME],
+	                 &row->len[F_OUTCOME])) ||
+	    !(w = pk_raw(s, w, c->final_node, &row->off[F_FINAL], &row->len[F_FINAL])))
+		goto oom;
 
 	const int64_t t0 = c->arrival;
-	char *base = s->txt, *vis = base + s->ntxt, *w = vis;
+	size_t vis = (size_t)(w - s->txt);
+	PK_ROOM(s, w);
 	*w++ = '[';
 	for (int i = 0; i < c->nvisits; i++) {
 		if (i)
 			*w++ = ',';
-		w = pk_str(w, c->visits[i].node);
+		if (!(w = pk_str(s, w, c->visits[i].node)))
+			goto oom;
+		PK_ROOM(s, w);
 		*w++ = ',';
 		w = pk_int(w, c->visits[i].t - t0);
 	}
 	*w++ = ']';
-	char *keys = w;
+	size_t keys = (size_t)(w - s->txt);
 	*w++ = '[';
 	for (int i = 0; i < c->nkeys; i++) {
-		char k[2] = { c->keys[i].key, 0 };
+		PK_ROOM(s, w);
 		if (i)
 			*w++ = ',';
-		w = pk_str(w, k);
+		*w++ = '"';
+		char k = c->keys[i].key;
+		if ((unsigned char)k < 0x20 || k == '"' || k == '\\') {
+			char one[2] = { k, 0 };
+			if (!(w = pk_str(s, w - 1, one)))
+				goto oom;
+			PK_ROOM(s, w);
+		} else {
+			*w++ = k;
+			*w++ = '"';
+		}
 		*w++ = ',';
 		w = pk_int(w, c->keys[i].t - t0);
 	}
+	PK_ROOM(s, w);
 	*w++ = ']';
-	char *legs = w;
+	size_t legs = (size_t)(w - s->txt);
 	*w++ = '[';
 	for (int i = 0; i < c->nlegs; i++) {
 		const rec_leg *l = &c->legs[i];
 		if (i)
 			*w++ = ',';
 		*w++ = '[';
-		w = pk_str(w, l->queue);
+		if (!(w = pk_str(s, w, l->queue)))
+			goto oom;
+		PK_ROOM(s, w);
 		*w++ = ',';
 		w = pk_int(w, l->tier);
 		*w++ = ',';
+		PK_ROOM(s, w);
 		w = pk_int(w, l->entered - t0);
 		*w++ = ',';
 		if (l->answered >= 0)
@@ -898,6 +998,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		else
 			memcpy(w, "null", 4), w += 4;
 		*w++ = ',';
+		PK_ROOM(s, w);
 		w = pk_int(w, l->ended - t0);
 		*w++ = ',';
 		if (l->agent >= 0)
@@ -905,33 +1006,37 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		else
 			memcpy(w, "null", 4), w += 4;
 		*w++ = ',';
-		w = pk_str(w, l->result);
+		if (!(w = pk_str(s, w, l->result)))
+			goto oom;
+		PK_ROOM(s, w);
 		memcpy(w, l->found_free ? ",1]" : ",0]", 3);
 		w += 3;
 	}
 	*w++ = ']';
-	row->off[F_VISITS] = (uint32_t)(vis - base);
+	size_t end = (size_t)(w - s->txt);
+	row->off[F_VISITS] = (uint32_t)vis;
 	row->len[F_VISITS] = (uint32_t)(keys - vis);
-	row->off[F_KEYS] = (uint32_t)(keys - base);
+	row->off[F_KEYS] = (uint32_t)keys;
 	row->len[F_KEYS] = (uint32_t)(legs - keys);
-	row->off[F_LEGS] = (uint32_t)(legs - base);
-	row->len[F_LEGS] = (uint32_t)(w - legs);
-	s->ntxt = (size_t)(w - base);
+	row->off[F_LEGS] = (uint32_t)legs;
+	row->len[F_LEGS] = (uint32_t)(end - legs);
 
 	for (int i = 0; i < c->nrequests; i++) {
 		const rec_request *q = &c->requests[i];
-		struct store_rreq *b = &s->reqs[s->nreqs++];
+		struct store_rreq *b = &s->reqs[s->nreqs + i];
 		b->run = run_id;
 		b->seq = (int64_t)c->seq;
 		b->n = i;
 		b->created = q->created;
 		b->due = q->due;
-		txt_copy(s, q->type, &b->off[0], &b->len[0]);
-		txt_copy(s, q->office, &b->off[1], &b->len[1]);
-		txt_copy(s, q->status ? q->status : "open", &b->off[2], &b->len[2]);
+		if (!(w = pk_raw(s, w, q->type, &b->off[0], &b->len[0])) ||
+		    !(w = pk_raw(s, w, q->office, &b->off[1], &b->len[1])) ||
+		    !(w = pk_raw(s, w, q->status ? q->status : "open", &b->off[2], &b->len[2])))
+			goto oom;
 	}
-	assert(s->ntxt - start <= need);
-	(void)start;
+	assert(w <= s->txt + s->ctxt);
+	s->ntxt = (size_t)(w - s->txt);
+	s->nreqs += c->nrequests;
 	s->nrows++;
 	if (run_id == s->cur_run)
 		s->cur_calls++;
@@ -941,6 +1046,9 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 	if (s->nrows == STORE_BUF_MAX)
 		return flush_rows(s);
 	return STORE_OK;
+oom:
+	return store_failf(s, STORE_ERROR, "out of memory packing call %llu",
+	                   (unsigned long long)c->seq);
 }
 
 int store_interval(store *s, int64_t run_id, const rec_interval *iv)

@@ -26,7 +26,7 @@ struct store {
 	 * inserted after their call and in the order they came. */
 	struct store_row *rows;
 	int nrows, crows;
-	struct store_ord *ord;        /* rows sorted by id, for flushing */
+	struct store_ord *ord, *ord_tmp;   /* rows sorted by id, for flushing */
 	int64_t max_id;               /* max(calls.id) in this transaction; -1: unknown */
 	sqlite3_stmt *max_call;
 	struct store_rreq *reqs;
