@@ -31,7 +31,19 @@ struct store_row {
 	int64_t run, seq, arrival, ended;
 	int counted;
 	uint32_t off[F_N], len[F_N];  /* len NO_TEXT: NULL */
+	const char *name[F_N];        /* non-NULL: the text is this kept name, not in the arena */
 };
+
+struct store_name { uint32_t hash, len; const char *p; };
+struct store_pool { struct store_pool *next; size_t used; char buf[4096]; };
+
+/* What a statement parameter is bound to now.  Bindings survive
+ * sqlite3_reset, so a parameter that would get the same NULL, integer or
+ * kept name again is left as it is: a bind costs ~170 instructions (unbind,
+ * mutex, copy of the Mem), and in a chunk most calls repeat the line,
+ * language, outcome and final node of the call a chunk earlier. */
+enum { B_UNKNOWN, B_NULL, B_INT, B_NAME };
+struct store_bound { const char *p; int64_t v; uint32_t len; int kind; };
 
 struct store_ord {
 	int64_t id;
@@ -449,6 +461,12 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 		n += sizeof SQL_CALL_ROW - 1;
 	}
 	chunk[n] = 0;
+	s->bound_chunk = calloc(STORE_CHUNK * SQL_CALL_NPARAM, sizeof *s->bound_chunk);
+	s->bound_one = calloc(SQL_CALL_NPARAM, sizeof *s->bound_one);
+	if (!s->bound_chunk || !s->bound_one) {
+		r = store_failf(s, STORE_ERROR, "out of memory");
+		goto fail;
+	}
 	if ((r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
 	    (r = store_prepare(s, &s->ins_calls, chunk)) ||
 	    (r = store_prepare(s, &s->max_call, "SELECT coalesce(max(id), 0) FROM calls")) ||
@@ -477,6 +495,14 @@ int store_close(store *s)
 	sqlite3_finalize(s->ins_iv);
 	if (s->db)
 		sqlite3_close_v2(s->db);
+	free(s->bound_chunk);
+	free(s->bound_one);
+	free(s->names);
+	while (s->pool) {
+		struct store_pool *b = s->pool;
+		s->pool = b->next;
+		free(b);
+	}
 	free(s->rows);
 	free(s->ord);
 	free(s->ord_tmp);
@@ -707,6 +733,96 @@ static void bind_txt(store *s, sqlite3_stmt *st, int i, uint32_t off, uint32_t l
 		sqlite3_bind_text(st, i, s->txt + off, (int)len, SQLITE_STATIC);
 }
 
+static void b_null(sqlite3_stmt *st, struct store_bound *b, int i)
+{
+	if (b->kind == B_NULL)
+		return;
+	sqlite3_bind_null(st, i);
+	b->kind = B_NULL;
+}
+
+static void b_int(sqlite3_stmt *st, struct store_bound *b, int i, int64_t v)
+{
+	if (b->kind == B_INT && b->v == v)
+		return;
+	sqlite3_bind_int64(st, i, v);
+	b->kind = B_INT;
+	b->v = v;
+}
+
+/* Text field f of row w into parameter i. */
+static void b_txt(store *s, sqlite3_stmt *st, struct store_bound *b, int i,
+                  const struct store_row *w, int f)
+{
+	uint32_t len = w->len[f];
+	if (len == NO_TEXT) {
+		b_null(st, b, i);
+	} else if (w->name[f]) {
+		if (b->kind == B_NAME && b->p == w->name[f] && b->len == len)
+			return;
+		sqlite3_bind_text(st, i, w->name[f], (int)len, SQLITE_STATIC);
+		b->kind = B_NAME;
+		b->p = w->name[f];
+		b->len = len;
+	} else {
+		sqlite3_bind_text(st, i, s->txt + w->off[f], (int)len, SQLITE_STATIC);
+		b->kind = B_UNKNOWN;
+	}
+}
+
+/* ---- kept names ---------------------------------------------------------- */
+
+static uint32_t name_hash(const char *t, uint32_t *len)
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *u = (const unsigned char *)t;
+	for (; *u; u++)
+		h = (h ^ *u) * 16777619u;
+	*len = (uint32_t)(u - (const unsigned char *)t);
+	return h;
+}
+
+/* The kept copy of name t (column c: 0 line, 1 lang, 2 outcome, 3 final
+ * node), or NULL when it is not kept (too long, too many names, no
+ * memory): the caller then copies it into the arena as any text.  The
+ * copies live until store_close, at most STORE_NAMES of STORE_NAME_MAX. */
+static const char *name_keep(store *s, int c, const char *t, uint32_t *len)
+{
+	if (s->last_name[c] && strcmp(t, s->last_name[c]) == 0) {
+		*len = s->last_len[c];
+		return s->last_name[c];
+	}
+	if (!s->names && !(s->names = calloc(2 * STORE_NAMES, sizeof *s->names)))
+		return NULL;
+	uint32_t n, h = name_hash(t, &n);
+	if (n > STORE_NAME_MAX)
+		return NULL;
+	uint32_t mask = 2 * STORE_NAMES - 1, i = h & mask;
+	for (; s->names[i].p; i = (i + 1) & mask)
+		if (s->names[i].hash == h && s->names[i].len == n && memcmp(s->names[i].p, t, n) == 0)
+			goto found;
+	if (s->pool_bytes >= STORE_NAMES * (size_t)STORE_NAME_MAX)
+		return NULL;
+	if (!s->pool || s->pool->used + n + 1 > sizeof s->pool->buf) {
+		struct store_pool *b = malloc(sizeof *b);
+		if (!b)
+			return NULL;
+		b->next = s->pool;
+		b->used = 0;
+		s->pool = b;
+	}
+	char *copy = s->pool->buf + s->pool->used;
+	memcpy(copy, t, n + 1);
+	s->pool->used += n + 1;
+	s->pool_bytes += n + 1;
+	s->names[i] = (struct store_name){ h, n, copy };
+found:
+	s->last_name[c] = s->names[i].p;
+	s->last_len[c] = n;
+	*len = n;
+	return s->names[i].p;
+}
+
 /* The SQL_CALL_NPARAM parameters of one row, from parameter p on, in the
  * order of SQL_CALL_COLS: id, line, lang, vars, arrival, ended, outcome,
  * final_node, counted, keys, visits, legs.
@@ -717,26 +833,27 @@ static void bind_txt(store *s, sqlite3_stmt *st, int i, uint32_t off, uint32_t l
  * holds at the end of the table, where an explicit id costs a binary
  * search from the root (a third of SQLite's work per call, measured).
  * Sorted rows of a run with no gap in seq are all such appends. */
-static void bind_row(store *s, sqlite3_stmt *st, int p, const struct store_row *w, int64_t *max)
+static void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
+                     const struct store_row *w, int64_t *max)
 {
 	int64_t id = STORE_CALL_ID(w->run, w->seq);
 	if (*max >= 0 && id == *max + 1)
-		sqlite3_bind_null(st, p);
+		b_null(st, &b[0], p);
 	else
-		sqlite3_bind_int64(st, p, id);
+		b_int(st, &b[0], p, id);
 	if (id > *max && *max >= 0)
 		*max = id;
-	bind_txt(s, st, p + 1, w->off[F_LINE], w->len[F_LINE]);
-	bind_txt(s, st, p + 2, w->off[F_LANG], w->len[F_LANG]);
-	bind_txt(s, st, p + 3, w->off[F_VARS], w->len[F_VARS]);
-	sqlite3_bind_int64(st, p + 4, w->arrival);
-	sqlite3_bind_int64(st, p + 5, w->ended);
-	bind_txt(s, st, p + 6, w->off[F_OUTCOME], w->len[F_OUTCOME]);
-	bind_txt(s, st, p + 7, w->off[F_FINAL], w->len[F_FINAL]);
-	sqlite3_bind_int(st, p + 8, w->counted);
-	bind_txt(s, st, p + 9, w->off[F_KEYS], w->len[F_KEYS]);
-	bind_txt(s, st, p + 10, w->off[F_VISITS], w->len[F_VISITS]);
-	bind_txt(s, st, p + 11, w->off[F_LEGS], w->len[F_LEGS]);
+	b_txt(s, st, &b[1], p + 1, w, F_LINE);
+	b_txt(s, st, &b[2], p + 2, w, F_LANG);
+	b_txt(s, st, &b[3], p + 3, w, F_VARS);
+	b_int(st, &b[4], p + 4, w->arrival);
+	b_int(st, &b[5], p + 5, w->ended);
+	b_txt(s, st, &b[6], p + 6, w, F_OUTCOME);
+	b_txt(s, st, &b[7], p + 7, w, F_FINAL);
+	b_int(st, &b[8], p + 8, w->counted);
+	b_txt(s, st, &b[9], p + 9, w, F_KEYS);
+	b_txt(s, st, &b[10], p + 10, w, F_VISITS);
+	b_txt(s, st, &b[11], p + 11, w, F_LEGS);
 }
 
 /* Records a failure in *r and s->err unless an earlier one is there. */
@@ -834,7 +951,8 @@ static int flush_rows(store *s)
 		sqlite3_stmt *st = s->ins_calls;
 		int64_t max = s->max_id;
 		for (int k = 0; k < STORE_CHUNK; k++)
-			bind_row(s, st, 1 + SQL_CALL_NPARAM * k, &s->rows[o[i + k].i], &max);
+			bind_row(s, st, s->bound_chunk + SQL_CALL_NPARAM * k, 1 + SQL_CALL_NPARAM * k,
+			         &s->rows[o[i + k].i], &max);
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE) {
@@ -858,7 +976,7 @@ static int flush_rows(store *s)
 		const struct store_row *w = &s->rows[o[i].i];
 		sqlite3_stmt *st = s->ins_call;
 		int64_t max = s->max_id;
-		bind_row(s, st, 1, w, &max);
+		bind_row(s, st, s->bound_one, 1, w, &max);
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE) {
@@ -943,12 +1061,16 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 	row->ended = c->end;
 	row->counted = c->counted;
 	char *w = s->txt + s->ntxt;
-	if (!(w = pk_raw(s, w, c->line, &row->off[F_LINE], &row->len[F_LINE])) ||
-	    !(w = pk_raw(s, w, c->lang, &row->off[F_LANG], &row->len[F_LANG])) ||
-	    !(w = pk_raw(s, w, c->vars, &row->off[F_VARS], &row->len[F_VARS])) ||
-	    !(w = pk_raw(s, w, c->outcome ? c->outcome : "", &row->off[F_OUTCOME],
-	                 &row->len[F_OUTCOME])) ||
-	    !(w = pk_raw(s, w, c->final_node, &row->off[F_FINAL], &row->len[F_FINAL])))
+	static const int named[4] = { F_LINE, F_LANG, F_OUTCOME, F_FINAL };
+	const char *val[4] = { c->line, c->lang, c->outcome ? c->outcome : "", c->final_node };
+	for (int k = 0; k < 4; k++) {
+		int f = named[k];
+		row->name[f] = val[k] ? name_keep(s, k, val[k], &row->len[f]) : NULL;
+		if (!row->name[f] && !(w = pk_raw(s, w, val[k], &row->off[f], &row->len[f])))
+			goto oom;
+	}
+	row->name[F_VARS] = NULL;
+	if (!(w = pk_raw(s, w, c->vars, &row->off[F_VARS], &row->len[F_VARS])))
 		goto oom;
 
 	const int64_t t0 = c->arrival;
@@ -1030,6 +1152,8 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 	row->len[F_KEYS] = (uint32_t)(legs - keys);
 	row->off[F_LEGS] = (uint32_t)legs;
 	row->len[F_LEGS] = (uint32_t)(end - legs);
+	for (int f = F_KEYS; f <= F_LEGS; f++)   /* an empty array: a constant */
+		row->name[f] = row->len[f] == 2 ? "[]" : NULL;
 
 	for (int i = 0; i < c->nrequests; i++) {
 		const rec_request *q = &c->requests[i];

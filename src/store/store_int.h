@@ -33,7 +33,20 @@ struct store {
 	int nreqs, creqs;
 	char *txt;
 	size_t ntxt, ctxt;
+	/* Names seen in the low-variety columns (line, lang, outcome,
+	 * final_node), copied once to memory that never moves, so that a
+	 * statement parameter bound to one can stay bound (store.c). */
+	struct store_name *names;     /* open addressing, STORE_NAMES slots */
+	const char *last_name[4];     /* per column: the name of the last call */
+	uint32_t last_len[4];
+	struct store_pool *pool;      /* blocks holding the names */
+	size_t pool_bytes;
+	/* What each parameter of ins_calls and ins_call holds now. */
+	struct store_bound *bound_chunk, *bound_one;
 };
+
+#define STORE_NAMES 512               /* distinct names kept at most (half the slots) */
+#define STORE_NAME_MAX 64             /* longer ones are not kept */
 
 /* Calls per multi-row INSERT, and the most calls buffered (and sorted by
  * id) before they are written.  docs/performance.md has the measurements. */

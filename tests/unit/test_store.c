@@ -342,6 +342,61 @@ static void test_writer_order_and_chunks(void **state)
 	store_close(s);
 }
 
+/* Names the writer keeps (line, language, outcome, final node) and those
+ * it cannot keep (too many, too long) all read back as written, whatever
+ * the parameter they were bound to before. */
+static void test_writer_names(void **state)
+{
+	(void)state;
+	store *s;
+	char err[512];
+	assert_int_equal(store_open(tpath("names.db"), &s, err, sizeof err), STORE_OK);
+	rec_run run = synth_run(31);
+	int64_t id;
+	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	static char fin[3000][120];
+	const int n = 3000;
+	for (int i = 0; i < n; i++) {
+		if (i % 7 == 0)
+			snprintf(fin[i], sizeof fin[i], "a-long-final-node-name-%d-%0*d", i, 80, i);
+		else
+			snprintf(fin[i], sizeof fin[i], "node-%d", i % 3 == 0 ? i : i % 5);
+		rec_call c = { .seq = (uint64_t)i + 1, .line = i % 2 ? "main" : "tty",
+		               .lang = i % 3 ? "en" : NULL, .arrival = 1000 * i, .end = 1000 * i + 5,
+		               .outcome = i % 11 ? "resolved-tier1" : NULL, .final_node = fin[i],
+		               .counted = i % 4 != 0 };
+		assert_int_equal(store_call(s, id, &c), STORE_OK);
+		/* the caller's memory may change right after */
+		if (i % 2)
+			memset(fin[i], 'x', 4);
+	}
+	assert_int_equal(store_run_finish(s, id, true), STORE_OK);
+	sqlite3 *db = store_sqlite(s);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, line, lang, outcome, final_node, counted "
+	                                        "FROM calls ORDER BY id", -1, &st, NULL), SQLITE_OK);
+	int i = 0;
+	for (; sqlite3_step(st) == SQLITE_ROW; i++) {
+		char want[120];
+		if (i % 7 == 0)
+			snprintf(want, sizeof want, "a-long-final-node-name-%d-%0*d", i, 80, i);
+		else
+			snprintf(want, sizeof want, "node-%d", i % 3 == 0 ? i : i % 5);
+		assert_int_equal(sqlite3_column_int64(st, 0), i + 1);
+		assert_string_equal((const char *)sqlite3_column_text(st, 1), i % 2 ? "main" : "tty");
+		if (i % 3)
+			assert_string_equal((const char *)sqlite3_column_text(st, 2), "en");
+		else
+			assert_int_equal(sqlite3_column_type(st, 2), SQLITE_NULL);
+		assert_string_equal((const char *)sqlite3_column_text(st, 3), i % 11 ? "resolved-tier1" : "");
+		assert_string_equal((const char *)sqlite3_column_text(st, 4), want);
+		assert_int_equal(sqlite3_column_int(st, 5), i % 4 != 0);
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(i, n);
+	store_close(s);
+}
+
 static void test_open_creates_schema(void **state)
 {
 	(void)state;
@@ -1101,6 +1156,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_migrate_from_v2),
 		cmocka_unit_test(test_writer_order_and_chunks),
+		cmocka_unit_test(test_writer_names),
 		cmocka_unit_test(test_run_row_committed_first),
 		cmocka_unit_test(test_figures_hand_computed),
 		cmocka_unit_test(test_figures_sql_equals_memory),
