@@ -804,7 +804,7 @@ static const char *name_keep(store *s, int c, const char *t, uint32_t *len)
 	for (; s->names[i].p; i = (i + 1) & mask)
 		if (s->names[i].hash == h && s->names[i].len == n && memcmp(s->names[i].p, t, n) == 0)
 			goto found;
-	if (s->pool_bytes >= STORE_NAMES * (size_t)STORE_NAME_MAX)
+	if (s->nnames >= STORE_NAMES)      /* the table stays at most half full */
 		return NULL;
 	if (!s->pool || s->pool->used + n + 1 > sizeof s->pool->buf) {
 		struct store_pool *b = malloc(sizeof *b);
@@ -817,7 +817,7 @@ static const char *name_keep(store *s, int c, const char *t, uint32_t *len)
 	char *copy = s->pool->buf + s->pool->used;
 	memcpy(copy, t, n + 1);
 	s->pool->used += n + 1;
-	s->pool_bytes += n + 1;
+	s->nnames++;
 	s->names[i] = (struct store_name){ h, n, copy };
 found:
 	s->last_name[c] = s->names[i].p;

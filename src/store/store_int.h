@@ -40,12 +40,12 @@ struct store {
 	const char *last_name[4];     /* per column: the name of the last call */
 	uint32_t last_len[4];
 	struct store_pool *pool;      /* blocks holding the names */
-	size_t pool_bytes;
+	int nnames;
 	/* What each parameter of ins_calls and ins_call holds now. */
 	struct store_bound *bound_chunk, *bound_one;
 };
 
-#define STORE_NAMES 512               /* distinct names kept at most (half the slots) */
+#define STORE_NAMES 512               /* distinct names kept at most (half the 2 * STORE_NAMES slots) */
 #define STORE_NAME_MAX 64             /* longer ones are not kept */
 
 /* Calls per multi-row INSERT, and the most calls buffered (and sorted by
