@@ -8,9 +8,18 @@
  *    of it, and a run that says complete has every call.
  *  - Write transactions start with BEGIN IMMEDIATE, so a lock conflict shows
  *    up at BEGIN (after the busy timeout) and never as a deadlock halfway.
- *  - Statements are prepared once per connection and strings are bound
- *    SQLITE_STATIC: each is stepped before store_call returns, so the
- *    caller's memory only has to live that long.
+ *  - Statements are prepared once per connection.  store_call copies the
+ *    call at once (text into the store's buffer, names into memory kept
+ *    until close), so the caller's memory only has to live that long; the
+ *    copies are bound SQLITE_STATIC and stepped before the buffer is reused.
+ *  - Calls are buffered only inside an open transaction and written (sorted
+ *    by id) before it commits: a kill loses a batch whole, as before.
+ *  - Foreign keys are not checked on this connection; the order of writes
+ *    keeps them (runs row, then calls, then their requests), and the tests
+ *    run foreign_key_check after writes, migrations and kills.
+ *  - max_id, when known, is exactly max(calls.id) in the open transaction;
+ *    it is forgotten at every BEGIN and after any failed statement, and
+ *    sqlite3_last_insert_rowid is checked against it after each chunk.
  */
 #include <assert.h>
 #include <errno.h>
