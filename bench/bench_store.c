@@ -1,11 +1,14 @@
 /* bench_store.c — how fast the store writes call records.
  *
- *   bench_store [N] [DB] [--batch K] [--rows]
+ *   bench_store [N] [DB] [--batch K] [--rows] [--mmc]
  *
  * Writes N synthetic calls (~8 visits, 0-2 queue legs, keys, some service
  * requests; tests/unit/test_store_synth.h) through store_call() into a fresh
  * database and prints calls per second of CPU and of wall time, and bytes
- * per call of the finished file.  --rows instead measures the alternative
+ * per call of the finished file.  --mmc writes calls shaped like the M/M/c
+ * bench's instead (one visit, one answered leg, no keys; what simulate
+ * --db stores there), handed over in finishing order: seq numbers out of
+ * order by up to ~200, as 100 agents finish them.  --rows instead measures the alternative
  * layout (one row per visit and per key, raw SQLite with the same settings)
  * that the packed-JSON layout was chosen over; docs/database.md has numbers. */
 #include <stdio.h>
@@ -132,12 +135,14 @@ int main(int argc, char **argv)
 {
 	long n = 1000000;
 	const char *path = "/tmp/tierline-bench-store.db";
-	int batch = STORE_BATCH_DEFAULT, rows = 0, pos = 0;
+	int batch = STORE_BATCH_DEFAULT, rows = 0, mmc = 0, pos = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
 			batch = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--rows") == 0)
 			rows = 1;
+		else if (strcmp(argv[i], "--mmc") == 0)
+			mmc = 1;
 		else if (pos++ == 0)
 			n = atol(argv[i]);
 		else
@@ -148,8 +153,32 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	static synth_call pool[POOL];
-	for (int i = 0; i < POOL; i++)
+	for (int i = 0; i < POOL; i++) {
 		synth_make(1, (uint64_t)i + 1000, &pool[i]);
+		if (mmc) {
+			synth_call *sc = &pool[i];
+			uint64_t r = synth_mix((uint64_t)i);
+			rec_call *c = &sc->c;
+			c->line = "main";
+			c->lang = "en";
+			c->vars = NULL;
+			c->counted = true;
+			c->outcome = "resolved-tier1";
+			c->final_node = "agents";
+			c->nkeys = 0;
+			c->nrequests = 0;
+			c->nvisits = 1;
+			sc->visits[0].node = "agents";
+			sc->visits[0].t = c->arrival;
+			c->nlegs = 1;
+			int64_t wait = (int64_t)(r % 4) == 0 ? (int64_t)(r >> 8) % 20000 : 0;
+			int64_t talk = 200 + (int64_t)(r >> 24) % 25000;
+			sc->legs[0] = (rec_leg){ "agents", 1, c->arrival, c->arrival + wait,
+			                         c->arrival + wait + talk, (int)(r >> 40) % 100,
+			                         "resolved", wait == 0 };
+			c->end = c->arrival + wait + talk;
+		}
+	}
 	char wal[1024];
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	unlink(path);
@@ -172,6 +201,13 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n && r == STORE_OK; i++) {
 		rec_call *c = &pool[i % POOL].c;
 		c->seq = (uint64_t)i + 1;
+		if (mmc) {
+			/* finishing order: blocks of 256 handed over in a shuffled order
+			 * (a fixed permutation of 0..255, odd multiplier) */
+			long blk = i & ~255L, k = i & 255;
+			if (blk + 256 <= n)
+				c->seq = (uint64_t)(blk + ((k * 167 + 31) & 255)) + 1;
+		}
 		legs += c->nlegs;
 		visits += c->nvisits;
 		r = store_call(s, id, c);
@@ -186,8 +222,8 @@ int main(int argc, char **argv)
 	/* closing checkpoints the WAL into the database: part of the cost */
 	store_close(s);
 	double cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = now(CLOCK_MONOTONIC) - w0;
-	printf("bench_store: %ld calls (%.2f visits, %.2f legs each), batch %d: %.0f calls/s CPU, "
-	       "%.0f calls/s wall, %.1f bytes/call\n", n, (double)visits / (double)n,
+	printf("bench_store%s: %ld calls (%.2f visits, %.2f legs each), batch %d: %.0f calls/s CPU, "
+	       "%.0f calls/s wall, %.1f bytes/call\n", mmc ? " --mmc" : "", n, (double)visits / (double)n,
 	       (double)legs / (double)n, batch, (double)n / cpu, (double)n / wall,
 	       (double)fsize(path) / (double)n);
 	return 0;

@@ -5,7 +5,7 @@
  * The idea: the engine hands plain structs (record.h) to one writer, which
  * copies them into SQLite with reused prepared statements inside large
  * transactions (one commit per STORE_BATCH_DEFAULT calls, WAL,
- * synchronous=NORMAL).  A run's row is committed with complete=0 before any
+ * synchronous=NORMAL), a batch's calls sorted by id and many to an INSERT.  A run's row is committed with complete=0 before any
  * call is written and set to complete=1 in the same transaction as the last
  * batch, so a run whose writer was killed is visibly incomplete and every
  * earlier run stays intact.  Everything a report shows is SQL over the
@@ -66,7 +66,7 @@
 #include "tierline/record.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id of a tierline database ("TIER"). */
 #define STORE_APPLICATION_ID 0x54494552
 #define STORE_BATCH_DEFAULT 20000
@@ -105,7 +105,11 @@ struct sqlite3 *store_sqlite(store *s);
 /* ---- writer ----------------------------------------------------------- */
 /* Inserts and COMMITS the runs row (complete = 0); *run_id is its id. */
 int store_run_begin(store *s, const rec_run *run, int64_t *run_id);
-/* Queues one finished call (copied at once; c may be reused on return). */
+/* Queues one finished call (copied at once; c may be reused on return).
+ * Calls are written when their batch is (sorted by id, many rows per
+ * INSERT), so a call the database refuses (a duplicate seq) is reported by
+ * the store_call that ends the batch, store_flush or store_run_finish; only
+ * that call is lost, and store_run_finish then leaves the run incomplete. */
 int store_call(store *s, int64_t run_id, const rec_call *c);
 int store_interval(store *s, int64_t run_id, const rec_interval *iv);
 /* Commits everything pending; complete = true marks the run complete. */

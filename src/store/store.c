@@ -8,9 +8,18 @@
  *    of it, and a run that says complete has every call.
  *  - Write transactions start with BEGIN IMMEDIATE, so a lock conflict shows
  *    up at BEGIN (after the busy timeout) and never as a deadlock halfway.
- *  - Statements are prepared once per connection and strings are bound
- *    SQLITE_STATIC: each is stepped before store_call returns, so the
- *    caller's memory only has to live that long.
+ *  - Statements are prepared once per connection.  store_call copies the
+ *    call at once (text into the store's buffer, names into memory kept
+ *    until close), so the caller's memory only has to live that long; the
+ *    copies are bound SQLITE_STATIC and stepped before the buffer is reused.
+ *  - Calls are buffered only inside an open transaction and written (sorted
+ *    by id) before it commits: a kill loses a batch whole, as before.
+ *  - Foreign keys are not checked on this connection; the order of writes
+ *    keeps them (runs row, then calls, then their requests), and the tests
+ *    run foreign_key_check after writes, migrations and kills.
+ *  - max_id, when known, is exactly max(calls.id) in the open transaction;
+ *    it is forgotten at every BEGIN and after any failed statement, and
+ *    sqlite3_last_insert_rowid is checked against it after each chunk.
  */
 #include <assert.h>
 #include <errno.h>
@@ -22,6 +31,40 @@
 #include <sqlite3.h>
 #include "tierline/store.h"
 #include "store_int.h"
+
+/* A buffered call (see "the call buffer" below). */
+enum { F_LINE, F_LANG, F_VARS, F_OUTCOME, F_FINAL, F_KEYS, F_VISITS, F_LEGS, F_N };
+#define NO_TEXT UINT32_MAX
+
+struct store_row {
+	int64_t run, seq, arrival, ended;
+	int counted;
+	uint32_t off[F_N], len[F_N];  /* len NO_TEXT: NULL */
+	const char *name[F_N];        /* non-NULL: the text is this kept name, not in the arena */
+};
+
+struct store_name { uint32_t hash, len; const char *p; };
+struct store_pool { struct store_pool *next; size_t used; char buf[4096]; };
+
+/* What a statement parameter is bound to now.  Bindings survive
+ * sqlite3_reset, so a parameter that would get the same NULL, integer or
+ * kept name again is left as it is: a bind costs ~170 instructions (unbind,
+ * mutex, copy of the Mem), and in a chunk most calls repeat the line,
+ * language, outcome and final node of the call a chunk earlier. */
+enum { B_UNKNOWN, B_NULL, B_INT, B_NAME };
+struct store_bound { const char *p; int64_t v; uint32_t len; int kind; };
+
+struct store_ord {
+	int64_t id;
+	int i;                        /* index in rows */
+};
+
+struct store_rreq {
+	int64_t run, seq;
+	int n;                        /* index within the call */
+	int64_t created, due;
+	uint32_t off[3], len[3];      /* type, office, status */
+};
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -147,16 +190,26 @@ static int tx_begin(store *s)
 	int r = store_exec(s, "BEGIN IMMEDIATE", "starting a write");
 	if (r == STORE_OK)
 		s->in_tx = true;
+	s->max_id = -1;     /* another connection may have written since */
 	return r;
 }
 
+static int flush_rows(store *s);
+
+/* Writes the buffered calls and commits.  A refused call (flush_rows) does
+ * not stop the others from being committed; its error is returned. */
 static int tx_commit(store *s)
 {
 	if (!s->in_tx)
 		return STORE_OK;
+	int fr = flush_rows(s);
+	if (!s->in_tx) {
+		s->pending = 0;
+		return fr;
+	}
 	int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		int r = store_fail(s, rc, "committing");
+		int r = fr ? fr : store_fail(s, rc, "committing");
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		s->in_tx = false;
@@ -165,7 +218,7 @@ static int tx_commit(store *s)
 	}
 	s->in_tx = false;
 	s->pending = 0;
-	return STORE_OK;
+	return fr;
 }
 
 /* ---- open and migrate ---------------------------------------------------- */
@@ -213,6 +266,16 @@ static int migrate(store *s)
 		if ((r = store_exec(s, sql, "recording the schema version")))
 			goto fail;
 	}
+	if (ver < STORE_SCHEMA_VERSION) {
+		int64_t bad;
+		if ((r = store_int(s, "SELECT count(*) FROM pragma_foreign_key_check", &bad, 0)))
+			goto fail;
+		if (bad) {
+			r = store_failf(s, STORE_CORRUPT, "migrating: %lld rows break a foreign key "
+			                "(nothing was changed)", (long long)bad);
+			goto fail;
+		}
+	}
 	return tx_commit(s);
 fail:
 	if (!sqlite3_get_autocommit(s->db))
@@ -243,9 +306,12 @@ static int check_readonly(store *s)
 	return STORE_OK;
 }
 
-static const char SQL_INS_CALL[] =
-	"INSERT INTO calls(id, run, seq, line, lang, vars, arrival, ended, outcome, final_node, "
-	"counted, keys, visits, legs) VALUES (?13,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?14)";
+/* run and seq are generated from id (schema 3). */
+#define SQL_CALL_COLS "INSERT INTO calls(id, line, lang, vars, arrival, ended, " \
+	"outcome, final_node, counted, keys, visits, legs) VALUES "
+#define SQL_CALL_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
+#define SQL_CALL_NPARAM 12
+static const char SQL_INS_CALL[] = SQL_CALL_COLS SQL_CALL_ROW;
 static const char SQL_INS_REQ[] =
 	"INSERT INTO service_requests(call_id, run, call, seq, type, office, created, due, status) "
 	"VALUES (?9,?1,?2,?3,?4,?5,?6,?7,?8)";
@@ -355,6 +421,16 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 	int64_t dummy;
 	if ((r = store_int(s, "PRAGMA application_id", &dummy, 0)))
 		goto fail;
+	/* A new database gets 16 KiB pages (SQLite's default is 4 KiB): a call
+	 * row is ~110 bytes, so a page holds ~140 of them; fewer, larger pages
+	 * cut the page handling and the system time of the WAL writes and
+	 * checkpoints (~8% of simulate --db on M/M/c, docs/performance.md).
+	 * The size is fixed once the first table exists. */
+	int64_t npages;
+	if ((r = store_int(s, "PRAGMA page_count", &npages, 0)))
+		goto fail;
+	if (npages == 0 && (r = store_exec(s, "PRAGMA page_size = 16384", "configuring")))
+		goto fail;
 	sqlite3_stmt *st;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
@@ -370,14 +446,42 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 		goto fail;
 	}
 	/* NORMAL in WAL: a commit survives a crash of the process (SIGKILL), and
-	 * power loss can only lose the last commits, never corrupt the file. */
-	if ((r = store_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
-	                       "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY",
+	 * power loss can only lose the last commits, never corrupt the file.
+	 * Foreign keys stay declared (a connection that deletes a run with
+	 * foreign_keys ON cascades to its calls and requests) but this
+	 * connection does not check them per row: the writer inserts a run's row
+	 * before its calls and a call before its requests, and the tests run
+	 * foreign_key_check after every kind of write (and kill).  Migrations
+	 * need them off too: rebuilding a table must not cascade. */
+	/* 4 MB of page cache: the writer appends and rereads only the right
+	 * edge of the B-trees; a larger cache only fills with pages it never
+	 * reads again (32 MB cost ~5% of simulate --db in page faults). */
+	if ((r = store_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;"
+	                       "PRAGMA cache_size = -4096; PRAGMA temp_store = MEMORY",
 	                    "configuring")))
 		goto fail;
 	if ((r = migrate(s)))
 		goto fail;
+	/* The chunk statement: SQL_CALL_ROW STORE_CHUNK times. */
+	char chunk[sizeof SQL_CALL_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
+	size_t n = sizeof SQL_CALL_COLS - 1;
+	memcpy(chunk, SQL_CALL_COLS, n);
+	for (int i = 0; i < STORE_CHUNK; i++) {
+		if (i)
+			chunk[n++] = ',';
+		memcpy(chunk + n, SQL_CALL_ROW, sizeof SQL_CALL_ROW - 1);
+		n += sizeof SQL_CALL_ROW - 1;
+	}
+	chunk[n] = 0;
+	s->bound_chunk = calloc(STORE_CHUNK * SQL_CALL_NPARAM, sizeof *s->bound_chunk);
+	s->bound_one = calloc(SQL_CALL_NPARAM, sizeof *s->bound_one);
+	if (!s->bound_chunk || !s->bound_one) {
+		r = store_failf(s, STORE_ERROR, "out of memory");
+		goto fail;
+	}
 	if ((r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
+	    (r = store_prepare(s, &s->ins_calls, chunk)) ||
+	    (r = store_prepare(s, &s->max_call, "SELECT coalesce(max(id), 0) FROM calls")) ||
 	    (r = store_prepare(s, &s->ins_req, SQL_INS_REQ)) ||
 	    (r = store_prepare(s, &s->ins_iv, SQL_INS_IV)))
 		goto fail;
@@ -397,11 +501,25 @@ int store_close(store *s)
 	if (s->db && s->in_tx)
 		r = tx_commit(s);
 	sqlite3_finalize(s->ins_call);
+	sqlite3_finalize(s->ins_calls);
+	sqlite3_finalize(s->max_call);
 	sqlite3_finalize(s->ins_req);
 	sqlite3_finalize(s->ins_iv);
 	if (s->db)
 		sqlite3_close_v2(s->db);
-	free(s->pack);
+	free(s->bound_chunk);
+	free(s->bound_one);
+	free(s->names);
+	while (s->pool) {
+		struct store_pool *b = s->pool;
+		s->pool = b->next;
+		free(b);
+	}
+	free(s->rows);
+	free(s->ord);
+	free(s->ord_tmp);
+	free(s->reqs);
+	free(s->txt);
 	free(s);
 	return r;
 }
@@ -467,24 +585,90 @@ int store_run_begin(store *s, const rec_run *run, int64_t *run_id)
 	return STORE_OK;
 }
 
-/* Packing: the three JSON arrays of a call are written straight into one
- * reused buffer, sized once per call from a worst-case bound, so the hot
- * path has no per-character capacity checks and no allocation. */
-static char *pk_str(char *w, const char *t)
+/* ---- the call buffer ----------------------------------------------------
+ *
+ * store_call() packs a call into a store_row and the text arena; every
+ * STORE_CHUNK calls one INSERT of STORE_CHUNK rows writes them (one
+ * sqlite3_step instead of STORE_CHUNK: the per-statement work — VDBE start
+ * and halt, cursor open and close, record buffer allocation — is paid once
+ * per chunk).  A commit first writes what is buffered, one row per step.
+ * Nothing is buffered outside a transaction, so the durability invariants
+ * above are unchanged: a killed writer loses its open transaction, buffered
+ * rows included. */
+
+/* Make room for n more bytes in the arena; false when out of memory. */
+static bool txt_room(store *s, size_t n)
+{
+	if (s->ntxt + n <= s->ctxt)
+		return true;
+	size_t cap = s->ctxt ? s->ctxt : 16384;
+	while (cap < s->ntxt + n)
+		cap *= 2;
+	char *p = realloc(s->txt, cap);
+	if (!p)
+		return false;
+	s->txt = p;
+	s->ctxt = cap;
+	return true;
+}
+
+static bool reqs_room(store *s, int n)
+{
+	if (s->nreqs + n <= s->creqs)
+		return true;
+	int cap = (s->nreqs + n) * 2;
+	struct store_rreq *p = realloc(s->reqs, (size_t)cap * sizeof *p);
+	if (!p)
+		return false;
+	s->reqs = p;
+	s->creqs = cap;
+	return true;
+}
+
+/* Packing writes straight into the arena through a cursor w that stays
+ * below end - PK_SLACK, where every fixed-size piece (a number, brackets,
+ * "null") fits without a check of its own; strings check once per byte.
+ * Growing moves the arena, so the row records offsets, not pointers.  No
+ * strlen: each string is read once, as it is copied. */
+#define PK_SLACK 64
+
+/* Makes the arena hold at least PK_SLACK bytes past w; returns the moved w,
+ * or NULL when out of memory. */
+static char *pk_grow(store *s, char *w)
+{
+	size_t off = (size_t)(w - s->txt);
+	size_t save = s->ntxt;
+	s->ntxt = off;
+	bool ok = txt_room(s, 4 * PK_SLACK);
+	s->ntxt = save;
+	return ok ? s->txt + off : NULL;
+}
+
+#define PK_END(s) ((s)->txt + (s)->ctxt - PK_SLACK)
+#define PK_ROOM(s, w) do { if ((w) >= PK_END(s) && !((w) = pk_grow((s), (w)))) goto oom; } while (0)
+
+/* A JSON string; NULL writes "". */
+static char *pk_str(store *s, char *w, const char *t)
 {
 	const unsigned char *u = (const unsigned char *)(t ? t : "");
+	char *end = PK_END(s);      /* a local: stores through w may alias s */
 	*w++ = '"';
-	for (; *u; u++) {
-		if (*u >= 0x20 && *u != '"' && *u != '\\') {
-			*w++ = (char)*u;
-		} else if (*u == '"' || *u == '\\') {
+	for (unsigned char ch; (ch = *u); u++) {
+		if (w >= end) {
+			if (!(w = pk_grow(s, w)))
+				return NULL;
+			end = PK_END(s);
+		}
+		if (ch >= 0x20 && ch != '"' && ch != '\\') {
+			*w++ = (char)ch;
+		} else if (ch == '"' || ch == '\\') {
 			*w++ = '\\';
-			*w++ = (char)*u;
+			*w++ = (char)ch;
 		} else {
 			static const char hx[] = "0123456789abcdef";
 			memcpy(w, "\\u00", 4);
-			w[4] = hx[*u >> 4];
-			w[5] = hx[*u & 15];
+			w[4] = hx[ch >> 4];
+			w[5] = hx[ch & 15];
 			w += 6;
 		}
 	}
@@ -492,25 +676,382 @@ static char *pk_str(char *w, const char *t)
 	return w;
 }
 
-static char *pk_int(char *w, int64_t v)
+/* A string's bytes as they are (a column of its own); the cursor is
+ * returned, its offset and length go into *off, *len (NULL: NO_TEXT). */
+static char *pk_raw(store *s, char *w, const char *t, uint32_t *off, uint32_t *len)
 {
-	char tmp[24];
-	int n = 0;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*w++ = '-';
-	while (n)
-		*w++ = tmp[--n];
-	return w;
+	if (!t) {
+		*off = 0;
+		*len = NO_TEXT;
+		return w;
+	}
+	size_t n = strlen(t);
+	if (w + n >= PK_END(s)) {
+		size_t o = (size_t)(w - s->txt);
+		size_t save = s->ntxt;
+		s->ntxt = o;
+		bool ok = txt_room(s, n + 4 * PK_SLACK);
+		s->ntxt = save;
+		if (!ok)
+			return NULL;
+		w = s->txt + o;
+	}
+	memcpy(w, t, n);
+	*off = (uint32_t)(w - s->txt);
+	*len = (uint32_t)n;
+	return w + n;
 }
 
-static size_t slen(const char *t)
+/* Decimal digits, two at a time from a table (no division loop per digit). */
+static char *pk_int(char *w, int64_t v)
 {
-	return t ? strlen(t) : 0;
+	static const char d2[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	if (v < 0)
+		*w++ = '-';
+	if (u < 10) {
+		*w++ = (char)('0' + u);
+		return w;
+	}
+	int n = 2;
+	for (uint64_t x = u / 100; x; x /= 10)
+		n++;
+	char *e = w + n, *p = e;
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		p -= 2;
+		p[0] = d2[2 * r];
+		p[1] = d2[2 * r + 1];
+	}
+	if (u >= 10) {
+		p -= 2;
+		p[0] = d2[2 * u];
+		p[1] = d2[2 * u + 1];
+	} else {
+		*--p = (char)('0' + u);
+	}
+	return e;
+}
+
+static void bind_txt(store *s, sqlite3_stmt *st, int i, uint32_t off, uint32_t len)
+{
+	if (len == NO_TEXT)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s->txt + off, (int)len, SQLITE_STATIC);
+}
+
+static void b_null(sqlite3_stmt *st, struct store_bound *b, int i)
+{
+	if (b->kind == B_NULL)
+		return;
+	sqlite3_bind_null(st, i);
+	b->kind = B_NULL;
+}
+
+static void b_int(sqlite3_stmt *st, struct store_bound *b, int i, int64_t v)
+{
+	if (b->kind == B_INT && b->v == v)
+		return;
+	sqlite3_bind_int64(st, i, v);
+	b->kind = B_INT;
+	b->v = v;
+}
+
+/* Text field f of row w into parameter i. */
+static void b_txt(store *s, sqlite3_stmt *st, struct store_bound *b, int i,
+                  const struct store_row *w, int f)
+{
+	uint32_t len = w->len[f];
+	if (len == NO_TEXT) {
+		b_null(st, b, i);
+	} else if (w->name[f]) {
+		if (b->kind == B_NAME && b->p == w->name[f] && b->len == len)
+			return;
+		sqlite3_bind_text(st, i, w->name[f], (int)len, SQLITE_STATIC);
+		b->kind = B_NAME;
+		b->p = w->name[f];
+		b->len = len;
+	} else {
+		sqlite3_bind_text(st, i, s->txt + w->off[f], (int)len, SQLITE_STATIC);
+		b->kind = B_UNKNOWN;
+	}
+}
+
+/* ---- kept names ---------------------------------------------------------- */
+
+static uint32_t name_hash(const char *t, uint32_t *len)
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *u = (const unsigned char *)t;
+	for (; *u; u++)
+		h = (h ^ *u) * 16777619u;
+	*len = (uint32_t)(u - (const unsigned char *)t);
+	return h;
+}
+
+/* The kept copy of name t (column c: 0 line, 1 lang, 2 outcome, 3 final
+ * node), or NULL when it is not kept (too long, too many names, no
+ * memory): the caller then copies it into the arena as any text.  The
+ * copies live until store_close, at most STORE_NAMES of STORE_NAME_MAX. */
+static const char *name_keep(store *s, int c, const char *t, uint32_t *len)
+{
+	if (s->last_name[c] && strcmp(t, s->last_name[c]) == 0) {
+		*len = s->last_len[c];
+		return s->last_name[c];
+	}
+	if (!s->names && !(s->names = calloc(2 * STORE_NAMES, sizeof *s->names)))
+		return NULL;
+	uint32_t n, h = name_hash(t, &n);
+	if (n > STORE_NAME_MAX)
+		return NULL;
+	uint32_t mask = 2 * STORE_NAMES - 1, i = h & mask;
+	for (; s->names[i].p; i = (i + 1) & mask)
+		if (s->names[i].hash == h && s->names[i].len == n && memcmp(s->names[i].p, t, n) == 0)
+			goto found;
+	if (s->nnames >= STORE_NAMES)      /* the table stays at most half full */
+		return NULL;
+	if (!s->pool || s->pool->used + n + 1 > sizeof s->pool->buf) {
+		struct store_pool *b = malloc(sizeof *b);
+		if (!b)
+			return NULL;
+		b->next = s->pool;
+		b->used = 0;
+		s->pool = b;
+	}
+	char *copy = s->pool->buf + s->pool->used;
+	memcpy(copy, t, n + 1);
+	s->pool->used += n + 1;
+	s->nnames++;
+	s->names[i] = (struct store_name){ h, n, copy };
+found:
+	s->last_name[c] = s->names[i].p;
+	s->last_len[c] = n;
+	*len = n;
+	return s->names[i].p;
+}
+
+/* The SQL_CALL_NPARAM parameters of one row, from parameter p on, in the
+ * order of SQL_CALL_COLS: id, line, lang, vars, arrival, ended, outcome,
+ * final_node, counted, keys, visits, legs.
+ *
+ * *max is the largest id in calls once the rows before this one are in.
+ * A row whose id is *max + 1 gets a NULL id: SQLite then takes the
+ * largest rowid plus one, the same id, found from the cursor it already
+ * holds at the end of the table, where an explicit id costs a binary
+ * search from the root (a third of SQLite's work per call, measured).
+ * Sorted rows of a run with no gap in seq are all such appends. */
+static void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
+                     const struct store_row *w, int64_t *max)
+{
+	int64_t id = STORE_CALL_ID(w->run, w->seq);
+	if (*max >= 0 && id == *max + 1)
+		b_null(st, &b[0], p);
+	else
+		b_int(st, &b[0], p, id);
+	if (id > *max && *max >= 0)
+		*max = id;
+	b_txt(s, st, &b[1], p + 1, w, F_LINE);
+	b_txt(s, st, &b[2], p + 2, w, F_LANG);
+	b_txt(s, st, &b[3], p + 3, w, F_VARS);
+	b_int(st, &b[4], p + 4, w->arrival);
+	b_int(st, &b[5], p + 5, w->ended);
+	b_txt(s, st, &b[6], p + 6, w, F_OUTCOME);
+	b_txt(s, st, &b[7], p + 7, w, F_FINAL);
+	b_int(st, &b[8], p + 8, w->counted);
+	b_txt(s, st, &b[9], p + 9, w, F_KEYS);
+	b_txt(s, st, &b[10], p + 10, w, F_VISITS);
+	b_txt(s, st, &b[11], p + 11, w, F_LEGS);
+}
+
+/* Records a failure in *r and s->err unless an earlier one is there. */
+static void first_error(store *s, int *r, int rc, const char *what)
+{
+	if (*r == STORE_OK) {
+		*r = store_fail(s, rc, what);
+	} else {
+		char keep[sizeof s->err];
+		memcpy(keep, s->err, sizeof keep);
+		store_fail(s, rc, what);
+		memcpy(s->err, keep, sizeof keep);
+	}
+}
+
+static int ord_cmp(const void *a, const void *b)
+{
+	const struct store_ord *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Sorts o[0..n) by id.  A batch's ids are close together (one run, seq
+ * numbers a batch apart plus the longest call), so two counting passes of
+ * 11 bits over id - min sort it in linear time; qsort (a merge sort in
+ * glibc: ~430 instructions a call here) takes the rest. */
+static void ord_sort(struct store_ord *o, struct store_ord *tmp, int n)
+{
+	int64_t lo = o[0].id, hi = o[0].id;
+	for (int i = 1; i < n; i++) {
+		if (o[i].id < lo)
+			lo = o[i].id;
+		if (o[i].id > hi)
+			hi = o[i].id;
+	}
+	if (n < 512 || (uint64_t)(hi - lo) >= (1u << 22)) {
+		qsort(o, (size_t)n, sizeof *o, ord_cmp);
+		return;
+	}
+	static const int B = 11, M = (1 << 11) - 1;
+	uint32_t c0[1 << 11] = { 0 }, c1[1 << 11] = { 0 };
+	for (int i = 0; i < n; i++) {
+		uint32_t k = (uint32_t)(o[i].id - lo);
+		c0[k & M]++;
+		c1[k >> B]++;
+	}
+	uint32_t a0 = 0, a1 = 0;
+	for (int d = 0; d <= M; d++) {
+		uint32_t t0 = c0[d], t1 = c1[d];
+		c0[d] = a0;
+		c1[d] = a1;
+		a0 += t0;
+		a1 += t1;
+	}
+	for (int i = 0; i < n; i++)
+		tmp[c0[(uint32_t)(o[i].id - lo) & M]++] = o[i];
+	for (int i = 0; i < n; i++)
+		o[c1[(uint32_t)(tmp[i].id - lo) >> B]++] = tmp[i];
+}
+
+/* Writes the buffered calls in id order, then their requests in the order
+ * they came (so request ids do not depend on the buffering), and empties
+ * the buffer.  Sorted, the rows are appended to the calls B-tree, not
+ * scattered over its last pages: each insert finds its place without a
+ * search from the root and leaves split full, not half full.  A chunk that
+ * fails on a constraint (a duplicate seq) is undone by SQLite as one
+ * statement and written again row by row, so only the bad rows are refused;
+ * the first error is returned, the rest of the batch goes on.  Any other
+ * error (disk full, I/O) is returned at once. */
+static int flush_rows(store *s)
+{
+	int r = STORE_OK, n = s->nrows;
+	if (n == 0)
+		return STORE_OK;
+	struct store_ord *o = s->ord;
+	bool sorted = true;
+	for (int i = 0; i < n; i++) {
+		o[i].id = STORE_CALL_ID(s->rows[i].run, s->rows[i].seq);
+		o[i].i = i;
+		if (i && o[i].id < o[i - 1].id)
+			sorted = false;
+	}
+	if (!sorted)
+		ord_sort(o, s->ord_tmp, n);
+	if (s->max_id < 0) {
+		int rc = sqlite3_step(s->max_call);
+		s->max_id = rc == SQLITE_ROW ? sqlite3_column_int64(s->max_call, 0) : -1;
+		sqlite3_reset(s->max_call);
+		if (rc != SQLITE_ROW) {
+			r = store_fail(s, rc, "writing calls");
+			goto out;
+		}
+	}
+	int i = 0;
+	for (; i + STORE_CHUNK <= n; i += STORE_CHUNK) {
+		sqlite3_stmt *st = s->ins_calls;
+		int64_t max = s->max_id;
+		for (int k = 0; k < STORE_CHUNK; k++)
+			bind_row(s, st, s->bound_chunk + SQL_CALL_NPARAM * k, 1 + SQL_CALL_NPARAM * k,
+			         &s->rows[o[i + k].i], &max);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE) {
+			s->max_id = max;
+			/* the NULL ids above rest on max_id being exact */
+			if (sqlite3_last_insert_rowid(s->db) != o[i + STORE_CHUNK - 1].id) {
+				r = store_failf(s, STORE_ERROR, "internal error: call %lld stored as %lld",
+				                (long long)o[i + STORE_CHUNK - 1].id,
+				                (long long)sqlite3_last_insert_rowid(s->db));
+				goto out;
+			}
+			continue;
+		}
+		if ((rc & 0xff) != SQLITE_CONSTRAINT) {
+			r = store_fail(s, rc, "writing calls");
+			goto out;
+		}
+		break;          /* this chunk and the rest one by one */
+	}
+	for (; i < n; i++) {
+		const struct store_row *w = &s->rows[o[i].i];
+		sqlite3_stmt *st = s->ins_call;
+		int64_t max = s->max_id;
+		bind_row(s, st, s->bound_one, 1, w, &max);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE) {
+			s->max_id = max;
+			continue;
+		}
+		first_error(s, &r, rc, "writing a call");
+		if (w->run == s->cur_run)
+			s->cur_calls--;
+		if ((rc & 0xff) != SQLITE_CONSTRAINT)
+			goto out;
+	}
+	for (int k = 0; k < s->nreqs; k++) {
+		const struct store_rreq *q = &s->reqs[k];
+		sqlite3_stmt *st = s->ins_req;
+		sqlite3_bind_int64(st, 1, q->run);
+		sqlite3_bind_int64(st, 2, q->seq);
+		sqlite3_bind_int(st, 3, q->n);
+		bind_txt(s, st, 4, q->off[0], q->len[0]);
+		bind_txt(s, st, 5, q->off[1], q->len[1]);
+		sqlite3_bind_int64(st, 6, q->created);
+		sqlite3_bind_int64(st, 7, q->due);
+		bind_txt(s, st, 8, q->off[2], q->len[2]);
+		sqlite3_bind_int64(st, 9, STORE_CALL_ID(q->run, q->seq));
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			first_error(s, &r, rc, "writing a service request");
+			if ((rc & 0xff) != SQLITE_CONSTRAINT)
+				goto out;
+		}
+	}
+out:
+	if (r != STORE_OK)
+		s->max_id = -1;     /* a failed statement may have undone more */
+	s->nrows = 0;
+	s->nreqs = 0;
+	s->ntxt = 0;
+	return r;
+}
+
+/* Room for one more buffered row; false when out of memory. */
+static bool rows_room(store *s)
+{
+	if (s->nrows < s->crows)
+		return true;
+	int cap = s->crows ? s->crows * 2 : 256;
+	if (cap > STORE_BUF_MAX)
+		cap = STORE_BUF_MAX;
+	struct store_row *p = realloc(s->rows, (size_t)cap * sizeof *p);
+	if (!p)
+		return false;
+	s->rows = p;
+	struct store_ord *q = realloc(s->ord, (size_t)cap * sizeof *q);
+	if (!q)
+		return false;
+	s->ord = q;
+	q = realloc(s->ord_tmp, (size_t)cap * sizeof *q);
+	if (!q)
+		return false;
+	s->ord_tmp = q;
+	s->crows = cap;
+	return true;
 }
 
 int store_call(store *s, int64_t run_id, const rec_call *c)
@@ -523,55 +1064,77 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		                   (unsigned long long)c->seq, (long long)run_id);
 	if ((r = tx_begin(s)))
 		return r;
-	/* Worst case: every name byte escaped to 6, every number 20 digits. */
-	size_t need = 16;
-	for (int i = 0; i < c->nvisits; i++)
-		need += 6 * slen(c->visits[i].node) + 26;
-	need += 30 * (size_t)c->nkeys;
-	for (int i = 0; i < c->nlegs; i++)
-		need += 6 * (slen(c->legs[i].queue) + slen(c->legs[i].result)) + 8 * 22 + 8;
-	if (need > s->pack_cap) {
-		size_t cap = need * 2;
-		char *p = realloc(s->pack, cap);
-		if (!p)
-			return store_failf(s, STORE_ERROR, "out of memory packing call %llu",
-			                   (unsigned long long)c->seq);
-		s->pack = p;
-		s->pack_cap = cap;
+	if (!txt_room(s, 4 * PK_SLACK) || !reqs_room(s, c->nrequests) || !rows_room(s))
+		goto oom;
+	struct store_row *row = &s->rows[s->nrows];
+	row->run = run_id;
+	row->seq = (int64_t)c->seq;
+	row->arrival = c->arrival;
+	row->ended = c->end;
+	row->counted = c->counted;
+	char *w = s->txt + s->ntxt;
+	static const int named[4] = { F_LINE, F_LANG, F_OUTCOME, F_FINAL };
+	const char *val[4] = { c->line, c->lang, c->outcome ? c->outcome : "", c->final_node };
+	for (int k = 0; k < 4; k++) {
+		int f = named[k];
+		row->name[f] = val[k] ? name_keep(s, k, val[k], &row->len[f]) : NULL;
+		if (!row->name[f] && !(w = pk_raw(s, w, val[k], &row->off[f], &row->len[f])))
+			goto oom;
 	}
+	row->name[F_VARS] = NULL;
+	if (!(w = pk_raw(s, w, c->vars, &row->off[F_VARS], &row->len[F_VARS])))
+		goto oom;
+
 	const int64_t t0 = c->arrival;
-	char *vis = s->pack, *w = vis;
+	size_t vis = (size_t)(w - s->txt);
+	PK_ROOM(s, w);
 	*w++ = '[';
 	for (int i = 0; i < c->nvisits; i++) {
 		if (i)
 			*w++ = ',';
-		w = pk_str(w, c->visits[i].node);
+		if (!(w = pk_str(s, w, c->visits[i].node)))
+			goto oom;
+		PK_ROOM(s, w);
 		*w++ = ',';
 		w = pk_int(w, c->visits[i].t - t0);
 	}
 	*w++ = ']';
-	char *keys = w;
+	size_t keys = (size_t)(w - s->txt);
 	*w++ = '[';
 	for (int i = 0; i < c->nkeys; i++) {
-		char k[2] = { c->keys[i].key, 0 };
+		PK_ROOM(s, w);
 		if (i)
 			*w++ = ',';
-		w = pk_str(w, k);
+		*w++ = '"';
+		char k = c->keys[i].key;
+		if ((unsigned char)k < 0x20 || k == '"' || k == '\\') {
+			char one[2] = { k, 0 };
+			if (!(w = pk_str(s, w - 1, one)))
+				goto oom;
+			PK_ROOM(s, w);
+		} else {
+			*w++ = k;
+			*w++ = '"';
+		}
 		*w++ = ',';
 		w = pk_int(w, c->keys[i].t - t0);
 	}
+	PK_ROOM(s, w);
 	*w++ = ']';
-	char *legs = w;
+	size_t legs = (size_t)(w - s->txt);
 	*w++ = '[';
 	for (int i = 0; i < c->nlegs; i++) {
 		const rec_leg *l = &c->legs[i];
 		if (i)
 			*w++ = ',';
 		*w++ = '[';
-		w = pk_str(w, l->queue);
+		if (!(w = pk_str(s, w, l->queue)))
+			goto oom;
+		PK_ROOM(s, w);
 		*w++ = ',';
 		w = pk_int(w, l->tier);
 		*w++ = ',';
+		PK_ROOM(s, w);
 		w = pk_int(w, l->entered - t0);
 		*w++ = ',';
 		if (l->answered >= 0)
@@ -579,6 +1142,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		else
 			memcpy(w, "null", 4), w += 4;
 		*w++ = ',';
+		PK_ROOM(s, w);
 		w = pk_int(w, l->ended - t0);
 		*w++ = ',';
 		if (l->agent >= 0)
@@ -586,51 +1150,51 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		else
 			memcpy(w, "null", 4), w += 4;
 		*w++ = ',';
-		w = pk_str(w, l->result);
+		if (!(w = pk_str(s, w, l->result)))
+			goto oom;
+		PK_ROOM(s, w);
 		memcpy(w, l->found_free ? ",1]" : ",0]", 3);
 		w += 3;
 	}
 	*w++ = ']';
-	assert((size_t)(w - s->pack) <= need);
+	size_t end = (size_t)(w - s->txt);
+	row->off[F_VISITS] = (uint32_t)vis;
+	row->len[F_VISITS] = (uint32_t)(keys - vis);
+	row->off[F_KEYS] = (uint32_t)keys;
+	row->len[F_KEYS] = (uint32_t)(legs - keys);
+	row->off[F_LEGS] = (uint32_t)legs;
+	row->len[F_LEGS] = (uint32_t)(end - legs);
+	for (int f = F_KEYS; f <= F_LEGS; f++)   /* an empty array: a constant */
+		row->name[f] = row->len[f] == 2 ? "[]" : NULL;
 
-	sqlite3_stmt *st = s->ins_call;
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
-	bind_text(st, 3, c->line);
-	bind_text(st, 4, c->lang);
-	bind_text(st, 5, c->vars);
-	sqlite3_bind_int64(st, 6, c->arrival);
-	sqlite3_bind_int64(st, 7, c->end);
-	bind_text(st, 8, c->outcome ? c->outcome : "");
-	bind_text(st, 9, c->final_node);
-	sqlite3_bind_int(st, 10, c->counted);
-	sqlite3_bind_text(st, 11, keys, (int)(legs - keys), SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, vis, (int)(keys - vis), SQLITE_STATIC);
-	sqlite3_bind_int64(st, 13, STORE_CALL_ID(run_id, c->seq));
-	sqlite3_bind_text(st, 14, legs, (int)(w - legs), SQLITE_STATIC);
-	if ((r = step_reset(s, st, "writing a call")))
-		return r;
-
-	st = s->ins_req;
 	for (int i = 0; i < c->nrequests; i++) {
 		const rec_request *q = &c->requests[i];
-		sqlite3_bind_int64(st, 1, run_id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
-		sqlite3_bind_int(st, 3, i);
-		bind_text(st, 4, q->type);
-		bind_text(st, 5, q->office);
-		sqlite3_bind_int64(st, 6, q->created);
-		sqlite3_bind_int64(st, 7, q->due);
-		bind_text(st, 8, q->status ? q->status : "open");
-		sqlite3_bind_int64(st, 9, STORE_CALL_ID(run_id, c->seq));
-		if ((r = step_reset(s, st, "writing a service request")))
-			return r;
+		struct store_rreq *b = &s->reqs[s->nreqs + i];
+		b->run = run_id;
+		b->seq = (int64_t)c->seq;
+		b->n = i;
+		b->created = q->created;
+		b->due = q->due;
+		if (!(w = pk_raw(s, w, q->type, &b->off[0], &b->len[0])) ||
+		    !(w = pk_raw(s, w, q->office, &b->off[1], &b->len[1])) ||
+		    !(w = pk_raw(s, w, q->status ? q->status : "open", &b->off[2], &b->len[2])))
+			goto oom;
 	}
+	assert(w <= s->txt + s->ctxt);
+	s->ntxt = (size_t)(w - s->txt);
+	s->nreqs += c->nrequests;
+	s->nrows++;
 	if (run_id == s->cur_run)
 		s->cur_calls++;
-	if (++s->pending >= s->batch)
+	s->pending++;
+	if (s->pending >= s->batch)
 		return tx_commit(s);
+	if (s->nrows == STORE_BUF_MAX)
+		return flush_rows(s);
 	return STORE_OK;
+oom:
+	return store_failf(s, STORE_ERROR, "out of memory packing call %llu",
+	                   (unsigned long long)c->seq);
 }
 
 int store_interval(store *s, int64_t run_id, const rec_interval *iv)
@@ -666,6 +1230,13 @@ int store_run_finish(store *s, int64_t run_id, bool complete)
 		return store_failf(s, STORE_READONLY, "opened read-only");
 	if ((r = tx_begin(s)))
 		return r;
+	/* The buffered calls first (they count in calls); a run one of whose
+	 * calls was refused is not complete. */
+	int fr = flush_rows(s);
+	if (fr && !s->in_tx)
+		return fr;
+	if (fr)
+		complete = false;
 	sqlite3_stmt *st;
 	const char *sql = run_id == s->cur_run
 		? "UPDATE runs SET complete = ?2, finished = strftime('%Y-%m-%d %H:%M:%S','now'), "
@@ -687,7 +1258,8 @@ int store_run_finish(store *s, int64_t run_id, bool complete)
 		return store_failf(s, STORE_NOTFOUND, "no run %lld to finish", (long long)run_id);
 	if (run_id == s->cur_run)
 		s->cur_calls = 0;
-	return tx_commit(s);
+	r = tx_commit(s);
+	return fr ? fr : r;
 }
 
 /* ---- runs ---------------------------------------------------------------- */

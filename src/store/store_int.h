@@ -19,9 +19,43 @@ struct store {
 	int batch, pending;
 	int64_t cur_run, cur_calls;   /* calls written for the run last begun */
 	sqlite3_stmt *ins_call, *ins_req, *ins_iv;
-	char *pack;                   /* packed visits, keys, legs of the call being written */
-	size_t pack_cap;
+	sqlite3_stmt *ins_calls;      /* STORE_CHUNK rows per step */
+	/* Calls buffered for the next multi-row INSERT (store.c): their integer
+	 * columns, and their text packed into one arena (offsets, not pointers,
+	 * since the arena may grow).  Requests wait with them, so that they are
+	 * inserted after their call and in the order they came. */
+	struct store_row *rows;
+	int nrows, crows;
+	struct store_ord *ord, *ord_tmp;   /* rows sorted by id, for flushing */
+	int64_t max_id;               /* max(calls.id) in this transaction; -1: unknown */
+	sqlite3_stmt *max_call;
+	struct store_rreq *reqs;
+	int nreqs, creqs;
+	char *txt;
+	size_t ntxt, ctxt;
+	/* Names seen in the low-variety columns (line, lang, outcome,
+	 * final_node), copied once to memory that never moves, so that a
+	 * statement parameter bound to one can stay bound (store.c). */
+	struct store_name *names;     /* open addressing, STORE_NAMES slots */
+	const char *last_name[4];     /* per column: the name of the last call */
+	uint32_t last_len[4];
+	struct store_pool *pool;      /* blocks holding the names */
+	int nnames;
+	/* What each parameter of ins_calls and ins_call holds now. */
+	struct store_bound *bound_chunk, *bound_one;
 };
+
+#define STORE_NAMES 512               /* distinct names kept at most (half the 2 * STORE_NAMES slots) */
+#define STORE_NAME_MAX 64             /* longer ones are not kept */
+
+/* Calls per multi-row INSERT, and the most calls buffered (and sorted by
+ * id) before they are written.  docs/performance.md has the measurements. */
+#ifndef STORE_CHUNK
+#define STORE_CHUNK 128
+#endif
+#ifndef STORE_BUF_MAX
+#define STORE_BUF_MAX 32768
+#endif
 
 /* calls.id = (run << 32) | seq: a run's calls are one rowid range. */
 #define STORE_MAX_SEQ 4294967296ULL
