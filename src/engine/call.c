@@ -185,8 +185,12 @@ const char *call_get_var(const call *c, int var)
 
 typedef struct run {
 	call *c;
-	const call_sink *sink;
+	const call_sink *sink;        /* never NULL; fn never NULL unless skip is ~0 */
 } run;
+
+/* Stands in for a missing sink (or one without fn): it skips every kind,
+ * so wants() needs no NULL tests. */
+static const call_sink no_sink = { NULL, NULL, ~0u };
 
 /* Every field is stored explicitly (no memset): a zero-fill followed by
  * field stores defeats store forwarding and was the single largest cost
@@ -225,7 +229,7 @@ static inline call_action act(const call *c, call_act_kind k)
 
 static inline bool wants(const run *r, call_act_kind k)
 {
-	return r->sink && r->sink->fn && !(r->sink->skip & (1u << k));
+	return !(r->sink->skip & (1u << k));
 }
 
 /* Callers on hot paths test wants() before building the action, so a kind
@@ -330,10 +334,20 @@ static bool node_listens(const call *c)
 	return k == FLOW_MENU || k == FLOW_INPUT;
 }
 
+/* flow_prompt_ms, inlined: every prompt played asks it. */
+static inline uint32_t prompt_ms(const flow *f, int prompt, int lang)
+{
+	if (prompt < 0 || prompt >= f->nprompts)
+		return 0;
+	if (lang < 0 || lang >= f->nlangs)
+		lang = 0;
+	return f->prompts[prompt].ms[lang];
+}
+
 static void play(run *r, int prompt)
 {
 	call *c = r->c;
-	uint32_t ms = flow_prompt_ms(c->f, prompt, c->lang);
+	uint32_t ms = prompt_ms(c->f, prompt, c->lang);
 	c->cur_prompt = prompt;
 	call_action a = act(c, CALL_ACT_PLAY);
 	a.prompt = prompt;
@@ -753,7 +767,20 @@ static void menu_key(run *r)
 	const flow_menu *m = &c->f->nodes[c->node].u.menu;
 	const flow_option *exact = NULL;
 	bool longer = false;
-	for (int i = 0; i < m->noptions; i++) {
+	if (c->ndigits == 1) {
+		/* The first key of a try, by far the most common: one compare per
+		 * option (the same test as below with ndigits == 1). */
+		char k = c->digits[0];
+		for (int i = 0; i < m->noptions; i++) {
+			const flow_option *o = &m->options[i];
+			if (o->keys[0] == k && o->nkeys >= 1) {
+				if (o->nkeys == 1)
+					exact = o;
+				else
+					longer = true;
+			}
+		}
+	} else for (int i = 0; i < m->noptions; i++) {
 		const flow_option *o = &m->options[i];
 		if (o->nkeys >= c->ndigits && keys_eq(o->keys, c->digits, c->ndigits)) {
 			if (o->nkeys == c->ndigits)
@@ -819,12 +846,19 @@ static void input_interdigit(run *r)
 		miss(r, 1);
 }
 
-static bool is_dtmf(char k)
+/* 0-9 * # A-D, as one bit test per key instead of a chain of ranges. */
+static inline bool is_dtmf(char k)
 {
-	return (k >= '0' && k <= '9') || k == '*' || k == '#' || (k >= 'A' && k <= 'D');
+	static const uint32_t dtmf[8] = {
+		[1] = 1u << ('#' - 32) | 1u << ('*' - 32) | 0x3ffu << ('0' - 32),
+		[2] = 0xfu << ('A' - 64),
+	};
+	unsigned char u = (unsigned char)k;
+	return dtmf[u >> 5] >> (u & 31) & 1;
 }
 
-static void on_key(run *r, char key)
+/* Inlined into call_handle: keys are the commonest event of an IVR call. */
+static inline __attribute__((always_inline)) void on_key(run *r, char key)
 {
 	call *c = r->c;
 	bool hear = false;
@@ -1054,6 +1088,8 @@ void call_handle(call *c, const call_event *ev, const call_sink *sink)
 {
 	if (c->state == CALL_ENDED)
 		return;
+	if (!sink || !sink->fn)
+		sink = &no_sink;
 	run r = { c, sink };
 	if (ev->t > c->t_now || c->state == CALL_IDLE)
 		c->t_now = ev->t;            /* time never goes back */
