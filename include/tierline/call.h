@@ -255,17 +255,17 @@ typedef struct call {
 	int queue_node;               /* node of the current leg's queue, -1 */
 	uint64_t id;
 	int64_t t_start;
-	char digits[CALL_MAX_DIGITS + 1];
-	uint8_t depth;
-	int16_t stack[CALL_MAX_STACK];
 	/* outcome bookkeeping */
 	uint8_t played_any, after_hours, failed, queue_after_fail, requested,
 	        referred, abandoned_queue, reached_hangup, loop_failed;
+	uint8_t depth;
+	uint16_t var_set;             /* bit i: vars[i] has a value */
 	int resolved_tier;
 	call_outcome outcome;
 	const char *end_reason;       /* static text when the machine forced the end */
-	uint16_t var_set;             /* bit i: vars[i] has a value */
-	/* Last: call_init does not clear it (see there). */
+	/* Last, from digits on: call_init does not clear them (see there). */
+	char digits[CALL_MAX_DIGITS + 1];
+	int16_t stack[CALL_MAX_STACK];
 	char vars[CALL_MAX_VARS][CALL_VAR_LEN];
 } call;
 
