@@ -175,25 +175,31 @@ typedef enum call_act_kind {
 } call_act_kind;
 
 typedef struct call_action {
-	call_act_kind kind;
+	/* Field order is for speed, not reading: t..agent mirror the same run
+	 * of fields in struct call so building an action copies them with a few
+	 * wide moves, and the defaults that follow kind pair a -1 with a 0 in
+	 * each 8 bytes so they are a handful of equal wide stores (call.c,
+	 * act()).  Code names fields; nothing depends on the order. */
 	int64_t t;                    /* when it happens (the event's time) */
 	int node;
-	int prompt, lang;
-	uint32_t ms;
-	uint8_t slot;
-	uint32_t gen;
-	int64_t at;
+	int lang, line;
 	int queue, agent;
-	int var;
+	call_act_kind kind;
+	int prompt;                   /* default -1 */
+	uint32_t ms;
+	int var;                      /* default -1 */
+	uint32_t gen;
+	int office;                   /* default -1 */
+	int count;
+	int target;                   /* node index or FLOW_T_*; default FLOW_T_NONE */
+	int miss;
+	int64_t at;
 	const char *str;
-	int office;
-	bool referred;
-	int miss, count;
-	char key;
 	call_leg_result leg;
 	call_outcome outcome;
-	int line;
-	int target;                   /* node index or FLOW_T_* */
+	uint8_t slot;
+	bool referred;
+	char key;
 } call_action;
 
 const char *call_act_name(call_act_kind k);          /* "visit", "play", ... */
@@ -228,34 +234,39 @@ const char *call_state_name(call_state s);
 
 /* The state of one call.  Plain data; the machine owns its meaning. */
 typedef struct call {
+	/* Hot fields first, on the first cache line; t_now..agent are in the
+	 * order of call_action's t..agent so act() copies them wide. */
 	const flow *f;
-	uint64_t id;
-	int line, lang, node;
+	int64_t t_now;
+	int node, lang, line;
+	int queue, agent;             /* current leg: queue index, agent (-1) */
 	call_state state;
-	int prompt_i;                 /* position in the current prompt list */
+	uint8_t armed;                /* bit per slot: a live timer */
 	uint8_t playing_reprompt;     /* which list is playing: 0 prompt, 1 miss prompt, 2 reprompt */
-	int miss_prompt;              /* miss prompt being played, -1 none */
-	int cur_prompt;               /* prompt playing now (PROMPTING / PLAYING), -1 none */
 	uint8_t misses, noinputs, nomatches;
 	uint8_t ndigits;
-	char digits[CALL_MAX_DIGITS + 1];
-	int16_t stack[CALL_MAX_STACK];
-	uint8_t depth;
-	uint8_t armed;                /* bit per slot: a live timer */
-	uint32_t gen[CALL_NTIMERS];
-	int queue, agent, tier;       /* current leg: queue index, agent (-1) */
-	int queue_node;               /* node of the current leg's queue, -1 */
-	int64_t t_start, t_now;
-	int64_t hop_t;                /* zero-time loop guard: instant being counted */
 	uint16_t hops;
+	uint32_t gen[CALL_NTIMERS];
+	int prompt_i;                 /* position in the current prompt list */
+	int64_t hop_t;                /* zero-time loop guard: instant being counted */
+	int miss_prompt;              /* miss prompt being played, -1 none */
+	int cur_prompt;               /* prompt playing now (PROMPTING / PLAYING), -1 none */
+	int tier;                     /* current leg's queue tier */
+	int queue_node;               /* node of the current leg's queue, -1 */
+	uint64_t id;
+	int64_t t_start;
 	/* outcome bookkeeping */
 	uint8_t played_any, after_hours, failed, queue_after_fail, requested,
 	        referred, abandoned_queue, reached_hangup, loop_failed;
+	uint8_t depth;
+	uint16_t var_set;             /* bit i: vars[i] has a value */
 	int resolved_tier;
 	call_outcome outcome;
 	const char *end_reason;       /* static text when the machine forced the end */
+	/* Last, from digits on: call_init does not clear them (see there). */
+	char digits[CALL_MAX_DIGITS + 1];
+	int16_t stack[CALL_MAX_STACK];
 	char vars[CALL_MAX_VARS][CALL_VAR_LEN];
-	uint16_t var_set;             /* bit i: vars[i] has a value */
 } call;
 
 /* Prepare a call on `line` (language -1 = the line's default). */

@@ -130,27 +130,31 @@ const char *call_state_name(call_state s)
 
 /* ---- variables --------------------------------------------------------- */
 
+/* A fresh call before call_init's arguments: zeros but for the fields
+ * whose "none" is -1.  Copying it (the head only) compiles to a few
+ * 16-byte stores of constants; a memset of the same bytes was a rep stos. */
+static const call blank = {
+	.node = -1, .queue = -1, .agent = -1, .state = CALL_IDLE,
+	.miss_prompt = -1, .cur_prompt = -1, .queue_node = -1,
+	.hop_t = INT64_MIN,
+};
+
 void call_init(call *c, const flow *f, uint64_t id, int line, int lang)
 {
-	/* Everything but the variable table (528 of the 736 bytes): a slot
-	 * whose var_set bit is clear is never read (call_get_var checks the
+	/* Everything but the tail from digits on (the key buffer, the menu
+	 * stack and the variable table: 592 of the 728 bytes, last in the
+	 * struct).  None of it is read before it is written: digits only up
+	 * to ndigits (digits[0] is its terminator), stack only below depth,
+	 * a variable only when its var_set bit is set (call_get_var checks the
 	 * bit; set and input write the value before they read it). */
-	memset(c, 0, offsetof(call, vars));
-	c->var_set = 0;
+	memcpy(c, &blank, offsetof(call, digits));
+	c->digits[0] = 0;
 	c->f = f;
 	c->id = id;
 	c->line = line;
 	if (lang < 0 || !f || lang >= f->nlangs)
 		lang = (f && line >= 0 && line < f->nlines) ? f->lines[line].lang : 0;
 	c->lang = lang;
-	c->node = -1;
-	c->state = CALL_IDLE;
-	c->miss_prompt = -1;
-	c->cur_prompt = -1;
-	c->queue = -1;
-	c->agent = -1;
-	c->queue_node = -1;
-	c->hop_t = INT64_MIN;
 }
 
 int call_set_var(call *c, int var, const char *value)
@@ -183,45 +187,58 @@ const char *call_get_var(const call *c, int var)
 
 /* ---- emitting ---------------------------------------------------------- */
 
+/* For small helpers on every call's path (arm, play, on_key): gcc's own
+ * choice left them out of line, and their call overhead (frame, spills of
+ * run and call) measured more than their bodies (callgrind). */
+#define INLINE inline __attribute__((always_inline))
+
 typedef struct run {
 	call *c;
-	const call_sink *sink;
+	const call_sink *sink;        /* never NULL; fn never NULL unless skip is ~0 */
 } run;
+
+/* Stands in for a missing sink (or one without fn): it skips every kind,
+ * so wants() needs no NULL tests. */
+static const call_sink no_sink = { NULL, NULL, ~0u };
 
 /* Every field is stored explicitly (no memset): a zero-fill followed by
  * field stores defeats store forwarding and was the single largest cost
- * of call_handle in bench_engine.  Padding bytes are left unspecified. */
+ * of call_handle in bench_engine.  The stores follow call_action's order,
+ * which call.h arranged so that gcc merges them: t..agent are copied from
+ * the same run of struct call with 8-byte moves, and the defaults come in
+ * (-1, 0) pairs that are one 8-byte constant each.  Padding bytes are
+ * left unspecified. */
 static inline call_action act(const call *c, call_act_kind k)
 {
 	call_action a;
-	a.kind = k;
 	a.t = c->t_now;
 	a.node = c->node;
-	a.prompt = -1;
 	a.lang = c->lang;
-	a.ms = 0;
-	a.slot = 0;
-	a.gen = 0;
-	a.at = 0;
+	a.line = c->line;
 	a.queue = c->queue;
 	a.agent = c->agent;
+	a.kind = k;
+	a.prompt = -1;
+	a.ms = 0;
 	a.var = -1;
-	a.str = NULL;
+	a.gen = 0;
 	a.office = -1;
-	a.referred = false;
-	a.miss = 0;
 	a.count = 0;
-	a.key = 0;
+	a.target = FLOW_T_NONE;
+	a.miss = 0;
+	a.at = 0;
+	a.str = NULL;
 	a.leg = CALL_LEG_RESOLVED;
 	a.outcome = CALL_OUT_NONE;
-	a.line = c->line;
-	a.target = FLOW_T_NONE;
+	a.slot = 0;
+	a.referred = false;
+	a.key = 0;
 	return a;
 }
 
 static inline bool wants(const run *r, call_act_kind k)
 {
-	return r->sink && r->sink->fn && !(r->sink->skip & (1u << k));
+	return !(r->sink->skip & (1u << k));
 }
 
 /* Callers on hot paths test wants() before building the action, so a kind
@@ -232,7 +249,7 @@ static inline void emit(run *r, const call_action *a)
 		r->sink->fn(r->sink->ctx, r->c, a);
 }
 
-static void arm(run *r, int slot, int64_t at)
+static INLINE void arm(run *r, int slot, int64_t at)
 {
 	call *c = r->c;
 	c->gen[slot]++;
@@ -326,10 +343,20 @@ static bool node_listens(const call *c)
 	return k == FLOW_MENU || k == FLOW_INPUT;
 }
 
-static void play(run *r, int prompt)
+/* flow_prompt_ms, inlined: every prompt played asks it. */
+static inline uint32_t prompt_ms(const flow *f, int prompt, int lang)
+{
+	if (prompt < 0 || prompt >= f->nprompts)
+		return 0;
+	if (lang < 0 || lang >= f->nlangs)
+		lang = 0;
+	return f->prompts[prompt].ms[lang];
+}
+
+static INLINE void play(run *r, int prompt)
 {
 	call *c = r->c;
-	uint32_t ms = flow_prompt_ms(c->f, prompt, c->lang);
+	uint32_t ms = prompt_ms(c->f, prompt, c->lang);
 	c->cur_prompt = prompt;
 	call_action a = act(c, CALL_ACT_PLAY);
 	a.prompt = prompt;
@@ -749,7 +776,20 @@ static void menu_key(run *r)
 	const flow_menu *m = &c->f->nodes[c->node].u.menu;
 	const flow_option *exact = NULL;
 	bool longer = false;
-	for (int i = 0; i < m->noptions; i++) {
+	if (c->ndigits == 1) {
+		/* The first key of a try, by far the most common: one compare per
+		 * option (the same test as below with ndigits == 1). */
+		char k = c->digits[0];
+		for (int i = 0; i < m->noptions; i++) {
+			const flow_option *o = &m->options[i];
+			if (o->keys[0] == k && o->nkeys >= 1) {
+				if (o->nkeys == 1)
+					exact = o;
+				else
+					longer = true;
+			}
+		}
+	} else for (int i = 0; i < m->noptions; i++) {
 		const flow_option *o = &m->options[i];
 		if (o->nkeys >= c->ndigits && keys_eq(o->keys, c->digits, c->ndigits)) {
 			if (o->nkeys == c->ndigits)
@@ -815,12 +855,19 @@ static void input_interdigit(run *r)
 		miss(r, 1);
 }
 
-static bool is_dtmf(char k)
+/* 0-9 * # A-D, as one bit test per key instead of a chain of ranges. */
+static inline bool is_dtmf(char k)
 {
-	return (k >= '0' && k <= '9') || k == '*' || k == '#' || (k >= 'A' && k <= 'D');
+	static const uint32_t dtmf[8] = {
+		[1] = 1u << ('#' - 32) | 1u << ('*' - 32) | 0x3ffu << ('0' - 32),
+		[2] = 0xfu << ('A' - 64),
+	};
+	unsigned char u = (unsigned char)k;
+	return dtmf[u >> 5] >> (u & 31) & 1;
 }
 
-static void on_key(run *r, char key)
+/* Inlined into call_handle: keys are the commonest event of an IVR call. */
+static INLINE void on_key(run *r, char key)
 {
 	call *c = r->c;
 	bool hear = false;
@@ -1050,6 +1097,8 @@ void call_handle(call *c, const call_event *ev, const call_sink *sink)
 {
 	if (c->state == CALL_ENDED)
 		return;
+	if (!sink || !sink->fn)
+		sink = &no_sink;
 	run r = { c, sink };
 	if (ev->t > c->t_now || c->state == CALL_IDLE)
 		c->t_now = ev->t;            /* time never goes back */

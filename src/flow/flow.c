@@ -194,9 +194,29 @@ int flow_find_lang(const flow *f, const char *code)
 }
 
 /* ---- hours, offices, prompts --------------------------------------------- */
-bool flow_hours_open(const flow_hours *h, int64_t local_ms)
+/* Days since 1970-01-01 the fast path of flow_hours_open covers (to the
+ * year 7711): there every quantity below fits 32 unsigned bits, where
+ * divisions by constants are a multiply and a shift. */
+#define HOURS_FAST_DAYS (1u << 21)
+
+/* util_civil_from_days's algorithm (Hinnant's days_from_civil inverse) in
+ * unsigned 32-bit arithmetic for 0 <= days < HOURS_FAST_DAYS, as YYYYMMDD. */
+static int32_t fast_yyyymmdd(uint32_t days)
 {
-	int32_t ymd = util_yyyymmdd(local_ms);
+	uint32_t z = days + 719468;
+	uint32_t era = z / 146097;
+	uint32_t doe = z - era * 146097;
+	uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint32_t mp = (5 * doy + 2) / 153;
+	uint32_t d = doy - (153 * mp + 2) / 5 + 1;
+	uint32_t m = mp < 10 ? mp + 3 : mp - 9;
+	uint32_t y = yoe + era * 400 + (m <= 2);
+	return (int32_t)(y * 10000 + m * 100 + d);
+}
+
+static bool hours_closed_on(const flow_hours *h, int32_t ymd)
+{
 	int lo = 0, hi = h->nclosed;
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
@@ -205,16 +225,40 @@ bool flow_hours_open(const flow_hours *h, int64_t local_ms)
 		else
 			hi = mid;
 	}
-	if (lo < h->nclosed && h->closed[lo] == ymd)
-		return false;
-	int wd = util_weekday(local_ms);
-	int m = util_minute_of_day(local_ms);
+	return lo < h->nclosed && h->closed[lo] == ymd;
+}
+
+/* Every call that meets hours asks this, so it is cheap: the day is split
+ * once, the weekly ranges come first, and the date (the dearest part) is
+ * worked out only when a range is open and there are closed dates to
+ * check.  A closed date wins over the ranges, so the answer is the same as
+ * checking the date first. */
+bool flow_hours_open(const flow_hours *h, int64_t local_ms)
+{
+	int wd, m;
+	uint32_t days = 0;
+	bool fast = local_ms >= 0 && local_ms < (int64_t)HOURS_FAST_DAYS * UTIL_MS_PER_DAY;
+	if (fast) {
+		uint64_t ums = (uint64_t)local_ms;
+		days = (uint32_t)(ums / (uint64_t)UTIL_MS_PER_DAY);
+		uint32_t rem = (uint32_t)(ums - (uint64_t)days * (uint64_t)UTIL_MS_PER_DAY);
+		wd = (int)((days + 3) % 7);  /* 1970-01-01 was a Thursday (Monday = 0) */
+		m = (int)(rem / 60000);
+	} else {
+		wd = util_weekday(local_ms);
+		m = util_minute_of_day(local_ms);
+	}
+	bool open = false;
 	for (int i = 0; i < h->nranges; i++) {
 		const flow_hours_range *r = &h->ranges[i];
-		if ((r->days & (1u << wd)) && m >= r->start && m < r->end)
-			return true;
+		if ((r->days & (1u << wd)) && m >= r->start && m < r->end) {
+			open = true;
+			break;
+		}
 	}
-	return false;
+	if (!open || h->nclosed == 0)
+		return open;
+	return !hours_closed_on(h, fast ? fast_yyyymmdd(days) : util_yyyymmdd(local_ms));
 }
 
 bool flow_hours_ever_open(const flow_hours *h)
