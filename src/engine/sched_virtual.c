@@ -57,10 +57,10 @@
 #include "tierline/sched.h"
 
 #ifndef BUCKET_BITS
-#define BUCKET_BITS 7                /* 128-ms buckets */
+#define BUCKET_BITS 8                /* 256-ms buckets */
 #endif
 #ifndef RING_BITS
-#define RING_BITS 12                 /* 4096 buckets: 524 s (8.7 min) ahead */
+#define RING_BITS 12                 /* 4096 buckets: 1049 s (17.5 min) ahead */
 #endif
 #define NBUCKETS (1u << RING_BITS)
 #define NWORDS (NBUCKETS / 64)       /* bitmap: one bit per bucket */
@@ -461,6 +461,19 @@ static __attribute__((noinline)) sched_id at_place(vsched *v, uint32_t h)
 	return take_id(v, h);
 }
 
+/* sched_virtual_at for a timer within the current bucket (such as one at
+ * `now`), in its filled-in node: a small sorted front takes it by
+ * insertion.  Apart so that the ring's path needs few registers. */
+static __attribute__((noinline)) sched_id at_front(vsched *v, uint32_t h)
+{
+	if (v->fheap || v->front.n >= FRONT_SORTED)
+		return at_place(v, h);
+	vnode *n = &v->nodes[h];
+	n->where = N_FRONT;
+	front_insert_sorted(&v->front, (ventry){ .when = n->when, .order = n->order, .h = h });
+	return take_id(v, h);
+}
+
 /* The free list is empty: put a node off the end of the table (growing
  * it) on it, and start again. */
 static __attribute__((noinline)) sched_id at_grow(vsched *v, int64_t when, int pri, sched_fn fn,
@@ -476,10 +489,8 @@ static __attribute__((noinline)) sched_id at_grow(vsched *v, int64_t when, int p
 	return sched_virtual_at(&v->base, when, pri, fn, ctx, arg);
 }
 
-/* The common cases — a bucket of the ring (8.7 minutes ahead), or a small
- * sorted front (a timer due within the current bucket, such as one at
- * `now`) — are a leaf function of a few dozen instructions; the rest are
- * tail calls. */
+/* The common case — a bucket of the ring, 8.7 minutes ahead — is a leaf
+ * function of a few dozen instructions; the rest are tail calls. */
 sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
 {
 	assert(s->ops == &vops);
@@ -501,15 +512,9 @@ sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ct
 	uint64_t ub = ubucket(when);
 	uint64_t d = ub - v->curb;
 	/* d - 1 wraps for the current bucket (d == 0) and any before it */
-	if (d - 1 < NBUCKETS - 1) {
-		ring_push(v, (uint32_t)(ub & (NBUCKETS - 1)), h);
-	} else if ((d == 0 || d > (UINT64_MAX >> 1)) && !v->fheap && v->front.n < FRONT_SORTED) {
-		n->where = N_FRONT;
-		front_insert_sorted(&v->front,
-		                    (ventry){ .when = when, .order = n->order, .h = h });
-	} else {
-		return at_place(v, h);
-	}
+	if (d - 1 >= NBUCKETS - 1)
+		return d == 0 || d > (UINT64_MAX >> 1) ? at_front(v, h) : at_place(v, h);
+	ring_push(v, (uint32_t)(ub & (NBUCKETS - 1)), h);
 	return take_id(v, h);
 }
 
@@ -655,8 +660,28 @@ static inline bool take(vsched *v, int64_t until, uint32_t *out)
 	}
 }
 
-/* sched_virtual_next's general case: stopped, a heap, a cancelled timer
- * on top, or no timer due. */
+/* Pop the top of a sorted front of nf > 0 entries when it is live and due
+ * by `until`, as sched_virtual_next; false (nothing changed) otherwise. */
+static inline bool pop_sorted(vsched *v, uint32_t nf, int64_t until, int64_t *now,
+                              uint64_t *arg)
+{
+	const ventry *top = &v->front.e[nf - 1];
+	uint32_t h = top->h;
+	int64_t when = top->when;
+	vnode *n = &v->nodes[h];
+	if (n->where == N_DEAD || when > until)
+		return false;
+	v->front.n = nf - 1;
+	v->now = when;               /* no pending timer is before now */
+	v->fired++;
+	*arg = n->arg;
+	*now = when;
+	node_free(v, h);
+	return true;
+}
+
+/* sched_virtual_next's general case: stopped, an empty front (the next
+ * bucket), a heap, a cancelled timer on top, or no timer due. */
 static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_t *now,
                                                 uint64_t *arg)
 {
@@ -665,6 +690,9 @@ static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_
 		v->stopped = false;
 		return false;
 	}
+	if (v->front.n == 0 && advance(v) && !v->fheap && v->front.n > 0 &&
+	    pop_sorted(v, v->front.n, until, now, arg))
+		return true;
 	if (!take(v, until, &h)) {
 		if (until != SCHED_FOREVER && until > v->now)
 			v->now = until;
@@ -676,33 +704,15 @@ static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_
 	return true;
 }
 
-/* The common case — a sorted front (refilled from the next bucket when
- * empty) holding a live timer due by `until` — stays here; the rest is a
- * tail call. */
+/* The common case — a sorted front holding a live timer due by `until` —
+ * is a leaf function; the rest is a tail call. */
 bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 {
 	assert(s->ops == &vops);
 	vsched *v = (vsched *)s;
-	if (v->fheap || v->stopped)
-		return next_slow(v, until, now, arg);
 	uint32_t nf = v->front.n;
-	if (nf == 0) {
-		if (!advance(v) || v->fheap)
-			return next_slow(v, until, now, arg);
-		nf = v->front.n;
-	}
-	const ventry *top = &v->front.e[nf - 1];
-	uint32_t h = top->h;
-	int64_t when = top->when;
-	vnode *n = &v->nodes[h];
-	if (n->where == N_DEAD || when > until)
+	if (nf == 0 || v->fheap || v->stopped || !pop_sorted(v, nf, until, now, arg))
 		return next_slow(v, until, now, arg);
-	v->front.n = nf - 1;
-	v->now = when;               /* no pending timer is before now */
-	v->fired++;
-	*arg = n->arg;
-	*now = when;
-	node_free(v, h);
 	return true;
 }
 
