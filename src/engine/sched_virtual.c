@@ -1,6 +1,6 @@
 /*
  * sched_virtual.c — the virtual clock: a calendar of coarse buckets for the
- * near future between two small heaps.
+ * near future between a small sorted front and a far heap.
  *
  * Order: (when, pri, seq), exactly.  seq is a counter bumped by every
  * sched_at, so two timers at the same instant and priority fire in the
@@ -11,30 +11,44 @@
  * Time is cut into buckets of BUCKET_MS (2^BUCKET_BITS ms); `curb` is the
  * current bucket.  A pending timer lives in exactly one of three places:
  *
- *   front  a 4-ary min-heap on the full key: every timer before the end of
- *          the current bucket (including any scheduled at `now` after the
- *          bucket moved past it);
+ *   front  every timer before the end of the current bucket (including
+ *          any scheduled at `now` after the bucket moved past it), ordered
+ *          on the full key: an array sorted in descending order while it
+ *          holds at most FRONT_SORTED entries (the next timer is the last
+ *          one), else a 4-ary min-heap until it runs dry;
  *   ring   NBUCKETS unsorted doubly linked lists, one per bucket, for the
- *          buckets curb+1 .. curb+NBUCKETS-1 (8.7 minutes ahead, so
+ *          buckets curb+1 .. curb+NBUCKETS-1 (17.5 minutes ahead, so
  *          IVR timers, patience and handling times nearly all fit);
  *   far    a 4-ary min-heap on the full key, for everything later.
  *
- * So front < ring < far, and the next timer is always the front's root.
+ * So front < ring < far, and the next timer is always the front's top.
  * When the front runs dry the current bucket moves to the next non-empty
  * one (a find-first-set over a two-level bitmap) and its list is poured
- * into the front; timers of the far heap that the window now covers move
- * into the ring.  Because the front orders by the full key, the order a
- * bucket's timers arrive in does not matter: no FIFO argument is needed,
- * and ties (same ms, same priority) still fire in seq order.
+ * into the front and sorted; timers of the far heap that the window now
+ * covers move into the ring.  Because the front orders by the full key,
+ * the order a bucket's timers arrive in does not matter: no FIFO argument
+ * is needed, and ties (same ms, same priority) still fire in seq order.
  *
  * Why coarse buckets: both workloads are sparse in time (the M/M/c bench
  * has ~100 timers spread over a minute, a USCIS day ~15 events a second),
- * so 1-ms buckets would put every timer on its own cache line; 128-ms
+ * so 1-ms buckets would put every timer on its own cache line; 256-ms
  * buckets keep the ring's heads (16 KB) and bitmap in L1, and the front
- * heap holds a handful of entries, usually one.  (Measured with cachegrind
- * on both workloads: 16-256 ms buckets are within 2% of each other in
- * instructions; 128 ms had the fewest L1 misses.)  A sched_at is an O(1) list
- * insert, a pop is a tiny heap pop plus, now and then, a bitmap scan.
+ * holds a handful of entries.  (Measured with callgrind: 256 ms took the
+ * fewest instructions on both workloads; 128 ms up to 1.4% more, 512 ms
+ * up to 0.6% more.)  A sched_at is an O(1) list insert; a pop is a
+ * decrement plus, every few pops, a bitmap scan and a tiny insertion sort.
+ *
+ * Why a sorted array and not a heap for the front: with 2-4 timers per
+ * bucket a heap's sifting is all overhead, while popping the last entry of
+ * a descending array costs nothing and sorting a few entries by insertion
+ * little.  Past FRONT_SORTED entries (crowded instants) insertion would
+ * move too much, so the array is reversed, which makes a valid heap.
+ *
+ * The hot paths — sched_virtual_at into the ring, sched_virtual_next from
+ * a sorted front — are leaf functions; everything else (a new node, the
+ * current bucket, the far heap, a new bucket, a cancelled top, a heap
+ * front) is a tail call to a function of its own, so the common path keeps
+ * to a few registers (sched_virtual_next's saves none).
  *
  * Cancel.  A ring timer is unlinked at once, so the IVR's cancelled
  * timeouts (seconds ahead) never cost a pop.  A heap timer is cancelled
@@ -489,7 +503,7 @@ static __attribute__((noinline)) sched_id at_grow(vsched *v, int64_t when, int p
 	return sched_virtual_at(&v->base, when, pri, fn, ctx, arg);
 }
 
-/* The common case — a bucket of the ring, 8.7 minutes ahead — is a leaf
+/* The common case — a bucket of the ring, 17.5 minutes ahead — is a leaf
  * function of a few dozen instructions; the rest are tail calls. */
 sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
 {
