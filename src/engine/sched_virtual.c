@@ -576,28 +576,6 @@ static __attribute__((noinline)) void migrate_far(vsched *v)
 	}
 }
 
-/* Sort a freshly poured front of k > 1 entries: descending by insertion
- * while small, else heapify in ascending order. */
-static void front_sort(vsched *v, uint32_t k)
-{
-	ventry *e = v->front.e;
-	if (k <= FRONT_SORTED) {
-		for (uint32_t i = 1; i < k; i++) {
-			ventry x = e[i];
-			uint32_t j = i;
-			while (j > 0 && before(&e[j - 1], &x)) {
-				e[j] = e[j - 1];
-				j--;
-			}
-			e[j] = x;
-		}
-		return;
-	}
-	for (uint32_t i = (k - 2) / ARITY + 1; i-- > 0;)
-		sift_down(e, k, i);
-	v->fheap = true;
-}
-
 /* The front is empty: move the current bucket to the next one holding a
  * timer, pour that bucket into the front, and move the far timers the
  * window now covers into the ring (or the front).  Never allocates; false
@@ -615,18 +593,30 @@ static __attribute__((noinline)) bool advance(vsched *v)
 		v->curb += (b - cb) & (NBUCKETS - 1);
 		uint32_t h = v->head[b];
 		ring_clear_bit(v, b);
-		/* the list is newest first: same-instant ties come out in order */
+		/* Sorted by insertion as it pours; the list is newest first, so
+		 * same-instant ties land in place.  Past FRONT_SORTED the rest is
+		 * appended and the whole made a heap (Floyd: any order will do). */
 		ventry *e = v->front.e;
 		uint32_t k = 0;
 		do {
 			vnode *n = &v->nodes[h];
 			n->where = N_FRONT;
-			e[k++] = (ventry){ .when = n->when, .order = n->order, .h = h };
+			ventry x = { .when = n->when, .order = n->order, .h = h };
+			uint32_t j = k++;
+			if (j < FRONT_SORTED)
+				while (j > 0 && before(&e[j - 1], &x)) {
+					e[j] = e[j - 1];
+					j--;
+				}
+			e[j] = x;
 			h = n->next;
 		} while (h != N_FREE);
 		v->front.n = k;
-		if (k > 1)
-			front_sort(v, k);
+		if (k > FRONT_SORTED) {
+			for (uint32_t i = (k - 2) / ARITY + 1; i-- > 0;)
+				sift_down(e, k, i);
+			v->fheap = true;
+		}
 	} else {
 		if (!heap_clean_top(v, &v->far))
 			return false;
