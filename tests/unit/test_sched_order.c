@@ -55,6 +55,7 @@ typedef struct model {
 	int64_t until;
 	bool stopped;
 	bool draining;               /* fewer new timers, so the drain ends */
+	bool dense;                  /* most timers within two seconds: crowded buckets */
 	uint64_t ops;
 } model;
 
@@ -126,6 +127,10 @@ static int64_t pick_when(model *m)
 {
 	int64_t now = m->now;
 	uint64_t r = rnd(m) % 100;
+	/* crowded buckets: many timers per bucket and in the current one, so
+	 * the clock's small sorted front overflows into a heap and back */
+	if (m->dense && r < 70)
+		return plus(now, (int64_t)(rnd(m) % (r < 20 ? 130 : 2000)));
 	if (r < 8)
 		return now - (int64_t)(rnd(m) % 5000);                 /* the past */
 	if (r < 16)
@@ -308,6 +313,7 @@ static void run_rounds(uint64_t seed, uint64_t total_ops)
 		m.n = 0;
 		m.fired = 0;
 		m.direct = rnd(&m) % 2;
+		m.dense = rnd(&m) % 3 == 0;
 		/* ids of the last clock mean nothing to this one */
 		memset(m.info, 0, sizeof m.info);
 		uint64_t len = 1000 + rnd(&m) % 20000;
