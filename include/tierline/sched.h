@@ -5,11 +5,12 @@
  * server) own a scheduler and feed fired timers back to calls as events.
  *
  *  - sched_virtual: ordered by (time, priority, seq), jumping from event to
- *    event: a timing wheel of millisecond slots for the next minute and a
- *    4-ary min-heap beyond.  Ties fire in insertion order (seq), which
- *    makes runs deterministic.  No allocation after it has grown to its
- *    peak.  Besides the vtable it has a direct API (below) for the
- *    simulator's hot loop.
+ *    event: a calendar queue of 256-ms buckets for the next 17.5 minutes,
+ *    the current bucket kept sorted, and a 4-ary min-heap beyond (see
+ *    sched_virtual.c).  Ties fire in insertion order (seq), which makes
+ *    runs deterministic.  No allocation after it has grown to its peak.
+ *    Besides the vtable it has a direct API (below) for the simulator's
+ *    hot loop.
  *  - sched_real: libevent's event_base with timer events, for `call` and
  *    `serve`; `now` is the wall clock converted to local ms.
  *
