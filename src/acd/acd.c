@@ -607,26 +607,6 @@ HOT void q_sync(acd *a, int qi, int64_t t)
 	acd_stats_agents_inl(&q->st, t, q->on_shift, q->talking + q->wrapup, q->on_duty);
 }
 
-/* q_sync once the figures are already integrated up to t (the fast paths
- * advance first): acd_stats_agents_inl without its advance, which would
- * return at once since acc_t == t. */
-HOT void q_sync_now(queue *q, int64_t t)
-{
-	acd_stats *st = &q->st;
-	int on_duty = q->on_duty;
-	st->staffed = q->on_shift;
-	st->busy = q->talking + q->wrapup;
-	st->on_duty = on_duty;
-	if (t >= st->c_lo && t < st->c_hi) {
-		if (st->c_lo == t)
-			st->bins[st->c_i].agents = on_duty;
-		if (on_duty > st->max_agents)
-			st->max_agents = on_duty;
-		return;
-	}
-	acd_stats_agents_slow(st, t);
-}
-
 /* The fast paths' precondition on the figures: the agent-time integral has
  * started and stands inside the cached bin, and so does t (t >= now >=
  * acc_t), so advancing to t is two adds on that bin and crosses nothing. */
@@ -1097,7 +1077,14 @@ int enqueue_slow(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg 
  * strategy, the id table, the free list and the figures' bin each reduced
  * to the one case that applies.  On a fast queue every idle agent can take
  * the call, so an idle agent exists iff ihead >= 0, the strategy takes the
- * head, and then nobody waits (the invariant). */
+ * head, and then nobody waits (the invariant).
+ *
+ * q_sync is reduced to what moved.  Every mutation ends with q_sync of the
+ * queue it changed, so on entry the figures' staffed, busy and on-duty
+ * counts equal the queue's; the fast paths change only the busy count (no
+ * agent comes or goes).  The bin of t exists (stats_in_bin), so it was made
+ * by a call at or after its start; if t is its start, that call's q_sync set
+ * its `agents` to the same on-duty count, and max_agents already covers it. */
 HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64_t t)
 {
 	a->now = t;
@@ -1146,6 +1133,7 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 		st->nzero++;
 		b->answered++;
 		b->answered_within++;
+		st->busy++;              /* q_sync: only the busy count moved (see above) */
 		/* field by field: a compound literal is built on the stack and copied */
 		acd_out *o = &a->out[a->outn++];
 		o->kind = ACD_OUT_ASSIGN;
@@ -1162,7 +1150,6 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 		wait_push(a, s);
 		L->entry_pos = q->nwait;
 	}
-	q_sync_now(q, t);
 	CHECKED(a, ACD_OK);
 }
 
@@ -1304,10 +1291,10 @@ HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 		assign_q(a, q, g, id, W, h, t);
 	} else {
 		idle_push_q(a, q, g, id, t);
+		st->busy--;              /* q_sync: the one count that moved (enqueue_fast) */
 	}
 	id_del(a, L->call);
 	slot_free(a, s);
-	q_sync_now(q, t);
 	CHECKED(a, ACD_OK);
 }
 
