@@ -607,12 +607,14 @@ HOT void q_sync(acd *a, int qi, int64_t t)
 	acd_stats_agents_inl(&q->st, t, q->on_shift, q->talking + q->wrapup, q->on_duty);
 }
 
-/* The fast paths' precondition on the figures: the agent-time integral has
- * started and stands inside the cached bin, and so does t (t >= now >=
- * acc_t), so advancing to t is two adds on that bin and crosses nothing. */
+/* The fast paths' precondition on the figures: the agent-time integral
+ * stands inside the cached bin, and so does t (t >= now >= acc_t), so
+ * advancing to t is two adds on that bin and crosses nothing.  (The
+ * integral has started: the first time the ACD saw started every queue's,
+ * and the fast paths run only after it, have_now.) */
 HOT bool stats_in_bin(const acd_stats *st, int64_t t)
 {
-	return st->acc_started && st->acc_t >= st->c_lo && t < st->c_hi;
+	return st->acc_t >= st->c_lo && t < st->c_hi;
 }
 
 /* acd_stats_advance_inl under stats_in_bin (returns the cached bin). */
