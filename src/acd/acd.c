@@ -74,9 +74,10 @@ typedef struct queue {
 	int nroster, caproster;
 	int on_shift, on_duty, talking, wrapup;
 	int rr_last;                 /* roster position of the last agent to take a call */
+	bool li;                     /* longest-idle: acd_enqueue's fast path applies */
 	bool fast;                   /* longest-idle and every agent takes every call
-	                                (no `skill lang`, or one language): the fast paths
-	                                of acd_enqueue / acd_end apply */
+	                                (no `skill lang`, or one language): acd_end's fast
+	                                path applies too, and enqueue's takes the idle head */
 	int64_t aht;                 /* moving average of talk + wrap-up, -1 unknown */
 	int64_t offered, answered, abandoned, timed_out, asked_sup, ended_talking;
 	acd_stats st;                /* by value: one cache line less a call */
@@ -494,8 +495,8 @@ int acd_new(const acd_config *cfg, const acd_queue_cfg *queues, int nqueues,
 			q->lhead[l] = q->ltail[l] = -1;
 		q->rr_last = -1;
 		q->aht = -1;
-		q->fast = q->cfg.strategy == FLOW_STRAT_LONGEST_IDLE
-		          && (!q->cfg.skill_lang || nl == 1);
+		q->li = q->cfg.strategy == FLOW_STRAT_LONGEST_IDLE;
+		q->fast = q->li && (!q->cfg.skill_lang || nl == 1);
 		int rc = acd_stats_init(&q->st, start, cfg->interval_ms, cfg->sl_ms);
 		if (rc == ACD_E_ARG) {
 			if (err)
@@ -669,10 +670,8 @@ HOT void idle_push(acd *a, int id, int64_t t)
 	idle_push_q(a, &a->q[g->queue], g, id, t);
 }
 
-HOT void idle_remove(acd *a, int id)
+HOT void idle_remove_q(acd *a, queue *q, agent *g)
 {
-	agent *g = &a->ag[id];
-	queue *q = &a->q[g->queue];
 	if (g->iprev >= 0)
 		a->ag[g->iprev].inext = g->inext;
 	else
@@ -688,6 +687,12 @@ HOT void idle_remove(acd *a, int id)
 	else
 		for (uint32_t m = g->emask; m; m &= m - 1)
 			q->idle_by_lang[__builtin_ctz(m)]--;
+}
+
+HOT void idle_remove(acd *a, int id)
+{
+	agent *g = &a->ag[id];
+	idle_remove_q(a, &a->q[g->queue], g);
 }
 
 HOT void wait_push(acd *a, int32_t s)
@@ -1074,12 +1079,12 @@ int enqueue_slow(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg 
 	CHECKED(a, ACD_OK);
 }
 
-/* acd_enqueue on a `fast` queue when nothing can fail and no leg facts are
- * wanted (the caller checked): the same changes as enqueue_slow, with the
- * strategy, the id table, the free list and the figures' bin each reduced
- * to the one case that applies.  On a fast queue every idle agent can take
- * the call, so an idle agent exists iff ihead >= 0, the strategy takes the
- * head, and then nobody waits (the invariant).
+/* acd_enqueue on a longest-idle queue when nothing can fail and no leg
+ * facts are wanted (the caller checked): the same changes as enqueue_slow,
+ * with the strategy, the id table, the free list and the figures' bin each
+ * reduced to the one case that applies.  On a `fast` queue every idle agent
+ * can take the call, so an idle agent exists iff ihead >= 0 and the
+ * strategy takes the head.
  *
  * q_sync is reduced to what moved.  Every mutation ends with q_sync of the
  * queue it changed, so on entry the figures' staffed, busy and on-duty
@@ -1100,27 +1105,25 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 	a->dcount++;
 	q->offered++;
 	b->offered++;
-	int id = q->ihead;
+	/* pick_agent's longest-idle case */
+	int id;
+	if (q->fast) {
+		id = q->ihead;
+	} else if (q->idle_by_lang[lang] == 0) {
+		id = -1;
+	} else {
+		uint32_t bit = 1u << lang;
+		id = q->ihead;
+		while (!(a->ag[id].emask & bit))
+			id = a->ag[id].inext;
+	}
 	if (id >= 0) {
 		agent *g = &a->ag[id];
 		*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = t,
 		                 .prev = -1, .next = -1, .lprev = -1, .lnext = -1,
 		                 .queue = qi, .agent = id, .entry_pos = 0, .lang = (int16_t)lang,
 		                 .state = SLOT_TALK, .found_free = true };
-		/* idle_remove of the head */
-		int32_t nx = g->inext;
-		q->ihead = nx;
-		if (nx >= 0)
-			a->ag[nx].iprev = -1;
-		else
-			q->itail = -1;
-		g->iprev = g->inext = -1;
-		q->nidle--;
-		if (g->emask == 1u)
-			q->idle_by_lang[0]--;
-		else
-			for (uint32_t m = g->emask; m; m &= m - 1)
-				q->idle_by_lang[__builtin_ctz(m)]--;
+		idle_remove_q(a, q, g);
 		/* assign, wait 0: counted in nzero; within any threshold (sl > 0);
 		 * the sum and the maximum (never negative) do not move */
 		g->state = ACD_AGENT_TALKING;
@@ -1158,12 +1161,13 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 int acd_enqueue(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg *leg)
 {
 	/* The fast path when every check of enqueue_slow would pass and the
-	 * id is in the direct table: one test each. */
-	if (!leg && (unsigned)qi < (unsigned)a->nq && (unsigned)lang < (unsigned)a->nlangs
-	    && call_id < a->dcap && a->dval[call_id] < 0 && a->freelist >= 0
-	    && a->have_now && t >= a->now) {
+	 * id is in the direct table: one test each.  The queue's kind first, so
+	 * that other queues pay two tests for it. */
+	if ((unsigned)qi < (unsigned)a->nq) {
 		queue *q = &a->q[qi];
-		if (q->fast && stats_in_bin(&q->st, t) && out_room(a, 1))
+		if (q->li && !leg && (unsigned)lang < (unsigned)a->nlangs
+		    && call_id < a->dcap && a->dval[call_id] < 0 && a->freelist >= 0
+		    && a->have_now && t >= a->now && stats_in_bin(&q->st, t) && out_room(a, 1))
 			return enqueue_fast(a, q, qi, call_id, lang, t);
 	}
 	return enqueue_slow(a, qi, call_id, lang, t, leg);
@@ -1265,15 +1269,28 @@ int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 	CHECKED(a, ACD_OK);
 }
 
+/* The agent of a fast end takes the oldest waiting call.  Out of line: the
+ * call's figures may take the stats module's slow paths (it may have
+ * entered in an earlier interval), and with no call left in it
+ * end_talk_fast needs no registers saved. */
+static __attribute__((noinline))
+void take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
+{
+	leg_slot *W = &a->legs[h];
+	wait_remove_q(a, q, W);
+	assign_q(a, q, g, id, W, h, t);
+}
+
 /* end_slot of a talking leg on a `fast` queue, without wrap-up, whose agent
  * stays on duty, when nothing can fail and no leg facts are wanted (the
- * caller checked): the agent takes the oldest waiting call (the queue's head:
- * every agent takes every call) or becomes idle. */
+ * caller checked, and that the leg entered in the cached bin, so its
+ * handled figures go there): the agent takes the oldest waiting call (the
+ * queue's head: every agent takes every call) or becomes idle. */
 HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 {
 	a->now = t;
 	acd_stats *st = &q->st;
-	stats_advance_in_bin(st, t);
+	acd_figures *b = stats_advance_in_bin(st, t);
 	int id = L->agent;
 	agent *g = &a->ag[id];
 	int64_t talk = t - L->answered;
@@ -1285,18 +1302,17 @@ HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 	q->ended_talking++;
 	int64_t aht = q->aht;
 	q->aht = aht < 0 ? talk : aht + (talk - aht) / 8;
-	acd_stats_handled_inl(st, L->entered, talk, 0);
+	b->handled++;                /* acd_stats_handled_inl in the cached bin */
+	b->handle_sum_ms += talk;    /* (and wrapup_sum_ms += 0) */
+	id_del(a, L->call);
+	slot_free(a, s);
 	int32_t h = q->head;
 	if (h >= 0) {
-		leg_slot *W = &a->legs[h];
-		wait_remove_q(a, q, W);
-		assign_q(a, q, g, id, W, h, t);
+		take_waiting(a, q, g, id, h, t);
 	} else {
 		idle_push_q(a, q, g, id, t);
 		st->busy--;              /* q_sync: the one count that moved (enqueue_fast) */
 	}
-	id_del(a, L->call);
-	slot_free(a, s);
 	CHECKED(a, ACD_OK);
 }
 
@@ -1305,24 +1321,38 @@ HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 	| (1u << CALL_LEG_SUPERVISOR) | (1u << CALL_LEG_REQUEST) \
 	| (1u << CALL_LEG_HANGUP_TALKING) | (1u << CALL_LEG_ASKED_SUPERVISOR))
 
-int acd_end(acd *a, uint64_t call_id, int64_t t, call_leg_result r,
-            int64_t wrapup_ms, acd_leg *leg)
+/* acd_end of an id in the hash map (or none): out of line, so that no call
+ * precedes acd_end's tests and it needs no registers saved to make them. */
+static __attribute__((noinline))
+int end_mapped(acd *a, uint64_t call_id, int64_t t, call_leg_result r,
+               int64_t wrapup_ms, acd_leg *leg)
 {
-	int32_t s = id_get(a, call_id);
+	int32_t s = map_get(a, call_id);
 	if (s < 0)
 		return fail(a, ACD_E_NOTFOUND, "call %llu has no live leg",
 		            (unsigned long long)call_id);
+	return end_slot(a, s, t, r, wrapup_ms, leg);
+}
+
+int acd_end(acd *a, uint64_t call_id, int64_t t, call_leg_result r,
+            int64_t wrapup_ms, acd_leg *leg)
+{
+	if (call_id >= a->dcap)
+		return end_mapped(a, call_id, t, r, wrapup_ms, leg);
+	int32_t s = a->dval[call_id];    /* id_get's direct case */
+	if (s < 0)
+		return end_mapped(a, call_id, t, r, wrapup_ms, leg);   /* the error */
 	/* The fast path when every check of end_slot would pass (t >= now >=
-	 * answered) and the agent simply becomes free again. */
-	if (!leg && t >= a->now && (unsigned)r < 32   /* a live leg: have_now */
-	    && ((1u << r) & TALK_RESULTS)) {
-		leg_slot *L = &a->legs[s];
-		queue *q = &a->q[L->queue];
-		if (L->state == SLOT_TALK && q->fast
-		    && (wrapup_ms == 0 || (wrapup_ms == ACD_WRAPUP_DEFAULT && q->cfg.wrapup_ms == 0))
-		    && !a->ag[L->agent].leaving && stats_in_bin(&q->st, t) && out_room(a, 2))
-			return end_talk_fast(a, s, L, q, t);
-	}
+	 * answered; a live leg means have_now) and the agent simply becomes
+	 * free again.  The queue's kind first (other queues pay two tests). */
+	leg_slot *L = &a->legs[s];
+	queue *q = &a->q[L->queue];
+	if (q->fast && L->state == SLOT_TALK && !leg && t >= a->now
+	    && (unsigned)r < 32 && ((1u << r) & TALK_RESULTS)
+	    && (wrapup_ms == 0 || (wrapup_ms == ACD_WRAPUP_DEFAULT && q->cfg.wrapup_ms == 0))
+	    && !a->ag[L->agent].leaving && stats_in_bin(&q->st, t)
+	    && L->entered >= q->st.c_lo && out_room(a, 2))
+		return end_talk_fast(a, s, L, q, t);
 	return end_slot(a, s, t, r, wrapup_ms, leg);
 }
 
