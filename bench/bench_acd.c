@@ -1,6 +1,8 @@
 /* bench_acd.c — enqueue / assign / finish cycles per second of the ACD.
  *
- *   bench_acd [cycles] [agents] [mmc]   (defaults 2000000, 300; `mmc`: that case only)
+ *   bench_acd [cycles] [agents] [mmc|mmc-take]   (defaults 2000000, 300; `mmc`: that
+ *                                                case only; `mmc-take`: the same, drained
+ *                                                with acd_take instead of acd_poll)
  *
  * A driver keeps the queue loaded: every cycle one call arrives (language
  * 0..2, `skill lang`, agents speak 1-3 languages), ~3% of waiting callers
@@ -17,7 +19,7 @@
  * The call sequence is recorded first (an untimed run with its own event
  * heap), then replayed against a fresh ACD and timed, so the figure is the
  * ACD alone: per call an acd_enqueue, an acd_poll drain, an acd_end and a
- * drain, as sim.c does. */
+ * drain, as sim.c does (`mmc-take`: acd_take drains, reading in place). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <math.h>
@@ -280,7 +282,7 @@ static long mmc_record(long calls, int nagents, mmc_op **ops_out)
 	return nops;
 }
 
-static int run_mmc(long calls, int nagents)
+static int run_mmc(long calls, int nagents, bool take)
 {
 	mmc_op *ops;
 	long nops = mmc_record(calls, nagents, &ops);
@@ -296,9 +298,16 @@ static int run_mmc(long calls, int nagents)
 		int rc = op->end ? acd_end(a, op->id, op->t, CALL_LEG_RESOLVED, 0, NULL)
 		                 : acd_enqueue(a, 0, op->id, 0, op->t, NULL);
 		errors += rc != ACD_OK;
-		acd_out o;
-		while (acd_poll(a, &o))
-			assigns += o.kind == ACD_OUT_ASSIGN;
+		if (take) {
+			int n;
+			const acd_out *o = acd_take(a, &n);
+			for (int k = 0; k < n; k++)
+				assigns += o[k].kind == ACD_OUT_ASSIGN;
+		} else {
+			acd_out o;
+			while (acd_poll(a, &o))
+				assigns += o.kind == ACD_OUT_ASSIGN;
+		}
 	}
 	acd_advance(a, ops[nops - 1].t);
 	int64_t p90;
@@ -306,9 +315,9 @@ static int run_mmc(long calls, int nagents)
 	double dt = now_s() - t0;
 	acd_figures f;
 	acd_queue_figures(a, 0, &f);
-	printf("bench_acd mmc    longest-idle     agents %4d: %ld calls in %.3f s = %.2f M calls/s"
+	printf("bench_acd %-7s longest-idle     agents %4d: %ld calls in %.3f s = %.2f M calls/s"
 	       " = %.1f ns/call (%ld assigns, p_wait %.3f, p90 wait %lld ms, %ld errors)\n",
-	       nagents, calls, dt, calls / dt / 1e6, dt * 1e9 / calls, assigns,
+	       take ? "mmc-tk" : "mmc", nagents, calls, dt, calls / dt / 1e6, dt * 1e9 / calls, assigns,
 	       1.0 - (double)f.found_free / (double)f.offered, (long long)p90, errors);
 	acd_free(a);
 	free(ops);
@@ -325,11 +334,13 @@ int main(int argc, char **argv)
 	}
 	int bad = 0;
 	if (argc > 3 && strcmp(argv[3], "mmc") == 0)
-		return run_mmc(cycles, agents);
+		return run_mmc(cycles, agents, false);
+	if (argc > 3 && strcmp(argv[3], "mmc-take") == 0)
+		return run_mmc(cycles, agents, true);
 	for (int loaded = 0; loaded < 2; loaded++)
 		for (int st = FLOW_STRAT_LONGEST_IDLE; st <= FLOW_STRAT_TOP_DOWN; st++)
 			bad |= run((flow_strategy)st, cycles, agents, loaded);
 	/* the simulator's M/M/c model has 100 agents whatever `agents` says */
-	bad |= run_mmc(cycles, 100);
+	bad |= run_mmc(cycles, 100, false);
 	return bad;
 }

@@ -271,6 +271,11 @@ typedef struct acd_out {
 /* Take the oldest pending output; false when none is left. */
 bool acd_poll(acd *a, acd_out *out);
 int  acd_pending(const acd *a);
+/* Take every pending output at once, read in place (no copy per output):
+ * returns them oldest first with *n their number (0: none).  They count as
+ * taken (acd_poll and acd_pending no longer see them); the array stays
+ * valid until the next call that changes the ACD. */
+const acd_out *acd_take(acd *a, int *n);
 
 /* ---- inspection ---------------------------------------------------------- */
 

@@ -74,6 +74,10 @@ typedef struct queue {
 	int nroster, caproster;
 	int on_shift, on_duty, talking, wrapup;
 	int rr_last;                 /* roster position of the last agent to take a call */
+	bool li;                     /* longest-idle: acd_enqueue's fast path applies */
+	bool fast;                   /* longest-idle and every agent takes every call
+	                                (no `skill lang`, or one language): acd_end's fast
+	                                path applies too, and enqueue's takes the idle head */
 	int64_t aht;                 /* moving average of talk + wrap-up, -1 unknown */
 	int64_t offered, answered, abandoned, timed_out, asked_sup, ended_talking;
 	acd_stats st;                /* by value: one cache line less a call */
@@ -399,6 +403,15 @@ HOT int out_reserve(acd *a, int k)
 	return grow((void **)&a->out, &a->outcap, a->outn + k, sizeof *a->out, 32);
 }
 
+/* out_reserve's check alone, for the fast paths (false: let the general
+ * path grow the queue or fail as it always did). */
+HOT bool out_room(acd *a, int k)
+{
+	if (a->outhead == a->outn)
+		a->outhead = a->outn = 0;
+	return a->outn + k <= a->outcap;
+}
+
 HOT acd_out *out_push(acd *a, acd_out_kind kind, int64_t t, int q, int ag)
 {
 	/* capacity was reserved by the caller */
@@ -482,6 +495,8 @@ int acd_new(const acd_config *cfg, const acd_queue_cfg *queues, int nqueues,
 			q->lhead[l] = q->ltail[l] = -1;
 		q->rr_last = -1;
 		q->aht = -1;
+		q->li = q->cfg.strategy == FLOW_STRAT_LONGEST_IDLE;
+		q->fast = q->li && (!q->cfg.skill_lang || nl == 1);
 		int rc = acd_stats_init(&q->st, start, cfg->interval_ms, cfg->sl_ms);
 		if (rc == ACD_E_ARG) {
 			if (err)
@@ -593,6 +608,27 @@ HOT void q_sync(acd *a, int qi, int64_t t)
 	acd_stats_agents_inl(&q->st, t, q->on_shift, q->talking + q->wrapup, q->on_duty);
 }
 
+/* The fast paths' precondition on the figures: the agent-time integral
+ * stands inside the cached bin, and so does t (t >= now >= acc_t), so
+ * advancing to t is two adds on that bin and crosses nothing.  (The
+ * integral has started: the first time the ACD saw started every queue's,
+ * and the fast paths run only after it, have_now.) */
+HOT bool stats_in_bin(const acd_stats *st, int64_t t)
+{
+	return st->acc_t >= st->c_lo && t < st->c_hi;
+}
+
+/* acd_stats_advance_inl under stats_in_bin (returns the cached bin). */
+HOT acd_figures *stats_advance_in_bin(acd_stats *st, int64_t t)
+{
+	acd_figures *b = &st->bins[st->c_i];
+	int64_t d = t - st->acc_t;
+	b->staffed_ms += d * st->staffed;
+	b->busy_ms += d * st->busy;
+	st->acc_t = t;
+	return b;
+}
+
 #ifdef TIERLINE_DEBUG_INVARIANTS
 #define CHECKED(a, rc) do { \
 		int rc_ = (rc); \
@@ -606,10 +642,11 @@ HOT void q_sync(acd *a, int qi, int64_t t)
 
 /* ---- lists -------------------------------------------------------------- */
 
-HOT void idle_push(acd *a, int id, int64_t t)
+/* The list helpers take the agent's (or leg's) queue and agent when the
+ * caller has them: recomputing &a->q[g->queue] is a multiply and a reload
+ * the compiler cannot drop after the stores in between. */
+HOT void idle_push_q(acd *a, queue *q, agent *g, int id, int64_t t)
 {
-	agent *g = &a->ag[id];
-	queue *q = &a->q[g->queue];
 	g->state = ACD_AGENT_IDLE;
 	g->idle_since = t;
 	g->inext = -1;
@@ -620,14 +657,21 @@ HOT void idle_push(acd *a, int id, int64_t t)
 		q->ihead = id;
 	q->itail = id;
 	q->nidle++;
-	for (uint32_t m = g->emask; m; m &= m - 1)     /* emask has no bit >= nlangs */
-		q->idle_by_lang[__builtin_ctz(m)]++;
+	if (g->emask == 1u)                            /* one language: no loop */
+		q->idle_by_lang[0]++;
+	else
+		for (uint32_t m = g->emask; m; m &= m - 1)     /* emask has no bit >= nlangs */
+			q->idle_by_lang[__builtin_ctz(m)]++;
 }
 
-HOT void idle_remove(acd *a, int id)
+HOT void idle_push(acd *a, int id, int64_t t)
 {
 	agent *g = &a->ag[id];
-	queue *q = &a->q[g->queue];
+	idle_push_q(a, &a->q[g->queue], g, id, t);
+}
+
+HOT void idle_remove_q(acd *a, queue *q, agent *g)
+{
 	if (g->iprev >= 0)
 		a->ag[g->iprev].inext = g->inext;
 	else
@@ -638,8 +682,17 @@ HOT void idle_remove(acd *a, int id)
 		q->itail = g->iprev;
 	g->iprev = g->inext = -1;
 	q->nidle--;
-	for (uint32_t m = g->emask; m; m &= m - 1)
-		q->idle_by_lang[__builtin_ctz(m)]--;
+	if (g->emask == 1u)
+		q->idle_by_lang[0]--;
+	else
+		for (uint32_t m = g->emask; m; m &= m - 1)
+			q->idle_by_lang[__builtin_ctz(m)]--;
+}
+
+HOT void idle_remove(acd *a, int id)
+{
+	agent *g = &a->ag[id];
+	idle_remove_q(a, &a->q[g->queue], g);
 }
 
 HOT void wait_push(acd *a, int32_t s)
@@ -665,10 +718,8 @@ HOT void wait_push(acd *a, int32_t s)
 	q->lwait[l]++;
 }
 
-HOT void wait_remove(acd *a, int32_t s)
+HOT void wait_remove_q(acd *a, queue *q, leg_slot *L)
 {
-	leg_slot *L = &a->legs[s];
-	queue *q = &a->q[L->queue];
 	int l = L->lang;
 	if (L->prev >= 0)
 		a->legs[L->prev].next = L->next;
@@ -689,6 +740,12 @@ HOT void wait_remove(acd *a, int32_t s)
 	L->prev = L->next = L->lprev = L->lnext = -1;
 	q->nwait--;
 	q->lwait[l]--;
+}
+
+HOT void wait_remove(acd *a, int32_t s)
+{
+	leg_slot *L = &a->legs[s];
+	wait_remove_q(a, &a->q[L->queue], L);
 }
 
 HOT int32_t slot_alloc(acd *a)
@@ -783,11 +840,9 @@ HOT int32_t oldest_for(const acd *a, const queue *q, const agent *g)
 }
 
 /* Agent id (not idle, not waiting-listed) starts talking to slot s at t. */
-HOT void assign(acd *a, int id, int32_t s, int64_t t)
+HOT void assign_q(acd *a, queue *q, agent *g, int id, leg_slot *L, int32_t s, int64_t t)
 {
-	agent *g = &a->ag[id];
-	leg_slot *L = &a->legs[s];
-	queue *q = &a->q[g->queue];
+	int qi = g->queue;
 	L->state = SLOT_TALK;
 	L->answered = t;
 	L->agent = id;
@@ -800,9 +855,21 @@ HOT void assign(acd *a, int id, int32_t s, int64_t t)
 	q->answered++;
 	q->rr_last = g->qpos;
 	acd_stats_answer_inl(&q->st, L->entered, t - L->entered);
-	acd_out *o = out_push(a, ACD_OUT_ASSIGN, t, g->queue, id);
+	/* field by field: a compound literal is built on the stack and copied */
+	acd_out *o = &a->out[a->outn++];
+	o->kind = ACD_OUT_ASSIGN;
+	o->t = t;
+	o->queue = qi;
+	o->agent = id;
 	o->call = L->call;
 	o->wait_ms = t - L->entered;
+	o->at = 0;
+}
+
+HOT void assign(acd *a, int id, int32_t s, int64_t t)
+{
+	agent *g = &a->ag[id];
+	assign_q(a, &a->q[g->queue], g, id, &a->legs[s], s, t);
 }
 
 /* Agent id goes off shift at t (from idle, or from the end of its work). */
@@ -966,7 +1033,9 @@ int acd_set_staff(acd *a, int qi, int n, int64_t t)
 
 static void leg_fill(const acd *a, int32_t s, int64_t t, acd_leg *out);
 
-int acd_enqueue(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg *leg)
+/* The general acd_enqueue: every check, every strategy, leg facts. */
+static __attribute__((noinline))
+int enqueue_slow(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg *leg)
 {
 	if (qi < 0 || qi >= a->nq)
 		return fail(a, ACD_E_ARG, "no queue %d", qi);
@@ -1010,6 +1079,100 @@ int acd_enqueue(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg *
 	CHECKED(a, ACD_OK);
 }
 
+/* acd_enqueue on a longest-idle queue when nothing can fail and no leg
+ * facts are wanted (the caller checked): the same changes as enqueue_slow,
+ * with the strategy, the id table, the free list and the figures' bin each
+ * reduced to the one case that applies.  On a `fast` queue every idle agent
+ * can take the call, so an idle agent exists iff ihead >= 0 and the
+ * strategy takes the head.
+ *
+ * q_sync is reduced to what moved.  Every mutation ends with q_sync of the
+ * queue it changed, so on entry the figures' staffed, busy and on-duty
+ * counts equal the queue's; the fast paths change only the busy count (no
+ * agent comes or goes).  The bin of t exists (stats_in_bin), so it was made
+ * by a call at or after its start; if t is its start, that call's q_sync set
+ * its `agents` to the same on-duty count, and max_agents already covers it. */
+HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64_t t)
+{
+	a->now = t;
+	acd_stats *st = &q->st;
+	acd_figures *b = stats_advance_in_bin(st, t);
+	int32_t s = a->freelist;
+	leg_slot *L = &a->legs[s];
+	a->freelist = L->next;
+	a->nlive++;
+	a->dval[call_id] = s;
+	a->dcount++;
+	q->offered++;
+	b->offered++;
+	/* pick_agent's longest-idle case */
+	int id;
+	if (q->fast) {
+		id = q->ihead;
+	} else if (q->idle_by_lang[lang] == 0) {
+		id = -1;
+	} else {
+		uint32_t bit = 1u << lang;
+		id = q->ihead;
+		while (!(a->ag[id].emask & bit))
+			id = a->ag[id].inext;
+	}
+	if (id >= 0) {
+		agent *g = &a->ag[id];
+		*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = t,
+		                 .prev = -1, .next = -1, .lprev = -1, .lnext = -1,
+		                 .queue = qi, .agent = id, .entry_pos = 0, .lang = (int16_t)lang,
+		                 .state = SLOT_TALK, .found_free = true };
+		idle_remove_q(a, q, g);
+		/* assign, wait 0: counted in nzero; within any threshold (sl > 0);
+		 * the sum and the maximum (never negative) do not move */
+		g->state = ACD_AGENT_TALKING;
+		g->leg = s;
+		g->since = t;
+		g->calls++;
+		g->calls_shift++;
+		q->talking++;
+		q->answered++;
+		q->rr_last = g->qpos;
+		b->found_free++;
+		st->nzero++;
+		b->answered++;
+		b->answered_within++;
+		st->busy++;              /* q_sync: only the busy count moved (see above) */
+		/* field by field: a compound literal is built on the stack and copied */
+		acd_out *o = &a->out[a->outn++];
+		o->kind = ACD_OUT_ASSIGN;
+		o->t = t;
+		o->queue = qi;
+		o->agent = id;
+		o->call = call_id;
+		o->wait_ms = 0;
+		o->at = 0;
+	} else {
+		*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = -1,
+		                 .queue = qi, .agent = -1, .lang = (int16_t)lang,
+		                 .state = SLOT_WAIT };
+		wait_push(a, s);
+		L->entry_pos = q->nwait;
+	}
+	CHECKED(a, ACD_OK);
+}
+
+int acd_enqueue(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg *leg)
+{
+	/* The fast path when every check of enqueue_slow would pass and the
+	 * id is in the direct table: one test each.  The queue's kind first, so
+	 * that other queues pay two tests for it. */
+	if ((unsigned)qi < (unsigned)a->nq) {
+		queue *q = &a->q[qi];
+		if (q->li && !leg && (unsigned)lang < (unsigned)a->nlangs
+		    && call_id < a->dcap && a->dval[call_id] < 0 && a->freelist >= 0
+		    && a->have_now && t >= a->now && stats_in_bin(&q->st, t) && out_room(a, 1))
+			return enqueue_fast(a, q, qi, call_id, lang, t);
+	}
+	return enqueue_slow(a, qi, call_id, lang, t, leg);
+}
+
 static bool waiting_result(call_leg_result r)
 {
 	return r == CALL_LEG_ABANDONED || r == CALL_LEG_TIMEOUT
@@ -1025,8 +1188,10 @@ static bool talking_result(call_leg_result r)
 	    || r == CALL_LEG_HANGUP_TALKING || r == CALL_LEG_ASKED_SUPERVISOR;
 }
 
-static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
-                    int64_t wrapup_ms, acd_leg *leg)
+/* The general end of a leg (out of line: acd_end's fast path stays small). */
+static __attribute__((noinline))
+int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
+             int64_t wrapup_ms, acd_leg *leg)
 {
 	leg_slot *L = &a->legs[s];
 	queue *q = &a->q[L->queue];
@@ -1104,13 +1269,92 @@ static int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 	CHECKED(a, ACD_OK);
 }
 
-int acd_end(acd *a, uint64_t call_id, int64_t t, call_leg_result r,
-            int64_t wrapup_ms, acd_leg *leg)
+/* The agent of a fast end takes the oldest waiting call.  Out of line: the
+ * call's figures may take the stats module's slow paths (it may have
+ * entered in an earlier interval), and inlined they cost the common case
+ * (the agent goes idle) spills and reloads: ~7 instructions a call more on
+ * M/M/c, measured. */
+static __attribute__((noinline))
+void take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
 {
-	int32_t s = id_get(a, call_id);
+	leg_slot *W = &a->legs[h];
+	wait_remove_q(a, q, W);
+	assign_q(a, q, g, id, W, h, t);
+}
+
+/* end_slot of a talking leg on a `fast` queue, without wrap-up, whose agent
+ * stays on duty, when nothing can fail and no leg facts are wanted (the
+ * caller checked, and that the leg entered in the cached bin, so its
+ * handled figures go there): the agent takes the oldest waiting call (the
+ * queue's head: every agent takes every call) or becomes idle. */
+HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
+{
+	a->now = t;
+	acd_stats *st = &q->st;
+	acd_figures *b = stats_advance_in_bin(st, t);
+	int id = L->agent;
+	agent *g = &a->ag[id];
+	int64_t talk = t - L->answered;
+	g->talk += talk;
+	g->talk_shift += talk;
+	g->busy += talk;
+	g->leg = -1;
+	q->talking--;
+	q->ended_talking++;
+	int64_t aht = q->aht;
+	q->aht = aht < 0 ? talk : aht + (talk - aht) / 8;
+	b->handled++;                /* acd_stats_handled_inl in the cached bin */
+	b->handle_sum_ms += talk;    /* (and wrapup_sum_ms += 0) */
+	id_del(a, L->call);
+	slot_free(a, s);
+	int32_t h = q->head;
+	if (h >= 0) {
+		take_waiting(a, q, g, id, h, t);
+	} else {
+		idle_push_q(a, q, g, id, t);
+		st->busy--;              /* q_sync: the one count that moved (enqueue_fast) */
+	}
+	CHECKED(a, ACD_OK);
+}
+
+/* The results a talking leg may end with (talking_result), as a mask. */
+#define TALK_RESULTS ((1u << CALL_LEG_RESOLVED) | (1u << CALL_LEG_ESCALATED) \
+	| (1u << CALL_LEG_SUPERVISOR) | (1u << CALL_LEG_REQUEST) \
+	| (1u << CALL_LEG_HANGUP_TALKING) | (1u << CALL_LEG_ASKED_SUPERVISOR))
+
+/* acd_end of an id in the hash map (or of no live leg): out of line, so
+ * that acd_end's tests are not preceded by a call (map_get) that every
+ * argument must survive. */
+static __attribute__((noinline))
+int end_mapped(acd *a, uint64_t call_id, int64_t t, call_leg_result r,
+               int64_t wrapup_ms, acd_leg *leg)
+{
+	int32_t s = map_get(a, call_id);
 	if (s < 0)
 		return fail(a, ACD_E_NOTFOUND, "call %llu has no live leg",
 		            (unsigned long long)call_id);
+	return end_slot(a, s, t, r, wrapup_ms, leg);
+}
+
+int acd_end(acd *a, uint64_t call_id, int64_t t, call_leg_result r,
+            int64_t wrapup_ms, acd_leg *leg)
+{
+	if (call_id >= a->dcap)
+		return end_mapped(a, call_id, t, r, wrapup_ms, leg);
+	int32_t s = a->dval[call_id];    /* id_get's direct case */
+	if (s < 0)
+		return end_mapped(a, call_id, t, r, wrapup_ms, leg);   /* the error */
+	/* The fast path when every check of end_slot would pass (t >= now >=
+	 * answered; a live leg means have_now) and the agent simply becomes
+	 * free again.  The queue's kind first (other queues pay two tests). */
+	leg_slot *L = &a->legs[s];
+	queue *q = &a->q[L->queue];
+	if (q->fast && L->state == SLOT_TALK && !leg && t >= a->now
+	    && (unsigned)r < 32 && ((1u << r) & TALK_RESULTS)
+	    && (wrapup_ms == 0 || (wrapup_ms == ACD_WRAPUP_DEFAULT && q->cfg.wrapup_ms == 0))
+	    && !a->ag[L->agent].leaving && stats_in_bin(&q->st, t)
+	    && L->entered >= q->st.c_lo && out_room(a, 2))
+		return end_talk_fast(a, s, L, q, t);
 	return end_slot(a, s, t, r, wrapup_ms, leg);
 }
 
@@ -1173,6 +1417,16 @@ bool acd_poll(acd *a, acd_out *out)
 }
 
 int acd_pending(const acd *a) { return a->outn - a->outhead; }
+
+/* Marking them taken is enough: the next mutation's out_reserve sees
+ * outhead == outn and starts the queue over, overwriting them. */
+const acd_out *acd_take(acd *a, int *n)
+{
+	const acd_out *o = a->out + a->outhead;
+	*n = a->outn - a->outhead;
+	a->outhead = a->outn;
+	return o;
+}
 
 /* ---- inspection --------------------------------------------------------- */
 

@@ -130,13 +130,27 @@ static int slot_of(const pair *p, uint64_t id)
 	return -1;
 }
 
-/* Drain both output queues, requiring the same outputs, and follow them. */
+/* Drain both output queues, requiring the same outputs, and follow them.
+ * Every other step reads the ACD's outputs in place with acd_take (the
+ * reference only has acd_poll): both ways must see the same outputs. */
 static void drain_pair(pair *p)
 {
 	SAME(acd_pending(p->a), ref_acd_pending(p->r), "pending");
 	acd_out o = { 0 }, q = { 0 };
+	bool take = tr_step & 1;
+	int ntake = 0, k = 0;
+	const acd_out *taken = take ? acd_take(p->a, &ntake) : NULL;
+	if (take)
+		SAME(acd_pending(p->a), 0, "pending after take");
 	for (;;) {
-		bool x = acd_poll(p->a, &o), y = ref_acd_poll(p->r, &q);
+		bool x, y = ref_acd_poll(p->r, &q);
+		if (take) {
+			x = k < ntake;
+			if (x)
+				o = taken[k++];
+		} else {
+			x = acd_poll(p->a, &o);
+		}
 		SAME(x, y, "poll");
 		if (!x)
 			break;
@@ -447,40 +461,50 @@ static void test_same_as_reference(void **state)
 		run_pair(seed, 6000);
 }
 
-/* The simulator's shape: one queue, one language, dense ids, long run. */
-static void test_same_as_reference_mmc(void **state)
+/* The simulator's shape: one longest-idle queue, dense ids, long run, no leg
+ * facts (acd_enqueue's and acd_end's fast paths).  A talking call ends when
+ * picked with odds 1 in end_odds: 4 keeps the queue overloaded (calls wait,
+ * a freed agent takes the next), 1 leaves agents idle (an arriving call
+ * takes the idle head, a freed agent goes idle).  With nlangs > 1 the queue
+ * has `skill lang` and agents speak one or two languages, so the longest
+ * idle agent may not speak the caller's. */
+static void run_mmc_pair(int nagents, int nlangs, int end_odds, uint64_t seed)
 {
-	(void)state;
 	acd_config cfg = { 0 };
-	cfg.nlangs = 1;
+	cfg.nlangs = nlangs;
 	cfg.stats_start = 0;
 	cfg.interval_ms = 30 * 60000;
-	acd_queue_cfg q = { .name = "agents", .tier = 1, .strategy = FLOW_STRAT_LONGEST_IDLE };
+	acd_queue_cfg q = { .name = "agents", .tier = 1, .strategy = FLOW_STRAT_LONGEST_IDLE,
+	                    .skill_lang = nlangs > 1 };
 	pair *p = calloc(1, sizeof *p);
 	assert_non_null(p);
-	p->nq = p->nlangs = 1;
-	p->x = 77;
+	p->nq = 1;
+	p->nlangs = nlangs;
+	p->x = seed;
 	assert_int_equal(acd_new(&cfg, &q, 1, &p->a, NULL, 0), ACD_OK);
 	assert_int_equal(ref_acd_new(&cfg, &q, 1, &p->r, NULL, 0), ACD_OK);
-	for (int i = 0; i < 20; i++) {
-		acd_add_agent(p->a, 0, 0, NULL);
-		ref_acd_add_agent(p->r, 0, 0, NULL);
+	for (int i = 0; i < nagents; i++) {
+		uint32_t langs = nlangs > 1 ? (uint32_t)(i % 3) + 1 : 0;
+		acd_add_agent(p->a, 0, langs, NULL);
+		ref_acd_add_agent(p->r, 0, langs, NULL);
 	}
 	for (int i = 0; i < NCALLS; i++)
 		p->id[i] = (uint64_t)i;
 	for (int g = 0; g < MAXAG; g++)
 		p->wrap_at[g] = -1;
-	same_rc(p, acd_set_staff(p->a, 0, 20, 0), ref_acd_set_staff(p->r, 0, 20, 0), "staff");
+	same_rc(p, acd_set_staff(p->a, 0, nagents, 0), ref_acd_set_staff(p->r, 0, nagents, 0),
+	        "staff");
 	drain_pair(p);
 	for (tr_step = 0; tr_step < 200000; tr_step++) {
 		p->t += (int64_t)rnd(p, 700);
 		int c = (int)rnd(p, NCALLS);
 		int rc = ACD_OK, rr = ACD_OK;
 		if (p->st[c] == 0) {
-			rc = acd_enqueue(p->a, 0, p->id[c], 0, p->t, NULL);
-			rr = ref_acd_enqueue(p->r, 0, p->id[c], 0, p->t, NULL);
+			int lang = nlangs > 1 ? (int)rnd(p, (uint64_t)nlangs) : 0;
+			rc = acd_enqueue(p->a, 0, p->id[c], lang, p->t, NULL);
+			rr = ref_acd_enqueue(p->r, 0, p->id[c], lang, p->t, NULL);
 			p->st[c] = 1;
-		} else if (p->st[c] == 2 && rnd(p, 4) == 0) {
+		} else if (p->st[c] == 2 && rnd(p, (uint64_t)end_odds) == 0) {
 			rc = acd_end(p->a, p->id[c], p->t, CALL_LEG_RESOLVED, 0, NULL);
 			rr = ref_acd_end(p->r, p->id[c], p->t, CALL_LEG_RESOLVED, 0, NULL);
 			p->st[c] = 0;
@@ -497,6 +521,14 @@ static void test_same_as_reference_mmc(void **state)
 	acd_free(p->a);
 	ref_acd_free(p->r);
 	free(p);
+}
+
+static void test_same_as_reference_mmc(void **state)
+{
+	(void)state;
+	run_mmc_pair(20, 1, 4, 77);      /* overloaded: the original case */
+	run_mmc_pair(60, 1, 1, 78);      /* agents often idle */
+	run_mmc_pair(60, 2, 1, 79);      /* skills: the idle head may not fit */
 }
 
 /* The stats module on its own, including what the ACD never does: events
