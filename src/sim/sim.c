@@ -399,9 +399,13 @@ static const scen_agents *agents_for(const sim *m, int queue)
 
 static void drain_acd(sim *m)
 {
-	acd_out o;
-	while (acd_poll(m->a, &o)) {
-		switch (o.kind) {
+	/* Read in place: nothing below calls into the ACD, so the array stays
+	 * valid (acd.h). */
+	int n;
+	const acd_out *out = acd_take(m->a, &n);
+	for (int i = 0; i < n; i++) {
+		const acd_out *o = &out[i];
+		switch (o->kind) {
 		case ACD_OUT_ASSIGN: {
 			if (m->dq_len == m->dq_cap) {
 				int cap = m->dq_cap ? m->dq_cap * 2 : 64;   /* a power of two: index by mask */
@@ -410,21 +414,21 @@ static void drain_acd(sim *m)
 					sim_fail(m, "out of memory", "deferred queue");
 					return;
 				}
-				for (int i = 0; i < m->dq_len; i++)
-					p[i] = m->dq[(m->dq_head + i) & (m->dq_cap - 1)];
+				for (int k = 0; k < m->dq_len; k++)
+					p[k] = m->dq[(m->dq_head + k) & (m->dq_cap - 1)];
 				free(m->dq);
 				m->dq = p;
 				m->dq_cap = cap;
 				m->dq_head = 0;
 			}
 			deferred *d = &m->dq[(m->dq_head + m->dq_len++) & (m->dq_cap - 1)];
-			d->slot = (uint32_t)o.call;
-			d->agent = o.agent;
-			d->t = o.t;
+			d->slot = (uint32_t)o->call;
+			d->agent = o->agent;
+			d->t = o->t;
 			break;
 		}
 		case ACD_OUT_WRAPUP:
-			at_timer(m, o.at, ev_pack(EV_WRAPUP, 0, 0, (uint32_t)o.agent));
+			at_timer(m, o->at, ev_pack(EV_WRAPUP, 0, 0, (uint32_t)o->agent));
 			break;
 		default:
 			break;
