@@ -307,8 +307,16 @@ static int check_readonly(store *s)
 }
 
 /* run and seq are generated from id (schema 3). */
-#define SQL_CALL_COLS "INSERT INTO calls(id, line, lang, vars, arrival, ended, " \
+#define SQL_CALL_NAMES "calls(id, line, lang, vars, arrival, ended, " \
 	"outcome, final_node, counted, keys, visits, legs) VALUES "
+#define SQL_CALL_COLS "INSERT INTO " SQL_CALL_NAMES
+/* The chunk statement is OR FAIL, not the default OR ABORT: a multi-row
+ * statement that may abort needs a statement journal (a savepoint that
+ * copies every page the statement first touches, kept in case a later row
+ * is refused), ~600 instructions a call.  With OR FAIL a refused row
+ * stops the statement and leaves the rows before it in; flush_rows counts
+ * them (sqlite3_changes) and goes on one by one from the refused row. */
+#define SQL_CHUNK_COLS "INSERT OR FAIL INTO " SQL_CALL_NAMES
 #define SQL_CALL_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
 #define SQL_CALL_NPARAM 12
 static const char SQL_INS_CALL[] = SQL_CALL_COLS SQL_CALL_ROW;
@@ -463,9 +471,9 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 	if ((r = migrate(s)))
 		goto fail;
 	/* The chunk statement: SQL_CALL_ROW STORE_CHUNK times. */
-	char chunk[sizeof SQL_CALL_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
-	size_t n = sizeof SQL_CALL_COLS - 1;
-	memcpy(chunk, SQL_CALL_COLS, n);
+	char chunk[sizeof SQL_CHUNK_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
+	size_t n = sizeof SQL_CHUNK_COLS - 1;
+	memcpy(chunk, SQL_CHUNK_COLS, n);
 	for (int i = 0; i < STORE_CHUNK; i++) {
 		if (i)
 			chunk[n++] = ',';
@@ -982,7 +990,17 @@ static int flush_rows(store *s)
 			r = store_fail(s, rc, "writing calls");
 			goto out;
 		}
-		break;          /* this chunk and the rest one by one */
+		/* OR FAIL kept the rows before the refused one */
+		int done = sqlite3_changes(s->db);
+		if (done < 0 || done >= STORE_CHUNK ||
+		    (done > 0 && sqlite3_last_insert_rowid(s->db) != o[i + done - 1].id)) {
+			r = store_failf(s, STORE_ERROR, "internal error: a refused chunk of calls "
+			                "kept %d rows", done);
+			goto out;
+		}
+		i += done;
+		s->max_id = -1;     /* explicit ids from here on */
+		break;          /* the refused row and the rest one by one */
 	}
 	for (; i < n; i++) {
 		const struct store_row *w = &s->rows[o[i].i];
@@ -1022,8 +1040,13 @@ static int flush_rows(store *s)
 		}
 	}
 out:
-	if (r != STORE_OK)
+	if (r != STORE_OK) {
 		s->max_id = -1;     /* a failed statement may have undone more */
+		/* an I/O error or a full disk may have rolled the whole
+		 * transaction back: the next call must BEGIN again */
+		if (s->in_tx && sqlite3_get_autocommit(s->db))
+			s->in_tx = false;
+	}
 	s->nrows = 0;
 	s->nreqs = 0;
 	s->ntxt = 0;
