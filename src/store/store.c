@@ -51,7 +51,7 @@ struct store_pool { struct store_pool *next; size_t used; char buf[4096]; };
  * kept name again is left as it is: a bind costs ~170 instructions (unbind,
  * mutex, copy of the Mem), and in a chunk most calls repeat the line,
  * language, outcome and final node of the call a chunk earlier. */
-enum { B_UNKNOWN, B_NULL, B_INT, B_NAME };
+enum { B_UNKNOWN, B_NULL, B_INT, B_NAME, B_ARENA };
 struct store_bound { const char *p; int64_t v; uint32_t len; int kind; };
 
 struct store_ord {
@@ -655,19 +655,35 @@ static char *pk_grow(store *s, char *w)
 #define PK_END(s) ((s)->txt + (s)->ctxt - PK_SLACK)
 #define PK_ROOM(s, w) do { if ((w) >= PK_END(s) && !((w) = pk_grow((s), (w)))) goto oom; } while (0)
 
-/* A JSON string; NULL writes "". */
+/* Bytes a JSON string cannot hold as they are: controls, '"' and '\\'. */
+static const unsigned char pk_esc[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
+/* A JSON string; NULL writes "".  The length first (strlen reads a word
+ * at a time), then room for the worst case once, so the copy loop is a
+ * table test and a store per byte; a byte that needs escaping (rare in
+ * names) goes to the slow path. */
 static char *pk_str(store *s, char *w, const char *t)
 {
 	const unsigned char *u = (const unsigned char *)(t ? t : "");
-	char *end = PK_END(s);      /* a local: stores through w may alias s */
+	size_t n = strlen((const char *)u);
+	if (w + 6 * n + 2 >= PK_END(s)) {
+		size_t o = (size_t)(w - s->txt);
+		size_t save = s->ntxt;
+		s->ntxt = o;
+		bool ok = txt_room(s, 6 * n + 2 + 4 * PK_SLACK);
+		s->ntxt = save;
+		if (!ok)
+			return NULL;
+		w = s->txt + o;
+	}
 	*w++ = '"';
-	for (unsigned char ch; (ch = *u); u++) {
-		if (w >= end) {
-			if (!(w = pk_grow(s, w)))
-				return NULL;
-			end = PK_END(s);
-		}
-		if (ch >= 0x20 && ch != '"' && ch != '\\') {
+	for (const unsigned char *e = u + n; u < e; u++) {
+		unsigned char ch = *u;
+		if (!pk_esc[ch]) {
 			*w++ = (char)ch;
 		} else if (ch == '"' || ch == '\\') {
 			*w++ = '\\';
@@ -785,8 +801,17 @@ static void b_txt(store *s, sqlite3_stmt *st, struct store_bound *b, int i,
 		b->p = w->name[f];
 		b->len = len;
 	} else {
-		sqlite3_bind_text(st, i, s->txt + w->off[f], (int)len, SQLITE_STATIC);
-		b->kind = B_UNKNOWN;
+		/* Text in the arena: the arena does not move or change while
+		 * flush_rows binds and steps, so text bound a chunk earlier is
+		 * still there to compare with (M/M/c calls repeat their visits);
+		 * flush_rows forgets B_ARENA when it empties the arena. */
+		const char *t = s->txt + w->off[f];
+		if (b->kind == B_ARENA && b->len == len && memcmp(b->p, t, len) == 0)
+			return;
+		sqlite3_bind_text(st, i, t, (int)len, SQLITE_STATIC);
+		b->kind = B_ARENA;
+		b->p = t;
+		b->len = len;
 	}
 }
 
@@ -1040,6 +1065,13 @@ static int flush_rows(store *s)
 		}
 	}
 out:
+	/* the arena is about to be reused: what is bound from it is stale */
+	for (int k = 0; k < STORE_CHUNK * SQL_CALL_NPARAM; k++)
+		if (s->bound_chunk[k].kind == B_ARENA)
+			s->bound_chunk[k].kind = B_UNKNOWN;
+	for (int k = 0; k < SQL_CALL_NPARAM; k++)
+		if (s->bound_one[k].kind == B_ARENA)
+			s->bound_one[k].kind = B_UNKNOWN;
 	if (r != STORE_OK) {
 		s->max_id = -1;     /* a failed statement may have undone more */
 		/* an I/O error or a full disk may have rolled the whole
