@@ -54,6 +54,20 @@ struct store_pool { struct store_pool *next; size_t used; char buf[4096]; };
 enum { B_UNKNOWN, B_NULL, B_INT, B_NAME, B_ARENA };
 struct store_bound { const char *p; int64_t v; uint32_t len; int kind; };
 
+/* The JSON strings of names (visit nodes, leg queues and results) most
+ * recently packed, by address: a name comes back at the same address
+ * (the flow's), so most strings are a strcmp against the kept copy (the
+ * address may have been reused for other text, so it is only a hint) and
+ * a fixed-size copy of the kept JSON form, quotes included. */
+#define PK_JN_MAX 40                  /* longest JSON form kept */
+#define PK_JN_SLOTS 64
+struct store_jname {
+	const char *addr;             /* NULL: empty slot */
+	uint32_t jlen;
+	char src[PK_JN_MAX];          /* the name as it was, NUL-terminated */
+	char json[PK_JN_MAX + 8];     /* its JSON form, padded */
+};
+
 struct store_ord {
 	int64_t id;
 	int i;                        /* index in rows */
@@ -481,6 +495,7 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 		n += sizeof SQL_CALL_ROW - 1;
 	}
 	chunk[n] = 0;
+	s->jnames = calloc(PK_JN_SLOTS, sizeof *s->jnames);   /* NULL: no cache */
 	s->bound_chunk = calloc(STORE_CHUNK * SQL_CALL_NPARAM, sizeof *s->bound_chunk);
 	s->bound_one = calloc(SQL_CALL_NPARAM, sizeof *s->bound_one);
 	if (!s->bound_chunk || !s->bound_one) {
@@ -515,6 +530,7 @@ int store_close(store *s)
 	sqlite3_finalize(s->ins_iv);
 	if (s->db)
 		sqlite3_close_v2(s->db);
+	free(s->jnames);
 	free(s->bound_chunk);
 	free(s->bound_one);
 	free(s->names);
@@ -662,11 +678,37 @@ static const unsigned char pk_esc[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
+static char *pk_str_slow(store *s, char *w, const char *t);
+
+/* pk_str_slow with the cache in front. */
+static char *pk_name(store *s, char *w, const char *t)
+{
+	if (!t || !s->jnames)
+		return pk_str_slow(s, w, t);
+	struct store_jname *e = &s->jnames[((uintptr_t)t >> 3) % PK_JN_SLOTS];
+	if (e->addr == t && strcmp(t, e->src) == 0 &&
+	    w + sizeof e->json <= s->txt + s->ctxt) {
+		memcpy(w, e->json, sizeof e->json);
+		return w + e->jlen;
+	}
+	char *start = w;
+	if (!(w = pk_str_slow(s, w, t)))
+		return NULL;
+	size_t n = strlen(t), jl = (size_t)(w - start);
+	if (n < PK_JN_MAX && jl <= PK_JN_MAX) {
+		e->addr = t;
+		memcpy(e->src, t, n + 1);
+		memcpy(e->json, start, jl);
+		e->jlen = (uint32_t)jl;
+	}
+	return w;
+}
+
 /* A JSON string; NULL writes "".  The length first (strlen reads a word
  * at a time), then room for the worst case once, so the copy loop is a
  * table test and a store per byte; a byte that needs escaping (rare in
  * names) goes to the slow path. */
-static char *pk_str(store *s, char *w, const char *t)
+static char *pk_str_slow(store *s, char *w, const char *t)
 {
 	const unsigned char *u = (const unsigned char *)(t ? t : "");
 	size_t n = strlen((const char *)u);
@@ -1147,7 +1189,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 	for (int i = 0; i < c->nvisits; i++) {
 		if (i)
 			*w++ = ',';
-		if (!(w = pk_str(s, w, c->visits[i].node)))
+		if (!(w = pk_name(s, w, c->visits[i].node)))
 			goto oom;
 		PK_ROOM(s, w);
 		*w++ = ',';
@@ -1164,7 +1206,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		char k = c->keys[i].key;
 		if ((unsigned char)k < 0x20 || k == '"' || k == '\\') {
 			char one[2] = { k, 0 };
-			if (!(w = pk_str(s, w - 1, one)))
+			if (!(w = pk_str_slow(s, w - 1, one)))
 				goto oom;
 			PK_ROOM(s, w);
 		} else {
@@ -1183,7 +1225,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		if (i)
 			*w++ = ',';
 		*w++ = '[';
-		if (!(w = pk_str(s, w, l->queue)))
+		if (!(w = pk_name(s, w, l->queue)))
 			goto oom;
 		PK_ROOM(s, w);
 		*w++ = ',';
@@ -1205,7 +1247,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		else
 			memcpy(w, "null", 4), w += 4;
 		*w++ = ',';
-		if (!(w = pk_str(s, w, l->result)))
+		if (!(w = pk_name(s, w, l->result)))
 			goto oom;
 		PK_ROOM(s, w);
 		memcpy(w, l->found_free ? ",1]" : ",0]", 3);

@@ -390,6 +390,41 @@ static void test_writer_dup_mid_chunk(void **state)
 	assert_int_equal(store_close(s), STORE_OK);
 }
 
+/* The JSON of a visit node or a leg's queue is cached by address: a
+ * buffer reused with other text at the same address is packed anew. */
+static void test_writer_name_cache_reused_buffer(void **state)
+{
+	(void)state;
+	store *s;
+	char err[512];
+	assert_int_equal(store_open(tpath("jname.db"), &s, err, sizeof err), STORE_OK);
+	rec_run run = synth_run(24);
+	int64_t id;
+	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	static const char *const texts[] = { "agents", "agentz", "a\"b", "agents", "" };
+	char node[32];
+	for (int i = 0; i < 5; i++) {
+		snprintf(node, sizeof node, "%s", texts[i]);
+		rec_visit v = { node, 1000 + i };
+		rec_leg l = { node, 1, 1000, -1, 1500, -1, node, false };
+		rec_call c = { .seq = (uint64_t)i + 1, .line = "main", .arrival = 1000, .end = 2000,
+		               .outcome = "x", .counted = true, .visits = &v, .nvisits = 1,
+		               .legs = &l, .nlegs = 1 };
+		assert_int_equal(store_call(s, id, &c), STORE_OK);
+	}
+	assert_int_equal(store_run_finish(s, id, true), STORE_OK);
+	char *t = qtext(store_sqlite(s), "SELECT group_concat(visits || legs, ' ') FROM "
+	                                 "(SELECT visits, legs FROM calls ORDER BY id)");
+	assert_string_equal(t,
+		"[\"agents\",0][[\"agents\",1,0,null,500,null,\"agents\",0]] "
+		"[\"agentz\",1][[\"agentz\",1,0,null,500,null,\"agentz\",0]] "
+		"[\"a\\\"b\",2][[\"a\\\"b\",1,0,null,500,null,\"a\\\"b\",0]] "
+		"[\"agents\",3][[\"agents\",1,0,null,500,null,\"agents\",0]] "
+		"[\"\",4][[\"\",1,0,null,500,null,\"\",0]]");
+	free(t);
+	assert_int_equal(store_close(s), STORE_OK);
+}
+
 static void test_writer_names(void **state)
 {
 	(void)state;
@@ -1207,6 +1242,7 @@ int main(void)
 		cmocka_unit_test(test_migrate_from_v2),
 		cmocka_unit_test(test_writer_order_and_chunks),
 		cmocka_unit_test(test_writer_dup_mid_chunk),
+		cmocka_unit_test(test_writer_name_cache_reused_buffer),
 		cmocka_unit_test(test_writer_names),
 		cmocka_unit_test(test_run_row_committed_first),
 		cmocka_unit_test(test_figures_hand_computed),
