@@ -51,8 +51,22 @@ struct store_pool { struct store_pool *next; size_t used; char buf[4096]; };
  * kept name again is left as it is: a bind costs ~170 instructions (unbind,
  * mutex, copy of the Mem), and in a chunk most calls repeat the line,
  * language, outcome and final node of the call a chunk earlier. */
-enum { B_UNKNOWN, B_NULL, B_INT, B_NAME };
+enum { B_UNKNOWN, B_NULL, B_INT, B_NAME, B_ARENA };
 struct store_bound { const char *p; int64_t v; uint32_t len; int kind; };
+
+/* The JSON strings of names (visit nodes, leg queues and results) most
+ * recently packed, by address: a name comes back at the same address
+ * (the flow's), so most strings are a strcmp against the kept copy (the
+ * address may have been reused for other text, so it is only a hint) and
+ * a fixed-size copy of the kept JSON form, quotes included. */
+#define PK_JN_MAX 40                  /* longest JSON form kept */
+#define PK_JN_SLOTS 64
+struct store_jname {
+	const char *addr;             /* NULL: empty slot */
+	uint32_t jlen;
+	char src[PK_JN_MAX];          /* the name as it was, NUL-terminated */
+	char json[PK_JN_MAX + 8];     /* its JSON form, padded */
+};
 
 struct store_ord {
 	int64_t id;
@@ -307,8 +321,16 @@ static int check_readonly(store *s)
 }
 
 /* run and seq are generated from id (schema 3). */
-#define SQL_CALL_COLS "INSERT INTO calls(id, line, lang, vars, arrival, ended, " \
+#define SQL_CALL_NAMES "calls(id, line, lang, vars, arrival, ended, " \
 	"outcome, final_node, counted, keys, visits, legs) VALUES "
+#define SQL_CALL_COLS "INSERT INTO " SQL_CALL_NAMES
+/* The chunk statement is OR FAIL, not the default OR ABORT: a multi-row
+ * statement that may abort needs a statement journal (a savepoint that
+ * copies every page the statement first touches, kept in case a later row
+ * is refused), ~600 instructions a call.  With OR FAIL a refused row
+ * stops the statement and leaves the rows before it in; flush_rows counts
+ * them (sqlite3_changes) and goes on one by one from the refused row. */
+#define SQL_CHUNK_COLS "INSERT OR FAIL INTO " SQL_CALL_NAMES
 #define SQL_CALL_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
 #define SQL_CALL_NPARAM 12
 static const char SQL_INS_CALL[] = SQL_CALL_COLS SQL_CALL_ROW;
@@ -463,9 +485,9 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 	if ((r = migrate(s)))
 		goto fail;
 	/* The chunk statement: SQL_CALL_ROW STORE_CHUNK times. */
-	char chunk[sizeof SQL_CALL_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
-	size_t n = sizeof SQL_CALL_COLS - 1;
-	memcpy(chunk, SQL_CALL_COLS, n);
+	char chunk[sizeof SQL_CHUNK_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
+	size_t n = sizeof SQL_CHUNK_COLS - 1;
+	memcpy(chunk, SQL_CHUNK_COLS, n);
 	for (int i = 0; i < STORE_CHUNK; i++) {
 		if (i)
 			chunk[n++] = ',';
@@ -473,6 +495,7 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 		n += sizeof SQL_CALL_ROW - 1;
 	}
 	chunk[n] = 0;
+	s->jnames = calloc(PK_JN_SLOTS, sizeof *s->jnames);   /* NULL: no cache */
 	s->bound_chunk = calloc(STORE_CHUNK * SQL_CALL_NPARAM, sizeof *s->bound_chunk);
 	s->bound_one = calloc(SQL_CALL_NPARAM, sizeof *s->bound_one);
 	if (!s->bound_chunk || !s->bound_one) {
@@ -507,6 +530,7 @@ int store_close(store *s)
 	sqlite3_finalize(s->ins_iv);
 	if (s->db)
 		sqlite3_close_v2(s->db);
+	free(s->jnames);
 	free(s->bound_chunk);
 	free(s->bound_one);
 	free(s->names);
@@ -647,19 +671,61 @@ static char *pk_grow(store *s, char *w)
 #define PK_END(s) ((s)->txt + (s)->ctxt - PK_SLACK)
 #define PK_ROOM(s, w) do { if ((w) >= PK_END(s) && !((w) = pk_grow((s), (w)))) goto oom; } while (0)
 
-/* A JSON string; NULL writes "". */
-static char *pk_str(store *s, char *w, const char *t)
+/* Bytes a JSON string cannot hold as they are: controls, '"' and '\\'. */
+static const unsigned char pk_esc[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
+static char *pk_str_slow(store *s, char *w, const char *t);
+
+/* pk_str_slow with the cache in front. */
+static char *pk_name(store *s, char *w, const char *t)
+{
+	if (!t || !s->jnames)
+		return pk_str_slow(s, w, t);
+	struct store_jname *e = &s->jnames[((uintptr_t)t >> 3) % PK_JN_SLOTS];
+	if (e->addr == t && strcmp(t, e->src) == 0 &&
+	    w + sizeof e->json <= s->txt + s->ctxt) {
+		memcpy(w, e->json, sizeof e->json);
+		return w + e->jlen;
+	}
+	char *start = w;
+	if (!(w = pk_str_slow(s, w, t)))
+		return NULL;
+	size_t n = strlen(t), jl = (size_t)(w - start);
+	if (n < PK_JN_MAX && jl <= PK_JN_MAX) {
+		e->addr = t;
+		memcpy(e->src, t, n + 1);
+		memcpy(e->json, start, jl);
+		e->jlen = (uint32_t)jl;
+	}
+	return w;
+}
+
+/* A JSON string; NULL writes "".  The length first (strlen reads a word
+ * at a time), then room for the worst case once, so the copy loop is a
+ * table test and a store per byte; a byte that needs escaping (rare in
+ * names) goes to the slow path. */
+static char *pk_str_slow(store *s, char *w, const char *t)
 {
 	const unsigned char *u = (const unsigned char *)(t ? t : "");
-	char *end = PK_END(s);      /* a local: stores through w may alias s */
+	size_t n = strlen((const char *)u);
+	if (w + 6 * n + 2 >= PK_END(s)) {
+		size_t o = (size_t)(w - s->txt);
+		size_t save = s->ntxt;
+		s->ntxt = o;
+		bool ok = txt_room(s, 6 * n + 2 + 4 * PK_SLACK);
+		s->ntxt = save;
+		if (!ok)
+			return NULL;
+		w = s->txt + o;
+	}
 	*w++ = '"';
-	for (unsigned char ch; (ch = *u); u++) {
-		if (w >= end) {
-			if (!(w = pk_grow(s, w)))
-				return NULL;
-			end = PK_END(s);
-		}
-		if (ch >= 0x20 && ch != '"' && ch != '\\') {
+	for (const unsigned char *e = u + n; u < e; u++) {
+		unsigned char ch = *u;
+		if (!pk_esc[ch]) {
 			*w++ = (char)ch;
 		} else if (ch == '"' || ch == '\\') {
 			*w++ = '\\';
@@ -762,8 +828,11 @@ static void b_int(sqlite3_stmt *st, struct store_bound *b, int i, int64_t v)
 	b->v = v;
 }
 
-/* Text field f of row w into parameter i. */
-static void b_txt(store *s, sqlite3_stmt *st, struct store_bound *b, int i,
+/* Text field f of row w into parameter i.  Forced inline: eight calls a
+ * row, most of which return at the first test, and gcc kept it out of
+ * line with a full register save (~150 instructions a call, callgrind). */
+static inline __attribute__((always_inline))
+void b_txt(store *s, sqlite3_stmt *st, struct store_bound *b, int i,
                   const struct store_row *w, int f)
 {
 	uint32_t len = w->len[f];
@@ -777,8 +846,17 @@ static void b_txt(store *s, sqlite3_stmt *st, struct store_bound *b, int i,
 		b->p = w->name[f];
 		b->len = len;
 	} else {
-		sqlite3_bind_text(st, i, s->txt + w->off[f], (int)len, SQLITE_STATIC);
-		b->kind = B_UNKNOWN;
+		/* Text in the arena: the arena does not move or change while
+		 * flush_rows binds and steps, so text bound a chunk earlier is
+		 * still there to compare with (M/M/c calls repeat their visits);
+		 * flush_rows forgets B_ARENA when it empties the arena. */
+		const char *t = s->txt + w->off[f];
+		if (b->kind == B_ARENA && b->len == len && memcmp(b->p, t, len) == 0)
+			return;
+		sqlite3_bind_text(st, i, t, (int)len, SQLITE_STATIC);
+		b->kind = B_ARENA;
+		b->p = t;
+		b->len = len;
 	}
 }
 
@@ -845,7 +923,8 @@ found:
  * holds at the end of the table, where an explicit id costs a binary
  * search from the root (a third of SQLite's work per call, measured).
  * Sorted rows of a run with no gap in seq are all such appends. */
-static void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
+static inline __attribute__((always_inline))
+void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
                      const struct store_row *w, int64_t *max)
 {
 	int64_t id = STORE_CALL_ID(w->run, w->seq);
@@ -982,7 +1061,17 @@ static int flush_rows(store *s)
 			r = store_fail(s, rc, "writing calls");
 			goto out;
 		}
-		break;          /* this chunk and the rest one by one */
+		/* OR FAIL kept the rows before the refused one */
+		int done = sqlite3_changes(s->db);
+		if (done < 0 || done >= STORE_CHUNK ||
+		    (done > 0 && sqlite3_last_insert_rowid(s->db) != o[i + done - 1].id)) {
+			r = store_failf(s, STORE_ERROR, "internal error: a refused chunk of calls "
+			                "kept %d rows", done);
+			goto out;
+		}
+		i += done;
+		s->max_id = -1;     /* explicit ids from here on */
+		break;          /* the refused row and the rest one by one */
 	}
 	for (; i < n; i++) {
 		const struct store_row *w = &s->rows[o[i].i];
@@ -1022,8 +1111,20 @@ static int flush_rows(store *s)
 		}
 	}
 out:
-	if (r != STORE_OK)
+	/* the arena is about to be reused: what is bound from it is stale */
+	for (int k = 0; k < STORE_CHUNK * SQL_CALL_NPARAM; k++)
+		if (s->bound_chunk[k].kind == B_ARENA)
+			s->bound_chunk[k].kind = B_UNKNOWN;
+	for (int k = 0; k < SQL_CALL_NPARAM; k++)
+		if (s->bound_one[k].kind == B_ARENA)
+			s->bound_one[k].kind = B_UNKNOWN;
+	if (r != STORE_OK) {
 		s->max_id = -1;     /* a failed statement may have undone more */
+		/* an I/O error or a full disk may have rolled the whole
+		 * transaction back: the next call must BEGIN again */
+		if (s->in_tx && sqlite3_get_autocommit(s->db))
+			s->in_tx = false;
+	}
 	s->nrows = 0;
 	s->nreqs = 0;
 	s->ntxt = 0;
@@ -1092,7 +1193,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 	for (int i = 0; i < c->nvisits; i++) {
 		if (i)
 			*w++ = ',';
-		if (!(w = pk_str(s, w, c->visits[i].node)))
+		if (!(w = pk_name(s, w, c->visits[i].node)))
 			goto oom;
 		PK_ROOM(s, w);
 		*w++ = ',';
@@ -1109,7 +1210,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		char k = c->keys[i].key;
 		if ((unsigned char)k < 0x20 || k == '"' || k == '\\') {
 			char one[2] = { k, 0 };
-			if (!(w = pk_str(s, w - 1, one)))
+			if (!(w = pk_str_slow(s, w - 1, one)))
 				goto oom;
 			PK_ROOM(s, w);
 		} else {
@@ -1128,7 +1229,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		if (i)
 			*w++ = ',';
 		*w++ = '[';
-		if (!(w = pk_str(s, w, l->queue)))
+		if (!(w = pk_name(s, w, l->queue)))
 			goto oom;
 		PK_ROOM(s, w);
 		*w++ = ',';
@@ -1150,7 +1251,7 @@ int store_call(store *s, int64_t run_id, const rec_call *c)
 		else
 			memcpy(w, "null", 4), w += 4;
 		*w++ = ',';
-		if (!(w = pk_str(s, w, l->result)))
+		if (!(w = pk_name(s, w, l->result)))
 			goto oom;
 		PK_ROOM(s, w);
 		memcpy(w, l->found_free ? ",1]" : ",0]", 3);

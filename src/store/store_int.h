@@ -40,6 +40,7 @@ struct store {
 	const char *last_name[4];     /* per column: the name of the last call */
 	uint32_t last_len[4];
 	struct store_pool *pool;      /* blocks holding the names */
+	struct store_jname *jnames;   /* JSON forms of names by address (store.c) */
 	int nnames;
 	/* What each parameter of ins_calls and ins_call holds now. */
 	struct store_bound *bound_chunk, *bound_one;

@@ -345,6 +345,86 @@ static void test_writer_order_and_chunks(void **state)
 /* Names the writer keeps (line, language, outcome, final node) and those
  * it cannot keep (too many, too long) all read back as written, whatever
  * the parameter they were bound to before. */
+/* A duplicate in the middle of a chunk (OR FAIL): the rows before it in
+ * the chunk stay, the duplicate alone is refused, the rest follow. */
+static void test_writer_dup_mid_chunk(void **state)
+{
+	(void)state;
+	store *s;
+	char err[512];
+	assert_int_equal(store_open(tpath("dupmid.db"), &s, err, sizeof err), STORE_OK);
+	store_set_batch(s, 1000);
+	rec_run run = synth_run(23);
+	int64_t id;
+	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	synth_call sc;
+	int errors = 0;
+	for (int i = 0; i < 301; i++) {
+		/* seq 51 twice (synth seq = i + 1): sorted, the second is row 51 of
+		 * the first chunk */
+		synth_make(23, (uint64_t)(i == 300 ? 50 : i), &sc);
+		sc.c.nrequests = 0;
+		if (store_call(s, id, &sc.c) != STORE_OK)
+			errors++;
+	}
+	if (store_flush(s) != STORE_OK) {
+		assert_non_null(strstr(store_errmsg(s), "UNIQUE"));
+		errors++;
+	}
+	assert_int_equal(errors, 1);
+	assert_int_equal(store_run_finish(s, id, true), STORE_OK);
+	sqlite3 *db = store_sqlite(s);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls"), 300);
+	assert_int_equal(q1(db, "SELECT count(DISTINCT seq) FROM calls WHERE seq BETWEEN 1 AND 300"), 300);
+	assert_int_equal(q1(db, "SELECT calls FROM runs"), 300);
+	/* later writes still append after the refused chunk */
+	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	for (int i = 0; i < 200; i++) {
+		synth_make(23, (uint64_t)i, &sc);
+		sc.c.nrequests = 0;
+		assert_int_equal(store_call(s, id, &sc.c), STORE_OK);
+	}
+	assert_int_equal(store_run_finish(s, id, true), STORE_OK);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls"), 500);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls WHERE id <> (run << 32 | seq)"), 0);
+	assert_int_equal(store_close(s), STORE_OK);
+}
+
+/* The JSON of a visit node or a leg's queue is cached by address: a
+ * buffer reused with other text at the same address is packed anew. */
+static void test_writer_name_cache_reused_buffer(void **state)
+{
+	(void)state;
+	store *s;
+	char err[512];
+	assert_int_equal(store_open(tpath("jname.db"), &s, err, sizeof err), STORE_OK);
+	rec_run run = synth_run(24);
+	int64_t id;
+	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	static const char *const texts[] = { "agents", "agentz", "a\"b", "agents", "" };
+	char node[32];
+	for (int i = 0; i < 5; i++) {
+		snprintf(node, sizeof node, "%s", texts[i]);
+		rec_visit v = { node, 1000 + i };
+		rec_leg l = { node, 1, 1000, -1, 1500, -1, node, false };
+		rec_call c = { .seq = (uint64_t)i + 1, .line = "main", .arrival = 1000, .end = 2000,
+		               .outcome = "x", .counted = true, .visits = &v, .nvisits = 1,
+		               .legs = &l, .nlegs = 1 };
+		assert_int_equal(store_call(s, id, &c), STORE_OK);
+	}
+	assert_int_equal(store_run_finish(s, id, true), STORE_OK);
+	char *t = qtext(store_sqlite(s), "SELECT group_concat(visits || legs, ' ') FROM "
+	                                 "(SELECT visits, legs FROM calls ORDER BY id)");
+	assert_string_equal(t,
+		"[\"agents\",0][[\"agents\",1,0,null,500,null,\"agents\",0]] "
+		"[\"agentz\",1][[\"agentz\",1,0,null,500,null,\"agentz\",0]] "
+		"[\"a\\\"b\",2][[\"a\\\"b\",1,0,null,500,null,\"a\\\"b\",0]] "
+		"[\"agents\",3][[\"agents\",1,0,null,500,null,\"agents\",0]] "
+		"[\"\",4][[\"\",1,0,null,500,null,\"\",0]]");
+	free(t);
+	assert_int_equal(store_close(s), STORE_OK);
+}
+
 static void test_writer_names(void **state)
 {
 	(void)state;
@@ -1161,6 +1241,8 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_migrate_from_v2),
 		cmocka_unit_test(test_writer_order_and_chunks),
+		cmocka_unit_test(test_writer_dup_mid_chunk),
+		cmocka_unit_test(test_writer_name_cache_reused_buffer),
 		cmocka_unit_test(test_writer_names),
 		cmocka_unit_test(test_run_row_committed_first),
 		cmocka_unit_test(test_figures_hand_computed),
