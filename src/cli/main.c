@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sqlite3.h>
 #include "cli.h"
 
 static void usage(FILE *out)
@@ -18,6 +19,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* SQLite's memory statistics take a process-wide mutex on every
+	 * allocation; tierline never reads them.  Process-wide, so set here,
+	 * before any database is opened. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
