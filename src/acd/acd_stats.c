@@ -303,6 +303,12 @@ static int cmp_i64(const void *a, const void *b)
  * million legs, and the order is the same. */
 static void sort_waits(int64_t *w, size_t n)
 {
+	/* Each radix pass clears and sums a 65,537-entry table: for a small
+	 * queue's few thousand waits a comparison sort is cheaper. */
+	if (n < 4096) {
+		qsort(w, n, sizeof *w, cmp_i64);
+		return;
+	}
 	int64_t max = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (w[i] < 0) {
