@@ -149,12 +149,12 @@ static const char *fig(char *b, size_t n, double v, int64_t den, bool pct, const
 	return b;
 }
 
-static void qrow(FILE *out, const char *name, const store_qfig *q)
+static void qrow(FILE *out, int w, const char *name, const store_qfig *q)
 {
 	char a[6][24];
 	int64_t settled = q->answered + q->abandoned;
-	fprintf(out, "%-12s %8lld %8lld %9lld %7lld %7s %8s %7s %7s %6.1f%% %7s %7s %6.1f%%\n",
-	        name, (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
+	fprintf(out, "%-*s %8lld %8lld %9lld %7lld %7s %8s %7s %7s %6.1f%% %7s %7s %6.1f%%\n",
+	        w, name, (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
 	        (long long)q->timed_out, fig(a[0], 24, q->service_level, settled, true, "%.1f%%"),
 	        fig(a[1], 24, q->asa, q->answered, false, "%.1fs"),
 	        fig(a[2], 24, q->wait_p90, q->answered, false, "%.1fs"),
@@ -178,13 +178,18 @@ static void print_text(FILE *out, const store_run_info *ri, const store_figs *f)
 {
 	print_run_head(out, ri);
 	fputc('\n', out);
-	fprintf(out, "%-12s %8s %8s %9s %7s %7s %8s %7s %7s %7s %7s %7s %7s\n", "queue", "offered",
+	/* The name column fits the longest queue name (adoptions_queue). */
+	int w = 12;
+	for (int i = 0; i < f->nqueues; i++)
+		if ((int)strlen(f->queues[i].queue) > w)
+			w = (int)strlen(f->queues[i].queue);
+	fprintf(out, "%-*s %8s %8s %9s %7s %7s %8s %7s %7s %7s %7s %7s %7s\n", w, "queue", "offered",
 	        "answered", "abandoned", "timeout", "SL", "ASA", "p90", "p95", "p_wait", "aband",
 	        "AHT", "occ");
 	for (int i = 0; i < f->nqueues; i++)
-		qrow(out, f->queues[i].queue, &f->queues[i]);
+		qrow(out, w, f->queues[i].queue, &f->queues[i]);
 	if (f->nqueues != 1)
-		qrow(out, "(all)", &f->total);
+		qrow(out, w, "(all)", &f->total);
 	fprintf(out, "\nIVR: %lld counted calls, containment %.1f%% (%lld self-service)\n",
 	        (long long)f->calls, 100 * f->containment, (long long)f->contained);
 	print_counts(out, "outcomes", f->outcomes, f->noutcomes);
@@ -192,14 +197,14 @@ static void print_text(FILE *out, const store_run_info *ri, const store_figs *f)
 	print_counts(out, "requests", f->requests, f->nrequests);
 	if (!f->nintervals)
 		return;
-	fprintf(out, "\n%-12s %-16s %8s %8s %9s %7s %8s %7s %7s\n", "queue", "interval", "offered",
+	fprintf(out, "\n%-*s %-16s %8s %8s %9s %7s %8s %7s %7s\n", w, "queue", "interval", "offered",
 	        "answered", "abandoned", "SL", "ASA", "agents", "occ");
 	for (int i = 0; i < f->nintervals; i++) {
 		const store_qfig *q = &f->intervals[i];
 		char t[32];
 		fmt_t(q->start, t, sizeof t);
 		char a[2][24];
-		fprintf(out, "%-12s %-16s %8lld %8lld %9lld %7s %8s %7lld %6.1f%%\n", q->queue, t,
+		fprintf(out, "%-*s %-16s %8lld %8lld %9lld %7s %8s %7lld %6.1f%%\n", w, q->queue, t,
 		        (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
 		        fig(a[0], 24, q->service_level, q->answered + q->abandoned, true, "%.1f%%"),
 		        fig(a[1], 24, q->asa, q->answered, false, "%.1fs"), (long long)q->agents,
