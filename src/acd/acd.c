@@ -839,13 +839,10 @@ HOT int32_t oldest_for(const acd *a, const queue *q, const agent *g)
 	return best;
 }
 
-/* Agent id (not idle, not waiting-listed) starts talking to slot s at t. */
-HOT void assign_q(acd *a, queue *q, agent *g, int id, leg_slot *L, int32_t s, int64_t t)
+/* The agent and queue side of agent g starting to talk to slot s at t
+ * (shared by assign_q and enqueue's fast path). */
+HOT void start_talk(queue *q, agent *g, int32_t s, int64_t t)
 {
-	int qi = g->queue;
-	L->state = SLOT_TALK;
-	L->answered = t;
-	L->agent = id;
 	g->state = ACD_AGENT_TALKING;
 	g->leg = s;
 	g->since = t;
@@ -854,16 +851,31 @@ HOT void assign_q(acd *a, queue *q, agent *g, int id, leg_slot *L, int32_t s, in
 	q->talking++;
 	q->answered++;
 	q->rr_last = g->qpos;
-	acd_stats_answer_inl(&q->st, L->entered, t - L->entered);
+}
+
+/* The ASSIGN output (room was reserved by the caller). */
+HOT void out_assign(acd *a, int qi, int id, uint64_t call_id, int64_t t, int64_t wait_ms)
+{
 	/* field by field: a compound literal is built on the stack and copied */
 	acd_out *o = &a->out[a->outn++];
 	o->kind = ACD_OUT_ASSIGN;
 	o->t = t;
 	o->queue = qi;
 	o->agent = id;
-	o->call = L->call;
-	o->wait_ms = t - L->entered;
+	o->call = call_id;
+	o->wait_ms = wait_ms;
 	o->at = 0;
+}
+
+/* Agent id (not idle, not waiting-listed) starts talking to slot s at t. */
+HOT void assign_q(acd *a, queue *q, agent *g, int id, leg_slot *L, int32_t s, int64_t t)
+{
+	L->state = SLOT_TALK;
+	L->answered = t;
+	L->agent = id;
+	start_talk(q, g, s, t);
+	acd_stats_answer_inl(&q->st, L->entered, t - L->entered);
+	out_assign(a, g->queue, id, L->call, t, t - L->entered);
 }
 
 HOT void assign(acd *a, int id, int32_t s, int64_t t)
@@ -1126,28 +1138,13 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 		idle_remove_q(a, q, g);
 		/* assign, wait 0: counted in nzero; within any threshold (sl > 0);
 		 * the sum and the maximum (never negative) do not move */
-		g->state = ACD_AGENT_TALKING;
-		g->leg = s;
-		g->since = t;
-		g->calls++;
-		g->calls_shift++;
-		q->talking++;
-		q->answered++;
-		q->rr_last = g->qpos;
+		start_talk(q, g, s, t);
 		b->found_free++;
 		st->nzero++;
 		b->answered++;
 		b->answered_within++;
 		st->busy++;              /* q_sync: only the busy count moved (see above) */
-		/* field by field: a compound literal is built on the stack and copied */
-		acd_out *o = &a->out[a->outn++];
-		o->kind = ACD_OUT_ASSIGN;
-		o->t = t;
-		o->queue = qi;
-		o->agent = id;
-		o->call = call_id;
-		o->wait_ms = 0;
-		o->at = 0;
+		out_assign(a, qi, id, call_id, t, 0);
 	} else {
 		*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = -1,
 		                 .queue = qi, .agent = -1, .lang = (int16_t)lang,
