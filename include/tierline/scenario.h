@@ -126,4 +126,9 @@ void scen_free(scenario *s);
  * or NULL: then callers answer a menu uniformly over its options. */
 const scen_answer *scen_answer_for(const scenario *s, int node, int lang);
 
+/* What an agent of `ag` does with a call: one uniform draw from r against
+ * the outcome shares (a share of 0 is never drawn; RESOLVED when the draw
+ * falls past the last share). */
+call_agent_outcome scen_draw_outcome(const scen_agents *ag, rng *r);
+
 #endif

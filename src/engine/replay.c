@@ -215,15 +215,7 @@ static bool scen_answered(rp *p, const call_action *a)
 	int64_t handle = dist_round_ms(dist_sample_ms(&ag->handle, &p->r_handle));
 	if (handle < 0)
 		handle = 0;
-	double u = rng_uniform(&p->r_outcome), acc = 0;
-	call_agent_outcome out = CALL_AGENT_RESOLVED;
-	for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++) {
-		acc += ag->outcome[i];
-		if (u < acc && ag->outcome[i] > 0) {
-			out = (call_agent_outcome)i;
-			break;
-		}
-	}
+	call_agent_outcome out = scen_draw_outcome(ag, &p->r_outcome);
 	p->scen_ev = sched_at(p->sc, a->t + handle, scen_done_cb, p,
 	                      (uint64_t)p->scen_leg << 8 | (uint64_t)out);
 	return true;

@@ -406,15 +406,7 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		const scen_agents *ag = agents_for(s, a->queue);
 		if (ag) {
 			int64_t handle = dist_round_ms(dist_sample_ms(&ag->handle, &s->r_handle));
-			double u = rng_uniform(&s->r_outcome), acc = 0;
-			call_agent_outcome out = CALL_AGENT_RESOLVED;
-			for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++) {
-				acc += ag->outcome[i];
-				if (u < acc && ag->outcome[i] > 0) {
-					out = (call_agent_outcome)i;
-					break;
-				}
-			}
+			call_agent_outcome out = scen_draw_outcome(ag, &s->r_outcome);
 			sc->done_id = sched_at(s->sc, a->t + handle, done_cb, sc, (uint64_t)out);
 		}
 		break;

@@ -1763,6 +1763,17 @@ const scen_answer *scen_answer_for(const scenario *s, int node, int lang)
 	return i >= 0 ? &s->caller.answers[i] : NULL;
 }
 
+call_agent_outcome scen_draw_outcome(const scen_agents *ag, rng *r)
+{
+	double u = rng_uniform(r), acc = 0;
+	for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++) {
+		acc += ag->outcome[i];
+		if (u < acc && ag->outcome[i] > 0)
+			return (call_agent_outcome)i;
+	}
+	return CALL_AGENT_RESOLVED;
+}
+
 int scen_load_string(const char *path, const char *text, size_t len,
                      const flow *f, scenario **out, diag_list *dl)
 {

@@ -600,17 +600,7 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 	call_agent_outcome out = CALL_AGENT_RESOLVED;
 	if (ag) {
 		handle = dist_round_ms(dist_sample_ms(&ag->handle, &m->r[RS_HANDLE]));
-		double u = rng_uniform(&m->r[RS_OUTCOME]), acc = 0;
-		out = CALL_AGENT_NOUTCOMES;
-		for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++) {
-			acc += ag->outcome[i];
-			if (u < acc && ag->outcome[i] > 0) {
-				out = (call_agent_outcome)i;
-				break;
-			}
-		}
-		if (out == CALL_AGENT_NOUTCOMES)
-			out = CALL_AGENT_RESOLVED;
+		out = scen_draw_outcome(ag, &m->r[RS_OUTCOME]);
 	}
 	at_timer(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
 }
