@@ -306,4 +306,16 @@ typedef struct flow_graph_counts {
 /* The flow as a Graphviz DOT document, appended to out. */
 void flow_write_dot(const flow *f, const flow_graph_counts *counts, buf *out);
 
+/* Is k a DTMF key: 0-9 * # A B C D (what an option may hold and a menu or
+ * input hears).  A bit table: call_handle tests every key with it. */
+static inline bool flow_is_dtmf(char k)
+{
+	static const uint32_t dtmf[8] = {
+		[1] = 1u << ('#' - 32) | 1u << ('*' - 32) | 0x3ffu << ('0' - 32),
+		[2] = 0xfu << ('A' - 64),
+	};
+	unsigned char u = (unsigned char)k;
+	return dtmf[u >> 5] >> (u & 31) & 1;
+}
+
 #endif

@@ -122,9 +122,6 @@ const char *script_expect_name(script_expect_kind k);  /* "visit", "never", ... 
  * the start (exact to the ms), so parse(write(s)) has the same lines. */
 void script_write(const script *s, buf *out);
 
-/* Is c a DTMF key: 0-9 * # A B C D. */
-bool script_is_dtmf(char c);
-
 /* Format "12.5" / "3" / "0.205": ms as bare seconds, shortest exact form. */
 void script_fmt_secs(int64_t ms, char *out, size_t n);
 

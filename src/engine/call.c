@@ -856,16 +856,6 @@ static void input_interdigit(run *r)
 }
 
 /* 0-9 * # A-D, as one bit test per key instead of a chain of ranges. */
-static inline bool is_dtmf(char k)
-{
-	static const uint32_t dtmf[8] = {
-		[1] = 1u << ('#' - 32) | 1u << ('*' - 32) | 0x3ffu << ('0' - 32),
-		[2] = 0xfu << ('A' - 64),
-	};
-	unsigned char u = (unsigned char)k;
-	return dtmf[u >> 5] >> (u & 31) & 1;
-}
-
 /* Inlined into call_handle: keys are the commonest event of an IVR call. */
 static INLINE void on_key(run *r, char key)
 {
@@ -875,7 +865,7 @@ static INLINE void on_key(run *r, char key)
 		hear = true;
 	else if (c->state == CALL_PROMPTING && listen_of(c)->bargein)
 		hear = true;
-	if (!hear || !is_dtmf(key)) {
+	if (!hear || !flow_is_dtmf(key)) {
 		call_action a = act(c, CALL_ACT_KEY_IGNORED);
 		a.key = key;
 		emit(r, &a);

@@ -102,12 +102,6 @@ static const char *tok_show(const tok *t, char *out, size_t n)
 	return out;
 }
 
-bool script_is_dtmf(char c)
-{
-	return (c >= '0' && c <= '9') || c == '*' || c == '#' ||
-	       (c >= 'A' && c <= 'D');
-}
-
 /* ---- tokenizing one line ------------------------------------------------ */
 
 /* Decode a "..." string starting at p (the quote) within [p, end).  Returns
@@ -627,7 +621,7 @@ static void parse_timed(parser *ps)
 		tok *kt = &t[2];
 		for (size_t j = 0; j < kt->n; j++) {
 			char c = kt->p[j];
-			if (!script_is_dtmf(c)) {
+			if (!flow_is_dtmf(c)) {
 				unsigned char uc = (unsigned char)c;
 				if (uc >= 0x20 && uc < 0x7f)
 					err(ps, kt->col + (int)j, "bad-key",

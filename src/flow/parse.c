@@ -1149,11 +1149,6 @@ static const char *const strategy_names[] = {
 	"longest-idle", "round-robin", "fewest-calls", "least-talk-time", "random", "top-down", NULL
 };
 
-static bool valid_dtmf(char c)
-{
-	return (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D');
-}
-
 /* Statements menus and inputs share.  Returns false when kw is not one. */
 static bool listen_stmt(parser *p, node_ctx *c, const char *kw, flow_loc loc, bool *ok)
 {
@@ -1272,7 +1267,7 @@ static void option_stmt(parser *p, node_ctx *c, flow_loc loc)
 	size_t n = strlen(k);
 	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
-		if (!valid_dtmf(k[i])) {
+		if (!flow_is_dtmf(k[i])) {
 			unsigned char ch = (unsigned char)k[i];
 			if (ch >= 0x80 || ch < 0x20)
 				err_loc(p, o.loc, "bad-key", "option '%s' has a key that is not a DTMF "
@@ -1348,7 +1343,7 @@ static void node_stmt(parser *p, void *vctx, const char *kw, flow_loc loc)
 				next(p);
 				ok = true;
 			} else if (p->t.kind == LEX_KEYS && strlen(p->t.str) == 1 &&
-			           valid_dtmf(p->t.str[0])) {
+			           flow_is_dtmf(p->t.str[0])) {
 				in->terminator = p->t.str[0];
 				next(p);
 				ok = true;

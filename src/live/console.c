@@ -476,7 +476,7 @@ static void on_char(con *k, char ch)
 {
 	if (call_ended(&k->c))
 		return;
-	if (script_is_dtmf(ch)) {
+	if (flow_is_dtmf(ch)) {
 		int64_t t = stamp(k);
 		if (call_ended(&k->c))
 			return;

@@ -868,7 +868,7 @@ static void h_keys(srv *s, struct evhttp_request *req, scall *sc)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!script_is_dtmf(keys[i])) {
+		if (!flow_is_dtmf(keys[i])) {
 			unsigned char ch = (unsigned char)keys[i];
 			if (ch >= 0x20 && ch < 0x7f)
 				reply_err(s, req, 400, "'%c' is not a DTMF key (0-9 * # A-D)", ch);

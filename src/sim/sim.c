@@ -202,11 +202,6 @@ static bool keys_prefix_of_option(const flow_menu *mn, const char *k, size_t n)
 	return false;
 }
 
-static bool is_dtmf(char k)
-{
-	return (k >= '0' && k <= '9') || k == '*' || k == '#' || (k >= 'A' && k <= 'D');
-}
-
 /* Note n caller events from t, `gap` apart, as pending for the call. */
 static void pend(sim_slot *sl, int64_t t, size_t n, int64_t gap, bool known)
 {
@@ -227,7 +222,7 @@ static void press(sim *m, int slot, int64_t t, const char *k, size_t n, int64_t 
 	sim_slot *sl = &m->slots[slot];
 	bool dtmf = n < 256;
 	for (size_t i = 0; i < n; i++)
-		dtmf = dtmf && is_dtmf(k[i]);
+		dtmf = dtmf && flow_is_dtmf(k[i]);
 	pend(sl, t, n, gap, dtmf);
 	for (size_t i = 0; i < n; i++)
 		at_caller(m, t + (int64_t)i * gap,
