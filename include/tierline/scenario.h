@@ -131,4 +131,15 @@ const scen_answer *scen_answer_for(const scenario *s, int node, int lang);
  * falls past the last share). */
 call_agent_outcome scen_draw_outcome(const scen_agents *ag, rng *r);
 
+/* The most agents ag's staffing profile ever puts on (0 for NULL): the
+ * roster a run needs. */
+int scen_agents_peak(const scen_agents *ag);
+
+/* The languages (bit per language index) agent i of ag's roster speaks.
+ * Languages spread evenly: agent i speaks L when floor((i+1)p) > floor(ip)
+ * for L's share p, so any first k agents hold about k*p speakers of L
+ * whatever the staffing level.  Without a `speaks` line (or ag NULL) every
+ * agent speaks the first language only; never 0. */
+uint32_t scen_agent_langs(const scen_agents *ag, int nlangs, int i);
+
 #endif

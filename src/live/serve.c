@@ -1341,21 +1341,10 @@ static int build_roster(srv *s, char *err, size_t errlen)
 		const scen_agents *ag = agents_for(s, q);
 		if (!ag)
 			continue;
-		int maxn = 0;
-		for (int i = 0; i < ag->staff.nsteps; i++)
-			if (ag->staff.steps[i].value > maxn)
-				maxn = (int)llround(ag->staff.steps[i].value);
-		/* Languages spread evenly over the roster, as the simulator does. */
+		/* The roster the simulator builds (scenario.h). */
+		int maxn = scen_agents_peak(ag);
 		for (int i = 0; i < maxn; i++) {
-			uint32_t langs = 0;
-			for (int l = 0; l < f->nlangs; l++) {
-				double p = ag->speaks[l];
-				if (p < 0)
-					p = (l == 0 || ag->speaks[0] < 0) ? 1.0 : 0.0;
-				if (p >= 1.0 || floor((i + 1) * p + 1e-9) > floor(i * p + 1e-9))
-					langs |= 1u << l;
-			}
-			if (acd_add_agent(s->a, q, langs ? langs : 1u, NULL) != ACD_OK) {
+			if (acd_add_agent(s->a, q, scen_agent_langs(ag, f->nlangs, i), NULL) != ACD_OK) {
 				snprintf(err, errlen, "cannot add agents: %s", acd_errmsg(s->a));
 				return -1;
 			}

@@ -1774,6 +1774,28 @@ call_agent_outcome scen_draw_outcome(const scen_agents *ag, rng *r)
 	return CALL_AGENT_RESOLVED;
 }
 
+int scen_agents_peak(const scen_agents *ag)
+{
+	int maxn = 0;
+	for (int i = 0; ag && i < ag->staff.nsteps; i++)
+		if (ag->staff.steps[i].value > maxn)
+			maxn = (int)llround(ag->staff.steps[i].value);
+	return maxn;
+}
+
+uint32_t scen_agent_langs(const scen_agents *ag, int nlangs, int i)
+{
+	uint32_t langs = 0;
+	for (int l = 0; l < nlangs; l++) {
+		double p = ag ? ag->speaks[l] : -1;
+		if (p < 0)
+			p = (l == 0 || !ag || ag->speaks[0] < 0) ? 1.0 : 0.0;
+		if (p >= 1.0 || floor((i + 1) * p + 1e-9) > floor(i * p + 1e-9))
+			langs |= 1u << l;
+	}
+	return langs ? langs : 1u;
+}
+
 int scen_load_string(const char *path, const char *text, size_t len,
                      const flow *f, scenario **out, diag_list *dl)
 {

@@ -183,9 +183,13 @@ static sched_id at_timer(sim *m, int64_t t, uint64_t arg)
 	return sched_virtual_at(m->clock, t, SCHED_PRI_TIMER, NULL, NULL, arg);
 }
 
-static void unschedule(sim *m, sched_id id)
+/* Cancel a pending entry, if any, and forget it. */
+static void unschedule(sim *m, sched_id *id)
 {
-	sched_virtual_cancel(m->clock, id);
+	if (*id) {
+		sched_virtual_cancel(m->clock, *id);
+		*id = 0;
+	}
 }
 
 static void deliver(sim *m, int slot, const call_event *ev);
@@ -441,14 +445,8 @@ static void acd_check(sim *m, int rc, const char *what)
 static void cancel_queue_timers(sim *m, sim_slot *sl)
 {
 	sl->qt_pending = false;
-	if (sl->patience) {
-		unschedule(m, sl->patience);
-		sl->patience = 0;
-	}
-	if (sl->asksup) {
-		unschedule(m, sl->asksup);
-		sl->asksup = 0;
-	}
+	unschedule(m, &sl->patience);
+	unschedule(m, &sl->asksup);
 }
 
 /* An IVR timer (prompt end, no-input or inter-digit timeout) armed while the
@@ -499,10 +497,7 @@ ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = &m->slots[slot];
 	/* A re-armed slot supersedes its old entry: cancel it so the heap
 	 * does not fill with timers the call would ignore anyway. */
-	if (sl->timer[a->slot]) {
-		unschedule(m, sl->timer[a->slot]);
-		sl->timer[a->slot] = 0;
-	}
+	unschedule(m, &sl->timer[a->slot]);
 	if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
 		return;
 	sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
@@ -512,10 +507,7 @@ ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
 {
 	sim_slot *sl = &m->slots[(int)c->id];
-	if (sl->timer[a->slot]) {
-		unschedule(m, sl->timer[a->slot]);
-		sl->timer[a->slot] = 0;
-	}
+	unschedule(m, &sl->timer[a->slot]);
 }
 
 ACT_FN act_visit(sim *m, const call *c, const call_action *a)
@@ -954,26 +946,11 @@ static int build_roster(sim *m, char *err, size_t errlen)
 			for (int i = 0; i < m->o->staff_nintervals; i++)
 				if (m->o->staff[q][i] > maxn)
 					maxn = m->o->staff[q][i];
-		} else if (ag) {
-			for (int i = 0; i < ag->staff.nsteps; i++)
-				if (ag->staff.steps[i].value > maxn)
-					maxn = (int)llround(ag->staff.steps[i].value);
+		} else {
+			maxn = scen_agents_peak(ag);
 		}
-		/* Languages spread evenly over the roster: agent i speaks L when
-		 * floor((i+1)p) > floor(ip), so any first k agents hold about k*p
-		 * speakers of L whatever the staffing level. */
 		for (int i = 0; i < maxn; i++) {
-			uint32_t langs = 0;
-			for (int l = 0; l < f->nlangs; l++) {
-				double p = ag ? ag->speaks[l] : -1;
-				if (p < 0)
-					p = (l == 0 || !ag || ag->speaks[0] < 0) ? 1.0 : 0.0;
-				if (p >= 1.0 || floor((i + 1) * p + 1e-9) > floor(i * p + 1e-9))
-					langs |= 1u << l;
-			}
-			if (langs == 0)
-				langs = 1;
-			if (acd_add_agent(m->a, q, langs, NULL) != ACD_OK) {
+			if (acd_add_agent(m->a, q, scen_agent_langs(ag, f->nlangs, i), NULL) != ACD_OK) {
 				snprintf(err, errlen, "cannot add agents: %s", acd_errmsg(m->a));
 				return -1;
 			}
