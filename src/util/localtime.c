@@ -75,6 +75,30 @@ void util_fmt_local(int64_t local_ms, bool seconds, char *out, size_t n)
 		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d", y, m, d, hh, mm);
 }
 
+/* Switch the process's time zone to tz (kept when tz is NULL or empty) and
+ * return what tz_leave needs to put the previous one back.  TZ is process
+ * state: only single-threaded callers use these. */
+static char *tz_enter(const char *tz)
+{
+	char *old = getenv("TZ");
+	char *saved = old ? strdup(old) : NULL;
+	if (tz && *tz)
+		setenv("TZ", tz, 1);
+	tzset();
+	return saved;
+}
+
+static void tz_leave(char *saved)
+{
+	if (saved) {
+		setenv("TZ", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+}
+
 int64_t util_now_local_ms(const char *tz)
 {
 	struct timespec ts;
@@ -83,19 +107,9 @@ int64_t util_now_local_ms(const char *tz)
 	struct tm tm;
 	/* TZ is process state; only the single-threaded console and server call
 	 * this, and they restore the previous value. */
-	char *old = getenv("TZ");
-	char *saved = old ? strdup(old) : NULL;
-	if (tz && *tz)
-		setenv("TZ", tz, 1);
-	tzset();
+	char *saved = tz_enter(tz);
 	localtime_r(&secs, &tm);
-	if (saved) {
-		setenv("TZ", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("TZ");
-	}
-	tzset();
+	tz_leave(saved);
 	int64_t days = util_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	return days * UTIL_MS_PER_DAY + (int64_t)tm.tm_hour * 3600000 +
 	       (int64_t)tm.tm_min * 60000 + (int64_t)tm.tm_sec * 1000 + ts.tv_nsec / 1000000;
@@ -124,18 +138,9 @@ int64_t util_tzconv_utc_ms(util_tzconv *c, int64_t local_ms)
 		tm.tm_mday = d;
 		tm.tm_hour = (int)(hour - days * 24);
 		tm.tm_isdst = -1;
-		char *old = getenv("TZ");
-		char *saved = old ? strdup(old) : NULL;
-		setenv("TZ", c->tz, 1);
-		tzset();
+		char *saved = tz_enter(c->tz);
 		time_t utc = mktime(&tm);
-		if (saved) {
-			setenv("TZ", saved, 1);
-			free(saved);
-		} else {
-			unsetenv("TZ");
-		}
-		tzset();
+		tz_leave(saved);
 		c->hour = hour;
 		c->offset_ms = hour * 3600000 - (int64_t)utc * 1000;
 	}
