@@ -45,4 +45,19 @@ int cli_load_flow_scenario(const char *flow_path, const char *scen_path,
 /* True when argv[1..] contains -h or --help. */
 int cli_wants_help(int argc, char **argv);
 
+/* Print "tierline CMD: MSG[ ARG]" and CMD's usage to stderr; returns 2. */
+int cli_usage_err(const char *cmd, const char *msg, const char *arg);
+
+/* An option that takes a value: `--name VALUE` stores VALUE in *dst. */
+typedef struct cli_opt {
+	const char *name;
+	const char **dst;
+} cli_opt;
+/* Parse argv (argv[0] the command) for a command whose options all take a
+ * value and which takes one positional argument, stored in *positional
+ * (left as it was when absent).  On misuse prints "tierline CMD: ..." and
+ * the usage to stderr and returns 2; else 0. */
+int cli_parse_valued(const char *cmd, int argc, char **argv, const cli_opt *opts, int nopts,
+                     const char **positional);
+
 #endif

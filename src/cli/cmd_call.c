@@ -11,13 +11,6 @@
 #include "tierline/flow.h"
 #include "tierline/script.h"
 
-static int usage_err(const char *msg, const char *arg)
-{
-	fprintf(stderr, "tierline call: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	cli_usage(stderr, "call");
-	return 2;
-}
-
 int cmd_call(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
@@ -36,30 +29,13 @@ int cmd_call(int argc, char **argv)
 		return 0;
 	}
 	const char *flow_path = NULL, *line = NULL, *lang = NULL, *rec = NULL, *at = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
-		if (strcmp(a, "--line") == 0)
-			dst = &line;
-		else if (strcmp(a, "--lang") == 0)
-			dst = &lang;
-		else if (strcmp(a, "--record") == 0)
-			dst = &rec;
-		else if (strcmp(a, "--at") == 0)
-			dst = &at;
-		else if (a[0] == '-' && a[1] != '\0')
-			return usage_err("unknown option", a);
-		else if (!flow_path) {
-			flow_path = a;
-			continue;
-		} else
-			return usage_err("unexpected argument", a);
-		if (i + 1 >= argc)
-			return usage_err("missing value after", a);
-		*dst = argv[++i];
-	}
+	const cli_opt opts[] = {
+		{ "--line", &line }, { "--lang", &lang }, { "--record", &rec }, { "--at", &at },
+	};
+	if (cli_parse_valued("call", argc, argv, opts, 4, &flow_path))
+		return 2;
 	if (!flow_path)
-		return usage_err("missing FLOW", NULL);
+		return cli_usage_err("call", "missing FLOW", NULL);
 	console_opts o = { 0 };
 	o.line = line;
 	o.lang = lang;

@@ -13,13 +13,6 @@
 #include "tierline/scenario.h"
 #include "tierline/serve.h"
 
-static int usage_err(const char *msg, const char *arg)
-{
-	fprintf(stderr, "tierline serve: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	cli_usage(stderr, "serve");
-	return 2;
-}
-
 static void on_listening(void *ctx, const char *host, int port)
 {
 	(void)ctx;
@@ -59,30 +52,14 @@ int cmd_serve(int argc, char **argv)
 	}
 	const char *flow_path = NULL, *scen_path = NULL, *listen = "127.0.0.1:8080", *db = NULL,
 	           *seed_s = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
-		if (strcmp(a, "--scenario") == 0)
-			dst = &scen_path;
-		else if (strcmp(a, "--listen") == 0)
-			dst = &listen;
-		else if (strcmp(a, "--db") == 0)
-			dst = &db;
-		else if (strcmp(a, "--seed") == 0)
-			dst = &seed_s;
-		else if (a[0] == '-' && a[1] != '\0')
-			return usage_err("unknown option", a);
-		else if (!flow_path) {
-			flow_path = a;
-			continue;
-		} else
-			return usage_err("unexpected argument", a);
-		if (i + 1 >= argc)
-			return usage_err("missing value after", a);
-		*dst = argv[++i];
-	}
+	const cli_opt valued[] = {
+		{ "--scenario", &scen_path }, { "--listen", &listen }, { "--db", &db },
+		{ "--seed", &seed_s },
+	};
+	if (cli_parse_valued("serve", argc, argv, valued, 4, &flow_path))
+		return 2;
 	if (!flow_path)
-		return usage_err("missing FLOW", NULL);
+		return cli_usage_err("serve", "missing FLOW", NULL);
 	char host[256];
 	int port;
 	if (serve_parse_listen(listen, host, sizeof host, &port) != 0) {

@@ -66,6 +66,39 @@ int cli_wants_help(int argc, char **argv)
 	return 0;
 }
 
+int cli_usage_err(const char *cmd, const char *msg, const char *arg)
+{
+	fprintf(stderr, "tierline %s: %s%s%s\n", cmd, msg, arg ? " " : "", arg ? arg : "");
+	cli_usage(stderr, cmd);
+	return 2;
+}
+
+int cli_parse_valued(const char *cmd, int argc, char **argv, const cli_opt *opts, int nopts,
+                     const char **positional)
+{
+	bool have = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+		for (int k = 0; k < nopts && !dst; k++)
+			if (strcmp(a, opts[k].name) == 0)
+				dst = opts[k].dst;
+		if (!dst) {
+			if (a[0] == '-' && a[1] != '\0')
+				return cli_usage_err(cmd, "unknown option", a);
+			if (have)
+				return cli_usage_err(cmd, "unexpected argument", a);
+			*positional = a;
+			have = true;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return cli_usage_err(cmd, "missing value after", a);
+		*dst = argv[++i];
+	}
+	return 0;
+}
+
 int cli_load_flow_scenario(const char *flow_path, const char *scen_path, flow **f,
                            scenario **s)
 {
