@@ -853,6 +853,18 @@ HOT void start_talk(queue *q, agent *g, int32_t s, int64_t t)
 	q->rr_last = g->qpos;
 }
 
+/* The agent and queue side of agent g finishing a talk of `talk` ms
+ * (shared by end_slot and acd_end's fast path). */
+HOT void stop_talk(queue *q, agent *g, int64_t talk)
+{
+	g->talk += talk;
+	g->talk_shift += talk;
+	g->busy += talk;
+	g->leg = -1;
+	q->talking--;
+	q->ended_talking++;
+}
+
 /* The ASSIGN output (room was reserved by the caller). */
 HOT void out_assign(acd *a, int qi, int id, uint64_t call_id, int64_t t, int64_t wait_ms)
 {
@@ -1239,12 +1251,7 @@ int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 		int64_t talk = t - L->answered;
 		if (leg)
 			info.talk_ms = talk;
-		g->talk += talk;
-		g->talk_shift += talk;
-		g->busy += talk;
-		g->leg = -1;
-		q->talking--;
-		q->ended_talking++;
+		stop_talk(q, g, talk);
 		int64_t cycle = talk + wrapup_ms;
 		q->aht = q->aht < 0 ? cycle : q->aht + (cycle - q->aht) / 8;
 		acd_stats_handled_inl(&q->st, L->entered, talk, wrapup_ms);
@@ -1292,12 +1299,7 @@ HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 	int id = L->agent;
 	agent *g = &a->ag[id];
 	int64_t talk = t - L->answered;
-	g->talk += talk;
-	g->talk_shift += talk;
-	g->busy += talk;
-	g->leg = -1;
-	q->talking--;
-	q->ended_talking++;
+	stop_talk(q, g, talk);
 	int64_t aht = q->aht;
 	q->aht = aht < 0 ? talk : aht + (talk - aht) / 8;
 	b->handled++;                /* acd_stats_handled_inl in the cached bin */
