@@ -58,7 +58,11 @@ typedef struct agent {
 	int32_t leg;                 /* slot while talking, else -1 */
 	int64_t since;               /* start of the current talk or wrap-up */
 	int64_t shift_start, idle_since, wrap_until;
-	int64_t calls, calls_shift, talk, talk_shift, busy, staffed;
+	/* Totals only: the per-shift figures are the totals less their value
+	 * at the shift's start (calls_base, talk_base), and busy time is talk
+	 * plus wrap-up (wbusy), so the end of a call adds to one counter, not
+	 * three. */
+	int64_t calls, calls_base, talk, talk_base, wbusy, staffed;
 } agent;
 
 typedef struct queue {
@@ -75,11 +79,14 @@ typedef struct queue {
 	int on_shift, on_duty, talking, wrapup;
 	int rr_last;                 /* roster position of the last agent to take a call */
 	bool li;                     /* longest-idle: acd_enqueue's fast path applies */
-	bool fast;                   /* longest-idle and every agent takes every call
-	                                (no `skill lang`, or one language): acd_end's fast
-	                                path applies too, and enqueue's takes the idle head */
+	bool fast;                   /* longest-idle and anylang: acd_end's fast path
+	                                applies too, and enqueue's takes the idle head */
+	bool anylang;                /* every agent takes every call (no `skill lang`, or
+	                                one language): idle_by_lang is not kept, every
+	                                entry would be nidle (idle_for) */
 	int64_t aht;                 /* moving average of talk + wrap-up, -1 unknown */
-	int64_t offered, answered, abandoned, timed_out, asked_sup, ended_talking;
+	/* ended_talking is answered - talking: every answered leg talks or ended */
+	int64_t offered, answered, abandoned, timed_out, asked_sup;
 	acd_stats st;                /* by value: one cache line less a call */
 } queue;
 
@@ -403,14 +410,6 @@ HOT int out_reserve(acd *a, int k)
 	return grow((void **)&a->out, &a->outcap, a->outn + k, sizeof *a->out, 32);
 }
 
-/* out_reserve's check alone, for the fast paths (false: let the general
- * path grow the queue or fail as it always did). */
-HOT bool out_room(acd *a, int k)
-{
-	if (a->outhead == a->outn)
-		a->outhead = a->outn = 0;
-	return a->outn + k <= a->outcap;
-}
 
 HOT acd_out *out_push(acd *a, acd_out_kind kind, int64_t t, int q, int ag)
 {
@@ -496,7 +495,8 @@ int acd_new(const acd_config *cfg, const acd_queue_cfg *queues, int nqueues,
 		q->rr_last = -1;
 		q->aht = -1;
 		q->li = q->cfg.strategy == FLOW_STRAT_LONGEST_IDLE;
-		q->fast = q->li && (!q->cfg.skill_lang || nl == 1);
+		q->anylang = !q->cfg.skill_lang || nl == 1;
+		q->fast = q->li && q->anylang;
 		int rc = acd_stats_init(&q->st, start, cfg->interval_ms, cfg->sl_ms);
 		if (rc == ACD_E_ARG) {
 			if (err)
@@ -608,25 +608,17 @@ HOT void q_sync(acd *a, int qi, int64_t t)
 	acd_stats_agents_inl(&q->st, t, q->on_shift, q->talking + q->wrapup, q->on_duty);
 }
 
-/* The fast paths' precondition on the figures: the agent-time integral
- * stands inside the cached bin, and so does t (t >= now >= acc_t), so
- * advancing to t is two adds on that bin and crosses nothing.  (The
- * integral has started: the first time the ACD saw started every queue's,
- * and the fast paths run only after it, have_now.) */
-HOT bool stats_in_bin(const acd_stats *st, int64_t t)
+/* Idle agents of q able to take language l. */
+static inline int idle_for(const queue *q, int l)
 {
-	return st->acc_t >= st->c_lo && t < st->c_hi;
+	return q->anylang ? q->nidle : q->idle_by_lang[l];
 }
 
-/* acd_stats_advance_inl under stats_in_bin (returns the cached bin). */
-HOT acd_figures *stats_advance_in_bin(acd_stats *st, int64_t t)
+/* Signed division by 8, truncating like `/` (spelt out: the compiler made
+ * an idiv of it in acd_end). */
+static inline int64_t div8(int64_t x)
 {
-	acd_figures *b = &st->bins[st->c_i];
-	int64_t d = t - st->acc_t;
-	b->staffed_ms += d * st->staffed;
-	b->busy_ms += d * st->busy;
-	st->acc_t = t;
-	return b;
+	return (x + (int64_t)((uint64_t)(x >> 63) >> 61)) >> 3;
 }
 
 #ifdef TIERLINE_DEBUG_INVARIANTS
@@ -657,6 +649,8 @@ HOT void idle_push_q(acd *a, queue *q, agent *g, int id, int64_t t)
 		q->ihead = id;
 	q->itail = id;
 	q->nidle++;
+	if (q->anylang)
+		return;
 	if (g->emask == 1u)                            /* one language: no loop */
 		q->idle_by_lang[0]++;
 	else
@@ -680,8 +674,10 @@ HOT void idle_remove_q(acd *a, queue *q, agent *g)
 		a->ag[g->inext].iprev = g->iprev;
 	else
 		q->itail = g->iprev;
-	g->iprev = g->inext = -1;
+	/* iprev/inext of an agent off the idle list are never read */
 	q->nidle--;
+	if (q->anylang)
+		return;
 	if (g->emask == 1u)
 		q->idle_by_lang[0]--;
 	else
@@ -737,7 +733,8 @@ HOT void wait_remove_q(acd *a, queue *q, leg_slot *L)
 		a->legs[L->lnext].lprev = L->lprev;
 	else
 		q->ltail[l] = L->lprev;
-	L->prev = L->next = L->lprev = L->lnext = -1;
+	/* the links of a leg off the lists are never read (a free slot's
+	 * next is set when it is freed) */
 	q->nwait--;
 	q->lwait[l]--;
 }
@@ -772,7 +769,7 @@ HOT void slot_free(acd *a, int32_t s)
  * -1 when none. */
 static int pick_agent(acd *a, queue *q, int l)
 {
-	if (q->idle_by_lang[l] == 0)
+	if (idle_for(q, l) == 0)
 		return -1;
 	uint32_t bit = 1u << l;
 	int best = -1;
@@ -804,17 +801,19 @@ static int pick_agent(acd *a, queue *q, int l)
 	case FLOW_STRAT_FEWEST_CALLS:
 		for (int i = q->ihead; i >= 0; i = a->ag[i].inext)
 			if ((a->ag[i].emask & bit)
-			    && (best < 0 || a->ag[i].calls_shift < a->ag[best].calls_shift))
+			    && (best < 0 || a->ag[i].calls - a->ag[i].calls_base
+			                    < a->ag[best].calls - a->ag[best].calls_base))
 				best = i;
 		break;
 	case FLOW_STRAT_LEAST_TALK_TIME:
 		for (int i = q->ihead; i >= 0; i = a->ag[i].inext)
 			if ((a->ag[i].emask & bit)
-			    && (best < 0 || a->ag[i].talk_shift < a->ag[best].talk_shift))
+			    && (best < 0 || a->ag[i].talk - a->ag[i].talk_base
+			                    < a->ag[best].talk - a->ag[best].talk_base))
 				best = i;
 		break;
 	case FLOW_STRAT_RANDOM: {
-		uint64_t k = rng_below(a->rng, (uint64_t)q->idle_by_lang[l]);
+		uint64_t k = rng_below(a->rng, (uint64_t)idle_for(q, l));
 		for (int i = q->ihead; i >= 0; i = a->ag[i].inext)
 			if ((a->ag[i].emask & bit) && k-- == 0)
 				return i;
@@ -840,17 +839,16 @@ HOT int32_t oldest_for(const acd *a, const queue *q, const agent *g)
 }
 
 /* The agent and queue side of agent g starting to talk to slot s at t
- * (shared by assign_q and enqueue's fast path). */
+ * (shared by assign_q and enqueue's fast path).  rr_last only matters to
+ * round-robin queues; the fast paths (longest-idle) leave it. */
 HOT void start_talk(queue *q, agent *g, int32_t s, int64_t t)
 {
 	g->state = ACD_AGENT_TALKING;
 	g->leg = s;
 	g->since = t;
 	g->calls++;
-	g->calls_shift++;
 	q->talking++;
 	q->answered++;
-	q->rr_last = g->qpos;
 }
 
 /* The agent and queue side of agent g finishing a talk of `talk` ms
@@ -858,11 +856,8 @@ HOT void start_talk(queue *q, agent *g, int32_t s, int64_t t)
 HOT void stop_talk(queue *q, agent *g, int64_t talk)
 {
 	g->talk += talk;
-	g->talk_shift += talk;
-	g->busy += talk;
 	g->leg = -1;
 	q->talking--;
-	q->ended_talking++;
 }
 
 /* The ASSIGN output (room was reserved by the caller). */
@@ -886,6 +881,7 @@ HOT void assign_q(acd *a, queue *q, agent *g, int id, leg_slot *L, int32_t s, in
 	L->answered = t;
 	L->agent = id;
 	start_talk(q, g, s, t);
+	q->rr_last = g->qpos;
 	acd_stats_answer_inl(&q->st, L->entered, t - L->entered);
 	out_assign(a, g->queue, id, L->call, t, t - L->entered);
 }
@@ -1016,8 +1012,8 @@ int acd_set_staff(acd *a, int qi, int n, int64_t t)
 			if (g->state != ACD_AGENT_OFF)
 				continue;
 			g->shift_start = t;
-			g->calls_shift = 0;
-			g->talk_shift = 0;
+			g->calls_base = g->calls;
+			g->talk_base = g->talk;
 			g->leaving = false;
 			q->on_shift++;
 			q->on_duty++;
@@ -1105,30 +1101,33 @@ int enqueue_slow(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg 
 
 /* acd_enqueue on a longest-idle queue when nothing can fail and no leg
  * facts are wanted (the caller checked): the same changes as enqueue_slow,
- * with the strategy, the id table, the free list and the figures' bin each
+ * with the strategy, the id table, the free list and the figures each
  * reduced to the one case that applies.  On a `fast` queue every idle agent
  * can take the call, so an idle agent exists iff ihead >= 0 and the
  * strategy takes the head.
  *
- * q_sync is reduced to what moved.  Every mutation ends with q_sync of the
- * queue it changed, so on entry the figures' staffed, busy and on-duty
- * counts equal the queue's; the fast paths change only the busy count (no
- * agent comes or goes).  The bin of t exists (stats_in_bin), so it was made
- * by a call at or after its start; if t is its start, that call's q_sync set
- * its `agents` to the same on-duty count, and max_agents already covers it. */
-HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64_t t)
+ * The figures: t is in the open bin (the caller checked t < o_hi; o_lo <=
+ * acc_t <= now <= t), so advancing is setting acc_t, the leg is offered
+ * there, and a busy count changed at t adds o_hi - t to its busy time
+ * (acd_stats.h).  q_sync is reduced to what moved: every mutation ends
+ * with q_sync of the queue it changed, so on entry the figures' staffed,
+ * busy and on-duty counts equal the queue's, and the fast paths change only
+ * the busy count (no agent comes or goes), which touches neither the
+ * bin's `agents` nor max_agents. */
+HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64_t t,
+                     int32_t *dv)
 {
 	a->now = t;
 	acd_stats *st = &q->st;
-	acd_figures *b = stats_advance_in_bin(st, t);
+	st->acc_t = t;
+	acd_bin *b = &st->bins[st->o_i];
 	int32_t s = a->freelist;
 	leg_slot *L = &a->legs[s];
 	a->freelist = L->next;
 	a->nlive++;
-	a->dval[call_id] = s;
+	*dv = s;
 	a->dcount++;
 	q->offered++;
-	b->offered++;
 	/* pick_agent's longest-idle case */
 	int id;
 	if (q->fast) {
@@ -1143,21 +1142,28 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 	}
 	if (id >= 0) {
 		agent *g = &a->ag[id];
-		*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = t,
-		                 .prev = -1, .next = -1, .lprev = -1, .lnext = -1,
-		                 .queue = qi, .agent = id, .entry_pos = 0, .lang = (int16_t)lang,
-		                 .state = SLOT_TALK, .found_free = true };
+		/* A talking leg's seq and list links are never read (only waiting
+		 * legs are ordered and listed), so they are not written. */
+		L->call = call_id;
+		L->entered = t;
+		L->answered = t;
+		L->queue = qi;
+		L->agent = id;
+		L->entry_pos = 0;
+		L->lang = (int16_t)lang;
+		L->state = SLOT_TALK;
+		L->found_free = true;
 		idle_remove_q(a, q, g);
-		/* assign, wait 0: counted in nzero; within any threshold (sl > 0);
-		 * the sum and the maximum (never negative) do not move */
 		start_talk(q, g, s, t);
-		b->found_free++;
-		st->nzero++;
-		b->answered++;
-		b->answered_within++;
-		st->busy++;              /* q_sync: only the busy count moved (see above) */
+		/* offered, found free, answered with wait 0 (a zero wait, within
+		 * any threshold: sl > 0; the wait sum and maximum do not move):
+		 * the bin's ff counts all of that at once */
+		b->ff++;
+		b->f.busy_ms += st->o_hi - t;
+		st->busy++;
 		out_assign(a, qi, id, call_id, t, 0);
 	} else {
+		b->f.offered++;
 		*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = -1,
 		                 .queue = qi, .agent = -1, .lang = (int16_t)lang,
 		                 .state = SLOT_WAIT };
@@ -1171,13 +1177,16 @@ int acd_enqueue(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg *
 {
 	/* The fast path when every check of enqueue_slow would pass and the
 	 * id is in the direct table: one test each.  The queue's kind first, so
-	 * that other queues pay two tests for it. */
+	 * that other queues pay two tests for it.  An open bin (t < o_hi) means
+	 * the ACD has seen a time (have_now): only a mutation advances it. */
 	if ((unsigned)qi < (unsigned)a->nq) {
 		queue *q = &a->q[qi];
-		if (q->li && !leg && (unsigned)lang < (unsigned)a->nlangs
-		    && call_id < a->dcap && a->dval[call_id] < 0 && a->freelist >= 0
-		    && a->have_now && t >= a->now && stats_in_bin(&q->st, t) && out_room(a, 1))
-			return enqueue_fast(a, q, qi, call_id, lang, t);
+		if (q->li && !leg && (unsigned)lang < (unsigned)a->nlangs && call_id < a->dcap) {
+			int32_t *dv = &a->dval[call_id];
+			if (*dv < 0 && a->freelist >= 0 && t >= a->now && t < q->st.o_hi
+			    && a->outn < a->outcap)
+				return enqueue_fast(a, q, qi, call_id, lang, t, dv);
+		}
 	}
 	return enqueue_slow(a, qi, call_id, lang, t, leg);
 }
@@ -1253,7 +1262,7 @@ int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 			info.talk_ms = talk;
 		stop_talk(q, g, talk);
 		int64_t cycle = talk + wrapup_ms;
-		q->aht = q->aht < 0 ? cycle : q->aht + (cycle - q->aht) / 8;
+		q->aht = q->aht < 0 ? cycle : q->aht + div8(cycle - q->aht);
 		acd_stats_handled_inl(&q->st, L->entered, talk, wrapup_ms);
 		if (wrapup_ms > 0) {
 			g->state = ACD_AGENT_WRAPUP;
@@ -1288,23 +1297,27 @@ void take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
 
 /* end_slot of a talking leg on a `fast` queue, without wrap-up, whose agent
  * stays on duty, when nothing can fail and no leg facts are wanted (the
- * caller checked, and that the leg entered in the cached bin, so its
- * handled figures go there): the agent takes the oldest waiting call (the
- * queue's head: every agent takes every call) or becomes idle. */
+ * caller checked, and that t and the leg's entry are in the open bin, so
+ * its handled figures go there): the agent takes the oldest waiting call
+ * (the queue's head: every agent takes every call) or becomes idle.  The
+ * figures as in enqueue_fast; taking a call leaves the busy count as it
+ * was. */
 HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 {
 	a->now = t;
 	acd_stats *st = &q->st;
-	acd_figures *b = stats_advance_in_bin(st, t);
+	st->acc_t = t;
+	acd_figures *b = &st->bins[st->o_i].f;
 	int id = L->agent;
 	agent *g = &a->ag[id];
 	int64_t talk = t - L->answered;
 	stop_talk(q, g, talk);
 	int64_t aht = q->aht;
-	q->aht = aht < 0 ? talk : aht + (talk - aht) / 8;
-	b->handled++;                /* acd_stats_handled_inl in the cached bin */
+	q->aht = aht < 0 ? talk : aht + div8(talk - aht);
+	b->handled++;                /* acd_stats_handled_inl in the open bin */
 	b->handle_sum_ms += talk;    /* (and wrapup_sum_ms += 0) */
-	id_del(a, L->call);
+	a->dval[L->call] = -1;       /* id_del: the caller found it in the table */
+	a->dcount--;
 	slot_free(a, s);
 	int32_t h = q->head;
 	if (h >= 0) {
@@ -1312,6 +1325,7 @@ HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 	} else {
 		idle_push_q(a, q, g, id, t);
 		st->busy--;              /* q_sync: the one count that moved (enqueue_fast) */
+		b->busy_ms -= st->o_hi - t;
 	}
 	CHECKED(a, ACD_OK);
 }
@@ -1351,8 +1365,8 @@ int acd_end(acd *a, uint64_t call_id, int64_t t, call_leg_result r,
 	if (q->fast && L->state == SLOT_TALK && !leg && t >= a->now
 	    && (unsigned)r < 32 && ((1u << r) & TALK_RESULTS)
 	    && (wrapup_ms == 0 || (wrapup_ms == ACD_WRAPUP_DEFAULT && q->cfg.wrapup_ms == 0))
-	    && !a->ag[L->agent].leaving && stats_in_bin(&q->st, t)
-	    && L->entered >= q->st.c_lo && out_room(a, 2))
+	    && !a->ag[L->agent].leaving && t < q->st.o_hi
+	    && L->entered >= q->st.o_lo && a->outn < a->outcap)
 		return end_talk_fast(a, s, L, q, t);
 	return end_slot(a, s, t, r, wrapup_ms, leg);
 }
@@ -1386,7 +1400,7 @@ int acd_wrapup_end(acd *a, int id, int64_t t)
 		return fail(a, ACD_E_NOMEM, "out of memory");
 	queue *q = &a->q[g->queue];
 	acd_stats_advance_inl(&q->st, t);
-	g->busy += t - g->since;
+	g->wbusy += t - g->since;
 	q->wrapup--;
 	agent_free(a, id, t);
 	q_sync(a, g->queue, t);
@@ -1412,18 +1426,22 @@ bool acd_poll(acd *a, acd_out *out)
 		return false;
 	}
 	*out = a->out[a->outhead++];
+	if (a->outhead == a->outn)
+		a->outhead = a->outn = 0;    /* see acd_take */
 	return true;
 }
 
 int acd_pending(const acd *a) { return a->outn - a->outhead; }
 
-/* Marking them taken is enough: the next mutation's out_reserve sees
- * outhead == outn and starts the queue over, overwriting them. */
+/* The queue starts over once empty (here and in acd_poll), so that
+ * outhead == outn only when both are 0 and the fast paths check room with
+ * one compare; the array is not touched, so the outputs taken stay
+ * readable until the next mutation writes over them. */
 const acd_out *acd_take(acd *a, int *n)
 {
 	const acd_out *o = a->out + a->outhead;
 	*n = a->outn - a->outhead;
-	a->outhead = a->outn;
+	a->outhead = a->outn = 0;
 	return o;
 }
 
@@ -1534,7 +1552,8 @@ int acd_position(const acd *a, uint64_t call_id, int *pos)
 static void agent_totals(const agent *g, int64_t t, int64_t *busy, int64_t *staffed,
                          int64_t *talk, int64_t *talk_shift)
 {
-	int64_t b = g->busy, st = g->staffed, tk = g->talk, ts = g->talk_shift;
+	int64_t b = g->talk + g->wbusy, st = g->staffed, tk = g->talk;
+	int64_t ts = g->talk - g->talk_base;
 	if (g->state != ACD_AGENT_OFF && t > g->shift_start)
 		st += t - g->shift_start;
 	if ((g->state == ACD_AGENT_TALKING || g->state == ACD_AGENT_WRAPUP) && t > g->since)
@@ -1565,7 +1584,7 @@ int acd_agent_get(const acd *a, int id, int64_t t, acd_agent_info *out)
 	out->idle_since = g->state == ACD_AGENT_IDLE ? g->idle_since : -1;
 	out->wrapup_until = g->state == ACD_AGENT_WRAPUP ? g->wrap_until : -1;
 	out->calls = g->calls;
-	out->calls_shift = g->calls_shift;
+	out->calls_shift = g->calls - g->calls_base;
 	agent_totals(g, t, &out->busy_ms, &out->staffed_ms, &out->talk_ms, &out->talk_shift_ms);
 	return ACD_OK;
 }
@@ -1592,7 +1611,7 @@ int acd_queue_get(const acd *a, int qi, acd_queue_info *out)
 	out->abandoned = q->abandoned;
 	out->timed_out = q->timed_out;
 	out->asked_supervisor = q->asked_sup;
-	out->ended_talking = q->ended_talking;
+	out->ended_talking = q->answered - q->talking;
 	out->aht_ms = q->aht;
 	return ACD_OK;
 }
@@ -1722,9 +1741,9 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 		if (ni != q->nidle || ip != q->itail)
 			BROKEN("queue %s: %d idle listed, %d counted", qn, ni, q->nidle);
 		for (int l = 0; l < a->nlangs; l++) {
-			if (idle_by[l] != q->idle_by_lang[l])
+			if (idle_by[l] != idle_for(q, l))
 				BROKEN("queue %s: idle agents for language %d: %d, counted %d",
-				       qn, l, idle_by[l], q->idle_by_lang[l]);
+				       qn, l, idle_by[l], idle_for(q, l));
 			if (idle_by[l] > 0 && q->lwait[l] > 0)
 				BROKEN("queue %s: an agent is idle while a language-%d call waits",
 				       qn, l);

@@ -37,6 +37,9 @@ int acd_stats_init(acd_stats *s, int64_t start, int64_t interval_ms, int64_t sl_
 	s->start = start;
 	s->started = start != ACD_START_AUTO;
 	s->sorted = true;
+	s->o_i = -1;
+	s->o_lo = INT64_MAX;
+	s->o_hi = INT64_MIN;
 	return ACD_OK;
 }
 
@@ -88,7 +91,7 @@ static void see(acd_stats *s, int64_t t)
 
 /* The bin holding t, creating bins up to it; NULL before start or on OOM.
  * (acd_stats_bin is the inline front: the cached bin.) */
-acd_figures *acd_stats_bin_slow(acd_stats *s, int64_t t)
+acd_bin *acd_stats_bin_slow(acd_stats *s, int64_t t)
 {
 	if (t >= s->c_lo && t < s->c_hi)
 		return &s->bins[s->c_i];
@@ -107,7 +110,7 @@ acd_figures *acd_stats_bin_slow(acd_stats *s, int64_t t)
 		int cap = s->capbins ? s->capbins : 16;
 		while (cap <= i)
 			cap *= 2;
-		acd_figures *nb = realloc(s->bins, (size_t)cap * sizeof *nb);
+		acd_bin *nb = realloc(s->bins, (size_t)cap * sizeof *nb);
 		if (!nb) {
 			s->status = ACD_E_NOMEM;
 			return NULL;
@@ -116,8 +119,9 @@ acd_figures *acd_stats_bin_slow(acd_stats *s, int64_t t)
 		s->capbins = cap;
 	}
 	while (s->nbins <= i) {
-		acd_figures *b = &s->bins[s->nbins];
-		memset(b, 0, sizeof *b);
+		acd_bin *bin = &s->bins[s->nbins];
+		memset(bin, 0, sizeof *bin);
+		acd_figures *b = &bin->f;
 		b->start = s->start + (int64_t)s->nbins * s->len;
 		b->length_ms = s->len;
 		b->agents = s->on_duty;
@@ -126,8 +130,8 @@ acd_figures *acd_stats_bin_slow(acd_stats *s, int64_t t)
 		s->nbins++;
 	}
 	s->c_i = i;
-	s->c_lo = s->bins[i].start;
-	s->c_hi = s->bins[i].start + s->len;
+	s->c_lo = s->bins[i].f.start;
+	s->c_hi = s->bins[i].f.start + s->len;
 	return &s->bins[i];
 }
 
@@ -161,9 +165,10 @@ void acd_stats_answer(acd_stats *s, int64_t entered, int64_t wait_ms)
 
 void acd_stats_leave(acd_stats *s, int64_t entered, call_leg_result r, int64_t wait_ms)
 {
-	acd_figures *b = acd_stats_bin(s, entered);
-	if (!b)
+	acd_bin *bin = acd_stats_bin(s, entered);
+	if (!bin)
 		return;
+	acd_figures *b = &bin->f;
 	switch (r) {
 	case CALL_LEG_ABANDONED:
 		b->abandoned++;
@@ -186,6 +191,24 @@ void acd_stats_handled(acd_stats *s, int64_t entered, int64_t talk_ms, int64_t w
 	acd_stats_handled_inl(s, entered, talk_ms, wrapup_ms);
 }
 
+/* Open the bin holding acc_t, if it exists and none is open: pre-credit it
+ * with the counts up to its end (see acd_stats.h). */
+static void open_bin(acd_stats *s)
+{
+	if (s->o_i >= 0 || !s->acc_started || !s->started || s->acc_t < s->start)
+		return;
+	int64_t k = (s->acc_t - s->start) / s->len;
+	if (k >= s->nbins)
+		return;                  /* made later, by an event in it */
+	acd_figures *b = &s->bins[k].f;
+	s->o_i = (int)k;
+	s->o_lo = b->start;
+	s->o_hi = b->start + s->len;
+	int64_t rem = s->o_hi - s->acc_t;
+	b->staffed_ms += rem * s->staffed;
+	b->busy_ms += rem * s->busy;
+}
+
 /* The general case of acd_stats_advance_inl: the integral may cross
  * interval boundaries, start before the stats start, or be the first. */
 void acd_stats_advance_slow(acd_stats *s, int64_t t)
@@ -196,26 +219,42 @@ void acd_stats_advance_slow(acd_stats *s, int64_t t)
 		s->acc_started = true;
 		if (t > s->start)
 			acd_stats_bin(s, t - 1);    /* intervals before the first event: nobody */
+		open_bin(s);
 		return;
 	}
 	if (t <= s->acc_t)
 		return;
 	int64_t from = s->acc_t;
+	if (s->o_i >= 0) {
+		if (t < s->o_hi) {
+			s->acc_t = t;
+			return;
+		}
+		/* the open bin is credited up to its end: close it */
+		from = s->o_hi;
+		s->o_i = -1;
+		s->o_lo = INT64_MAX;
+		s->o_hi = INT64_MIN;
+	}
 	s->acc_t = t;
-	if (t <= s->start)
+	if (t <= s->start) {
+		open_bin(s);
 		return;
+	}
 	if (from < s->start)
 		from = s->start;
 	if (s->staffed == 0 && s->busy == 0) {
 		/* nothing to add, but the bins up to t must exist so that their
 		 * `agents` reflect the counts that were in effect */
 		acd_stats_bin(s, t - 1);
+		open_bin(s);
 		return;
 	}
 	while (from < t) {
-		acd_figures *b = acd_stats_bin(s, from);
-		if (!b)
+		acd_bin *bin = acd_stats_bin(s, from);
+		if (!bin)
 			return;
+		acd_figures *b = &bin->f;
 		int64_t end = b->start + b->length_ms;
 		int64_t to = t < end ? t : end;
 		int64_t d = to - from;
@@ -223,6 +262,7 @@ void acd_stats_advance_slow(acd_stats *s, int64_t t)
 		b->busy_ms += d * s->busy;
 		from = to;
 	}
+	open_bin(s);
 }
 
 void acd_stats_advance(acd_stats *s, int64_t t)
@@ -236,11 +276,12 @@ void acd_stats_agents_slow(acd_stats *s, int64_t t)
 {
 	if (t < s->start)
 		return;
-	acd_figures *b = acd_stats_bin(s, t);
-	if (b && b->start == t)
-		b->agents = s->on_duty;      /* changes at the boundary instant count */
+	acd_bin *b = acd_stats_bin(s, t);
+	if (b && b->f.start == t)
+		b->f.agents = s->on_duty;    /* changes at the boundary instant count */
 	if (s->on_duty > s->max_agents)
 		s->max_agents = s->on_duty;
+	open_bin(s);                     /* the bin of acc_t may exist now */
 }
 
 void acd_stats_agents(acd_stats *s, int64_t t, int staffed, int busy, int on_duty)
@@ -251,13 +292,30 @@ void acd_stats_agents(acd_stats *s, int64_t t, int staffed, int busy, int on_dut
 int acd_stats_status(const acd_stats *s) { return s->status; }
 int acd_stats_nintervals(const acd_stats *s) { return s->nbins; }
 
+/* What a bin holds that its figures do not show yet: the fast path's legs
+ * answered at once, and (the open bin) the pre-credit after acc_t. */
+static void fold(const acd_stats *s, int i, acd_figures *out)
+{
+	int64_t ff = s->bins[i].ff;
+	out->offered += ff;
+	out->found_free += ff;
+	out->answered += ff;
+	out->answered_within += ff;
+	if (i == s->o_i) {
+		int64_t rem = s->o_hi - s->acc_t;
+		out->staffed_ms -= rem * s->staffed;
+		out->busy_ms -= rem * s->busy;
+	}
+}
+
 void acd_stats_interval(const acd_stats *s, int i, acd_figures *out)
 {
 	if (i < 0 || i >= s->nbins) {
 		memset(out, 0, sizeof *out);
 		return;
 	}
-	*out = s->bins[i];
+	*out = s->bins[i].f;
+	fold(s, i, out);
 }
 
 /* Every counted event is in exactly one bin, so the totals are their sum. */
@@ -265,7 +323,9 @@ void acd_stats_total(const acd_stats *s, acd_figures *out)
 {
 	memset(out, 0, sizeof *out);
 	for (int i = 0; i < s->nbins; i++) {
-		const acd_figures *b = &s->bins[i];
+		acd_figures f = s->bins[i].f;
+		fold(s, i, &f);
+		const acd_figures *b = &f;
 		out->offered += b->offered;
 		out->answered += b->answered;
 		out->abandoned += b->abandoned;
@@ -296,19 +356,31 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Sort non-negative waits: LSD radix on 16-bit digits, only as many passes
- * as the largest wait needs (two for anything under 49 days), falling back
- * to qsort for negatives or when the scratch buffer cannot be had.  Waits
- * are mostly small, so this is several times faster than qsort on a day's
- * million legs, and the order is the same. */
+/* Counting sort of n non-negative waits, all <= max: one count per value
+ * (max is small next to n).  false when the table cannot be had. */
+static bool count_sort(int64_t *w, size_t n, int64_t max)
+{
+	uint32_t *count = calloc((size_t)max + 1, sizeof *count);
+	if (!count)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		count[w[i]]++;
+	size_t k = 0;
+	for (int64_t v = 0; v <= max; v++)
+		for (uint32_t c = count[v]; c > 0; c--)
+			w[k++] = v;
+	free(count);
+	return true;
+}
+
+/* Sort non-negative waits.  Waits are mostly small: when the largest is
+ * within a few times their number, a counting sort (one pass, one table
+ * the size of the range); otherwise LSD radix on 16-bit digits, only as
+ * many passes as the largest wait needs (two for anything under 49 days).
+ * qsort for negatives or when a scratch buffer cannot be had.  Sorting
+ * integers, every method gives the same order. */
 static void sort_waits(int64_t *w, size_t n)
 {
-	/* Each radix pass clears and sums a 65,537-entry table: for a small
-	 * queue's few thousand waits a comparison sort is cheaper. */
-	if (n < 4096) {
-		qsort(w, n, sizeof *w, cmp_i64);
-		return;
-	}
 	int64_t max = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (w[i] < 0) {
@@ -317,6 +389,14 @@ static void sort_waits(int64_t *w, size_t n)
 		}
 		if (w[i] > max)
 			max = w[i];
+	}
+	if ((uint64_t)max < 4 * (uint64_t)n + 1024 && n < UINT32_MAX && count_sort(w, n, max))
+		return;
+	/* Each radix pass clears and sums a 65,537-entry table: for a small
+	 * queue's few thousand waits a comparison sort is cheaper. */
+	if (n < 4096) {
+		qsort(w, n, sizeof *w, cmp_i64);
+		return;
 	}
 	int64_t *tmp = malloc(n * sizeof *tmp);
 	if (!tmp) {
@@ -343,18 +423,21 @@ static void sort_waits(int64_t *w, size_t n)
 
 /* The i-th (0-based) of all n = nzero + nwaits waits in sorted order: the
  * stored ones are sorted and hold no zeros, which go after the negatives. */
-static int64_t wait_rank(const acd_stats *s, size_t i, size_t nneg)
+static int64_t wait_rank(const acd_stats *s, size_t i, size_t nneg, size_t nzero)
 {
 	if (i < nneg)
 		return s->waits[i];
-	if (i < nneg + s->nzero)
+	if (i < nneg + nzero)
 		return 0;
-	return s->waits[i - s->nzero];
+	return s->waits[i - nzero];
 }
 
 int64_t acd_stats_quantile(acd_stats *s, double p)
 {
-	size_t n = s->nwaits + s->nzero;
+	size_t nzero = s->nzero;     /* and the bins' legs answered at once */
+	for (int i = 0; i < s->nbins; i++)
+		nzero += (size_t)s->bins[i].ff;
+	size_t n = s->nwaits + nzero;
 	if (n == 0)
 		return 0;
 	if (!s->sorted) {
@@ -365,13 +448,13 @@ int64_t acd_stats_quantile(acd_stats *s, double p)
 	while (nneg < s->nwaits && s->waits[nneg] < 0)
 		nneg++;
 	if (!(p > 0))
-		return wait_rank(s, 0, nneg);
+		return wait_rank(s, 0, nneg, nzero);
 	if (p >= 1)
-		return wait_rank(s, n - 1, nneg);
+		return wait_rank(s, n - 1, nneg, nzero);
 	/* nearest rank: k = ceil(p n), guarding 0.9 * 10 = 9.000000000000002 */
 	double kr = ceil(p * (double)n - 1e-9);
 	size_t k = kr < 1 ? 1 : (size_t)kr;
 	if (k > n)
 		k = n;
-	return wait_rank(s, k - 1, nneg);
+	return wait_rank(s, k - 1, nneg, nzero);
 }
