@@ -99,7 +99,6 @@ struct acd {
 	int nag, capag;
 	leg_slot *legs;
 	int32_t caplegs, freelist;
-	int nlive;
 	int32_t *dval;               /* call id < dcap -> slot, -1 = none */
 	size_t dcap, dcount;
 	uint64_t *mkey;              /* the hash map, for ids >= dcap */
@@ -658,6 +657,34 @@ HOT void idle_push_q(acd *a, queue *q, agent *g, int id, int64_t t)
 			q->idle_by_lang[__builtin_ctz(m)]++;
 }
 
+/* idle_push_q and the removal of the idle head on an anylang queue (the
+ * fast paths: no per-language counts, the head has no predecessor). */
+HOT void idle_append_any(acd *a, queue *q, agent *g, int id, int64_t t)
+{
+	g->state = ACD_AGENT_IDLE;
+	g->idle_since = t;
+	g->inext = -1;
+	int32_t tail = q->itail;
+	g->iprev = tail;
+	if (tail >= 0)
+		a->ag[tail].inext = id;
+	else
+		q->ihead = id;
+	q->itail = id;
+	q->nidle++;
+}
+
+HOT void idle_pop_head_any(acd *a, queue *q, agent *g)
+{
+	int32_t next = g->inext;
+	q->ihead = next;
+	if (next >= 0)
+		a->ag[next].iprev = -1;
+	else
+		q->itail = -1;
+	q->nidle--;
+}
+
 HOT void idle_push(acd *a, int id, int64_t t)
 {
 	agent *g = &a->ag[id];
@@ -749,7 +776,6 @@ HOT int32_t slot_alloc(acd *a)
 {
 	int32_t s = a->freelist;         /* reserved by the caller */
 	a->freelist = a->legs[s].next;
-	a->nlive++;
 	return s;
 }
 
@@ -760,7 +786,6 @@ HOT void slot_free(acd *a, int32_t s)
 	a->legs[s].state = SLOT_FREE;
 	a->legs[s].next = a->freelist;
 	a->freelist = s;
-	a->nlive--;
 }
 
 /* ---- routing ------------------------------------------------------------ */
@@ -1124,13 +1149,13 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 	int32_t s = a->freelist;
 	leg_slot *L = &a->legs[s];
 	a->freelist = L->next;
-	a->nlive++;
 	*dv = s;
 	a->dcount++;
 	q->offered++;
 	/* pick_agent's longest-idle case */
 	int id;
-	if (q->fast) {
+	bool fast = q->fast;
+	if (fast) {
 		id = q->ihead;
 	} else if (q->idle_by_lang[lang] == 0) {
 		id = -1;
@@ -1153,7 +1178,10 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 		L->lang = (int16_t)lang;
 		L->state = SLOT_TALK;
 		L->found_free = true;
-		idle_remove_q(a, q, g);
+		if (fast)
+			idle_pop_head_any(a, q, g);
+		else
+			idle_remove_q(a, q, g);
 		start_talk(q, g, s, t);
 		/* offered, found free, answered with wait 0 (a zero wait, within
 		 * any threshold: sl > 0; the wait sum and maximum do not move):
@@ -1290,8 +1318,23 @@ int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 static __attribute__((noinline))
 void take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
 {
+	/* wait_remove_q of the head: the oldest call is also the oldest of its
+	 * language, so it heads both lists (nothing before it to relink) */
 	leg_slot *W = &a->legs[h];
-	wait_remove_q(a, q, W);
+	int l = W->lang;
+	int32_t next = W->next, lnext = W->lnext;
+	q->head = next;
+	if (next >= 0)
+		a->legs[next].prev = -1;
+	else
+		q->tail = -1;
+	q->lhead[l] = lnext;
+	if (lnext >= 0)
+		a->legs[lnext].lprev = -1;
+	else
+		q->ltail[l] = -1;
+	q->nwait--;
+	q->lwait[l]--;
 	assign_q(a, q, g, id, W, h, t);
 }
 
@@ -1323,7 +1366,7 @@ HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 	if (h >= 0) {
 		take_waiting(a, q, g, id, h, t);
 	} else {
-		idle_push_q(a, q, g, id, t);
+		idle_append_any(a, q, g, id, t);
 		st->busy--;              /* q_sync: the one count that moved (enqueue_fast) */
 		b->busy_ms -= st->o_hi - t;
 	}
@@ -1439,6 +1482,11 @@ int acd_pending(const acd *a) { return a->outn - a->outhead; }
  * readable until the next mutation writes over them. */
 const acd_out *acd_take(acd *a, int *n)
 {
+	if (a->outhead == 0) {       /* nothing polled: the common case */
+		*n = a->outn;
+		a->outn = 0;
+		return a->out;
+	}
 	const acd_out *o = a->out + a->outhead;
 	*n = a->outn - a->outhead;
 	a->outhead = a->outn = 0;
@@ -1804,10 +1852,10 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 				       (unsigned long long)L->call, L->agent);
 		}
 	}
-	if (live != a->nlive || (size_t)live != a->dcount + a->mcount
+	if ((size_t)live != a->dcount + a->mcount
 	    || live != total_wait + total_talk || talking != total_talk)
-		BROKEN("live legs: %d slots, %d counted, %zu + %zu mapped, %d waiting + %d talking",
-		       live, a->nlive, a->dcount, a->mcount, total_wait, total_talk);
+		BROKEN("live legs: %d slots, %zu + %zu mapped, %d waiting + %d talking",
+		       live, a->dcount, a->mcount, total_wait, total_talk);
 	if (err && errlen)
 		err[0] = 0;
 	return ACD_OK;
