@@ -1316,7 +1316,7 @@ int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
  * (the agent goes idle) spills and reloads: ~7 instructions a call more on
  * M/M/c, measured. */
 static __attribute__((noinline))
-void take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
+int take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
 {
 	/* wait_remove_q of the head: the oldest call is also the oldest of its
 	 * language, so it heads both lists (nothing before it to relink) */
@@ -1336,6 +1336,7 @@ void take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
 	q->nwait--;
 	q->lwait[l]--;
 	assign_q(a, q, g, id, W, h, t);
+	CHECKED(a, ACD_OK);
 }
 
 /* end_slot of a talking leg on a `fast` queue, without wrap-up, whose agent
@@ -1363,13 +1364,11 @@ HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 	a->dcount--;
 	slot_free(a, s);
 	int32_t h = q->head;
-	if (h >= 0) {
-		take_waiting(a, q, g, id, h, t);
-	} else {
-		idle_append_any(a, q, g, id, t);
-		st->busy--;              /* q_sync: the one count that moved (enqueue_fast) */
-		b->busy_ms -= st->o_hi - t;
-	}
+	if (h >= 0)                  /* a tail call: nothing is live across it */
+		return take_waiting(a, q, g, id, h, t);
+	idle_append_any(a, q, g, id, t);
+	st->busy--;                  /* q_sync: the one count that moved (enqueue_fast) */
+	b->busy_ms -= st->o_hi - t;
 	CHECKED(a, ACD_OK);
 }
 
