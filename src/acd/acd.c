@@ -1192,9 +1192,17 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 		out_assign(a, qi, id, call_id, t, 0);
 	} else {
 		b->f.offered++;
-		*L = (leg_slot){ .call = call_id, .seq = a->seq++, .entered = t, .answered = -1,
-		                 .queue = qi, .agent = -1, .lang = (int16_t)lang,
-		                 .state = SLOT_WAIT };
+		/* field by field: a compound literal zeroes the slot first (the
+		 * links are set by wait_push) */
+		L->call = call_id;
+		L->seq = a->seq++;
+		L->entered = t;
+		L->answered = -1;
+		L->queue = qi;
+		L->agent = -1;
+		L->lang = (int16_t)lang;
+		L->state = SLOT_WAIT;
+		L->found_free = false;
 		wait_push(a, s);
 		L->entry_pos = q->nwait;
 	}
@@ -1335,7 +1343,29 @@ int take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
 		q->ltail[l] = -1;
 	q->nwait--;
 	q->lwait[l]--;
-	assign_q(a, q, g, id, W, h, t);
+	/* assign_q, with the answer's figures in the open bin when the call
+	 * entered in it (t < o_hi: the caller checked) and its wait is stored
+	 * without growing: acd_stats_answer_inl's common case */
+	acd_stats *st = &q->st;
+	int64_t wait = t - W->entered;
+	if (W->entered >= st->o_lo && wait > 0 && st->nwaits < st->capwaits) {
+		W->state = SLOT_TALK;
+		W->answered = t;
+		W->agent = id;
+		start_talk(q, g, h, t);
+		acd_figures *b = &st->bins[st->o_i].f;
+		if (st->nwaits > 0 && wait < st->waits[st->nwaits - 1])
+			st->sorted = false;
+		st->waits[st->nwaits++] = wait;
+		b->answered++;
+		b->answered_within += wait <= st->sl;
+		b->wait_sum_ms += wait;
+		if (wait > b->wait_max_ms)
+			b->wait_max_ms = wait;
+		out_assign(a, g->queue, id, W->call, t, wait);
+	} else {
+		assign_q(a, q, g, id, W, h, t);
+	}
 	CHECKED(a, ACD_OK);
 }
 
