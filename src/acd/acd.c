@@ -63,7 +63,9 @@ typedef struct agent {
 	 * plus wrap-up (wbusy), so the end of a call adds to one counter, not
 	 * three. */
 	int64_t calls, calls_base, talk, talk_base, wbusy, staffed;
+	char pad_[16];               /* 128 bytes: an agent id indexes by a shift */
 } agent;
+_Static_assert(sizeof(agent) == 128, "agent: adjust pad_ to keep 128 bytes");
 
 typedef struct queue {
 	acd_queue_cfg cfg;
@@ -76,7 +78,9 @@ typedef struct queue {
 	int idle_by_lang[ACD_MAX_LANGS];
 	int32_t *roster;
 	int nroster, caproster;
-	int on_shift, on_duty, talking, wrapup;
+	/* agents talking = on_shift - nidle - wrapup (q_talking): every agent
+	 * on shift is idle, talking or in wrap-up, so that count is not kept */
+	int on_shift, on_duty, wrapup;
 	int rr_last;                 /* roster position of the last agent to take a call */
 	bool li;                     /* longest-idle: acd_enqueue's fast path applies */
 	bool fast;                   /* longest-idle and anylang: acd_end's fast path
@@ -88,7 +92,9 @@ typedef struct queue {
 	/* ended_talking is answered - talking: every answered leg talks or ended */
 	int64_t offered, answered, abandoned, timed_out, asked_sup;
 	acd_stats st;                /* by value: one cache line less a call */
+	char pad_[64];               /* 512 bytes: a queue index scales by a shift */
 } queue;
+_Static_assert(sizeof(queue) == 512, "queue: adjust pad_ to keep 512 bytes");
 
 struct acd {
 	int nlangs;
@@ -100,7 +106,8 @@ struct acd {
 	leg_slot *legs;
 	int32_t caplegs, freelist;
 	int32_t *dval;               /* call id < dcap -> slot, -1 = none */
-	size_t dcap, dcount;
+	size_t dcap;                 /* (the ids it holds are counted only by the
+	                                invariant check: not kept up per call) */
 	uint64_t *mkey;              /* the hash map, for ids >= dcap */
 	int32_t *mval;               /* -1 = empty */
 	size_t mcap, mcount;
@@ -364,7 +371,6 @@ static int id_grow(acd *a, uint64_t k)
 		if (L->state != SLOT_FREE && L->call >= old && L->call < cap) {
 			map_del(a, L->call);
 			nd[L->call] = s;
-			a->dcount++;
 		}
 	}
 	return ACD_OK;
@@ -384,7 +390,6 @@ HOT void id_put(acd *a, uint64_t k, int32_t v)
 {
 	if (k < a->dcap) {
 		a->dval[k] = v;
-		a->dcount++;
 	} else {
 		map_put(a, k, v);
 	}
@@ -394,7 +399,6 @@ HOT void id_del(acd *a, uint64_t k)
 {
 	if (k < a->dcap) {
 		a->dval[k] = -1;
-		a->dcount--;
 	} else {
 		map_del(a, k);
 	}
@@ -604,7 +608,13 @@ static inline int take_time(acd *a, int64_t t)
 HOT void q_sync(acd *a, int qi, int64_t t)
 {
 	queue *q = &a->q[qi];
-	acd_stats_agents_inl(&q->st, t, q->on_shift, q->talking + q->wrapup, q->on_duty);
+	acd_stats_agents_inl(&q->st, t, q->on_shift, q->on_shift - q->nidle, q->on_duty);
+}
+
+/* Agents of q talking (see the queue struct). */
+static inline int q_talking(const queue *q)
+{
+	return q->on_shift - q->nidle - q->wrapup;
 }
 
 /* Idle agents of q able to take language l. */
@@ -872,7 +882,6 @@ HOT void start_talk(queue *q, agent *g, int32_t s, int64_t t)
 	g->leg = s;
 	g->since = t;
 	g->calls++;
-	q->talking++;
 	q->answered++;
 }
 
@@ -882,7 +891,6 @@ HOT void stop_talk(queue *q, agent *g, int64_t talk)
 {
 	g->talk += talk;
 	g->leg = -1;
-	q->talking--;
 }
 
 /* The ASSIGN output (room was reserved by the caller). */
@@ -1139,6 +1147,58 @@ int enqueue_slow(acd *a, int qi, uint64_t call_id, int lang, int64_t t, acd_leg 
  * busy and on-duty counts equal the queue's, and the fast paths change only
  * the busy count (no agent comes or goes), which touches neither the
  * bin's `agents` nor max_agents. */
+/* enqueue_fast's two outcomes: idle agent id takes the call at once, or
+ * it waits.  `fast` is a constant at each use, so that a fast queue's path
+ * tests nothing twice. */
+HOT void enq_answer(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64_t t,
+                    int32_t s, leg_slot *L, acd_bin *b, int id, bool fast)
+{
+	acd_stats *st = &q->st;
+	agent *g = &a->ag[id];
+	/* A talking leg's seq and list links are never read (only waiting
+	 * legs are ordered and listed), so they are not written. */
+	L->call = call_id;
+	L->entered = t;
+	L->answered = t;
+	L->queue = qi;
+	L->agent = id;
+	L->entry_pos = 0;
+	L->lang = (int16_t)lang;
+	L->state = SLOT_TALK;
+	L->found_free = true;
+	if (fast)
+		idle_pop_head_any(a, q, g);
+	else
+		idle_remove_q(a, q, g);
+	start_talk(q, g, s, t);
+	/* offered, found free, answered with wait 0 (a zero wait, within any
+	 * threshold: sl > 0; the wait sum and maximum do not move): the bin's
+	 * ff counts all of that at once */
+	b->ff++;
+	b->f.busy_ms += st->o_hi - t;
+	st->busy++;
+	out_assign(a, qi, id, call_id, t, 0);
+}
+
+HOT void enq_wait(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64_t t,
+                  int32_t s, leg_slot *L, acd_bin *b)
+{
+	b->f.offered++;
+	/* field by field: a compound literal zeroes the slot first (the links
+	 * are set by wait_push) */
+	L->call = call_id;
+	L->seq = a->seq++;
+	L->entered = t;
+	L->answered = -1;
+	L->queue = qi;
+	L->agent = -1;
+	L->lang = (int16_t)lang;
+	L->state = SLOT_WAIT;
+	L->found_free = false;
+	wait_push(a, s);
+	L->entry_pos = q->nwait;
+}
+
 HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64_t t,
                      int32_t *dv)
 {
@@ -1150,61 +1210,22 @@ HOT int enqueue_fast(acd *a, queue *q, int qi, uint64_t call_id, int lang, int64
 	leg_slot *L = &a->legs[s];
 	a->freelist = L->next;
 	*dv = s;
-	a->dcount++;
 	q->offered++;
 	/* pick_agent's longest-idle case */
-	int id;
-	bool fast = q->fast;
-	if (fast) {
-		id = q->ihead;
+	if (q->fast) {
+		int id = q->ihead;
+		if (id >= 0)
+			enq_answer(a, q, qi, call_id, lang, t, s, L, b, id, true);
+		else
+			enq_wait(a, q, qi, call_id, lang, t, s, L, b);
 	} else if (q->idle_by_lang[lang] == 0) {
-		id = -1;
+		enq_wait(a, q, qi, call_id, lang, t, s, L, b);
 	} else {
 		uint32_t bit = 1u << lang;
-		id = q->ihead;
+		int id = q->ihead;
 		while (!(a->ag[id].emask & bit))
 			id = a->ag[id].inext;
-	}
-	if (id >= 0) {
-		agent *g = &a->ag[id];
-		/* A talking leg's seq and list links are never read (only waiting
-		 * legs are ordered and listed), so they are not written. */
-		L->call = call_id;
-		L->entered = t;
-		L->answered = t;
-		L->queue = qi;
-		L->agent = id;
-		L->entry_pos = 0;
-		L->lang = (int16_t)lang;
-		L->state = SLOT_TALK;
-		L->found_free = true;
-		if (fast)
-			idle_pop_head_any(a, q, g);
-		else
-			idle_remove_q(a, q, g);
-		start_talk(q, g, s, t);
-		/* offered, found free, answered with wait 0 (a zero wait, within
-		 * any threshold: sl > 0; the wait sum and maximum do not move):
-		 * the bin's ff counts all of that at once */
-		b->ff++;
-		b->f.busy_ms += st->o_hi - t;
-		st->busy++;
-		out_assign(a, qi, id, call_id, t, 0);
-	} else {
-		b->f.offered++;
-		/* field by field: a compound literal zeroes the slot first (the
-		 * links are set by wait_push) */
-		L->call = call_id;
-		L->seq = a->seq++;
-		L->entered = t;
-		L->answered = -1;
-		L->queue = qi;
-		L->agent = -1;
-		L->lang = (int16_t)lang;
-		L->state = SLOT_WAIT;
-		L->found_free = false;
-		wait_push(a, s);
-		L->entry_pos = q->nwait;
+		enq_answer(a, q, qi, call_id, lang, t, s, L, b, id, false);
 	}
 	CHECKED(a, ACD_OK);
 }
@@ -1391,7 +1412,6 @@ HOT int end_talk_fast(acd *a, int32_t s, leg_slot *L, queue *q, int64_t t)
 	b->handled++;                /* acd_stats_handled_inl in the open bin */
 	b->handle_sum_ms += talk;    /* (and wrapup_sum_ms += 0) */
 	a->dval[L->call] = -1;       /* id_del: the caller found it in the table */
-	a->dcount--;
 	slot_free(a, s);
 	int32_t h = q->head;
 	if (h >= 0)                  /* a tail call: nothing is live across it */
@@ -1680,7 +1700,7 @@ int acd_queue_get(const acd *a, int qi, acd_queue_info *out)
 	out->on_shift = q->on_shift;
 	out->on_duty = q->on_duty;
 	out->idle = q->nidle;
-	out->talking = q->talking;
+	out->talking = q_talking(q);
 	out->wrapup = q->wrapup;
 	out->waiting = q->nwait;
 	out->offered = q->offered;
@@ -1688,7 +1708,7 @@ int acd_queue_get(const acd *a, int qi, acd_queue_info *out)
 	out->abandoned = q->abandoned;
 	out->timed_out = q->timed_out;
 	out->asked_supervisor = q->asked_sup;
-	out->ended_talking = q->answered - q->talking;
+	out->ended_talking = q->answered - q_talking(q);
 	out->aht_ms = q->aht;
 	return ACD_OK;
 }
@@ -1856,11 +1876,11 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 				BROKEN("agent %d: busy %lld ms > staffed %lld ms", id,
 				       (long long)b, (long long)st);
 		}
-		if (on != q->on_shift || duty != q->on_duty || talk != q->talking
+		if (on != q->on_shift || duty != q->on_duty || talk != q_talking(q)
 		    || wrap != q->wrapup || idle != q->nidle)
 			BROKEN("queue %s: agent counts disagree (on %d/%d duty %d/%d talk %d/%d"
 			       " wrap %d/%d idle %d/%d)", qn, on, q->on_shift, duty, q->on_duty,
-			       talk, q->talking, wrap, q->wrapup, idle, q->nidle);
+			       talk, q_talking(q), wrap, q->wrapup, idle, q->nidle);
 		total_talk += talk;
 	}
 	/* slots and the map: every live slot is the one its call maps to, so no
@@ -1881,10 +1901,13 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 				       (unsigned long long)L->call, L->agent);
 		}
 	}
-	if ((size_t)live != a->dcount + a->mcount
+	size_t dcount = 0;
+	for (size_t i = 0; i < a->dcap; i++)
+		dcount += a->dval[i] >= 0;
+	if ((size_t)live != dcount + a->mcount
 	    || live != total_wait + total_talk || talking != total_talk)
 		BROKEN("live legs: %d slots, %zu + %zu mapped, %d waiting + %d talking",
-		       live, a->dcount, a->mcount, total_wait, total_talk);
+		       live, dcount, a->mcount, total_wait, total_talk);
 	if (err && errlen)
 		err[0] = 0;
 	return ACD_OK;
