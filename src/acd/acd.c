@@ -71,6 +71,8 @@ typedef struct queue {
 	acd_queue_cfg cfg;
 	int32_t head, tail;
 	int nwait;
+	/* per-language FIFOs, kept only when not anylang (else each would be
+	 * the queue's own FIFO, or empty) */
 	int32_t lhead[ACD_MAX_LANGS], ltail[ACD_MAX_LANGS];
 	int lwait[ACD_MAX_LANGS];
 	int32_t ihead, itail;
@@ -740,6 +742,9 @@ HOT void wait_push(acd *a, int32_t s)
 	else
 		q->head = s;
 	q->tail = s;
+	q->nwait++;
+	if (q->anylang)
+		return;                  /* the language list would be the queue's */
 	L->lnext = -1;
 	L->lprev = q->ltail[l];
 	if (q->ltail[l] >= 0)
@@ -747,7 +752,6 @@ HOT void wait_push(acd *a, int32_t s)
 	else
 		q->lhead[l] = s;
 	q->ltail[l] = s;
-	q->nwait++;
 	q->lwait[l]++;
 }
 
@@ -762,6 +766,9 @@ HOT void wait_remove_q(acd *a, queue *q, leg_slot *L)
 		a->legs[L->next].prev = L->prev;
 	else
 		q->tail = L->prev;
+	q->nwait--;
+	if (q->anylang)
+		return;
 	if (L->lprev >= 0)
 		a->legs[L->lprev].lnext = L->lnext;
 	else
@@ -772,7 +779,6 @@ HOT void wait_remove_q(acd *a, queue *q, leg_slot *L)
 		q->ltail[l] = L->lprev;
 	/* the links of a leg off the lists are never read (a free slot's
 	 * next is set when it is freed) */
-	q->nwait--;
 	q->lwait[l]--;
 }
 
@@ -861,7 +867,7 @@ static int pick_agent(acd *a, queue *q, int l)
 /* The oldest waiting call agent g may take; -1 when none. */
 HOT int32_t oldest_for(const acd *a, const queue *q, const agent *g)
 {
-	if (!q->cfg.skill_lang)
+	if (q->anylang)
 		return q->head;
 	int32_t best = -1;
 	for (int l = 0; l < a->nlangs; l++) {
@@ -1347,23 +1353,16 @@ int end_slot(acd *a, int32_t s, int64_t t, call_leg_result r,
 static __attribute__((noinline))
 int take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
 {
-	/* wait_remove_q of the head: the oldest call is also the oldest of its
-	 * language, so it heads both lists (nothing before it to relink) */
+	/* wait_remove_q of the head of a fast (so anylang: no language lists)
+	 * queue: nothing before it to relink */
 	leg_slot *W = &a->legs[h];
-	int l = W->lang;
-	int32_t next = W->next, lnext = W->lnext;
+	int32_t next = W->next;
 	q->head = next;
 	if (next >= 0)
 		a->legs[next].prev = -1;
 	else
 		q->tail = -1;
-	q->lhead[l] = lnext;
-	if (lnext >= 0)
-		a->legs[lnext].lprev = -1;
-	else
-		q->ltail[l] = -1;
 	q->nwait--;
-	q->lwait[l]--;
 	/* assign_q, with the answer's figures in the open bin when the call
 	 * entered in it (t < o_hi: the caller checked) and its wait is stored
 	 * without growing: acd_stats_answer_inl's common case */
@@ -1570,7 +1569,7 @@ static int64_t ewt(const acd *a, int32_t s)
 	if (n == 0)
 		return ACD_EWT_UNKNOWN;
 	int64_t k = 0;
-	if (q->cfg.skill_lang)
+	if (!q->anylang)                 /* (anylang: the queue is the language's list) */
 		for (int32_t i = L->lprev; i >= 0; i = a->legs[i].lprev)
 			k++;
 	else
@@ -1815,7 +1814,7 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 				BROKEN("queue %s: language %d: %d listed, %d counted", qn, l, m, q->lwait[l]);
 			nl += m;
 		}
-		if (nl != q->nwait)
+		if (nl != (q->anylang ? 0 : q->nwait))
 			BROKEN("queue %s: language lists hold %d, queue %d", qn, nl, q->nwait);
 		total_wait += q->nwait;
 		/* the idle list */
@@ -1841,7 +1840,7 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 			if (idle_by[l] != idle_for(q, l))
 				BROKEN("queue %s: idle agents for language %d: %d, counted %d",
 				       qn, l, idle_by[l], idle_for(q, l));
-			if (idle_by[l] > 0 && q->lwait[l] > 0)
+			if (idle_by[l] > 0 && (q->anylang ? q->nwait : q->lwait[l]) > 0)
 				BROKEN("queue %s: an agent is idle while a language-%d call waits",
 				       qn, l);
 		}
