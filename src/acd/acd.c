@@ -55,7 +55,7 @@ typedef struct agent {
 	uint8_t state;               /* acd_agent_state */
 	bool leaving;
 	int32_t iprev, inext;        /* idle list */
-	int32_t leg;                 /* slot while talking, else -1 */
+	int32_t leg;                 /* slot while talking (else stale: not read) */
 	int64_t since;               /* start of the current talk or wrap-up */
 	int64_t shift_start, idle_since, wrap_until;
 	/* Totals only: the per-shift figures are the totals less their value
@@ -676,8 +676,7 @@ HOT void idle_append_any(acd *a, queue *q, agent *g, int id, int64_t t)
 	g->state = ACD_AGENT_IDLE;
 	g->idle_since = t;
 	g->inext = -1;
-	int32_t tail = q->itail;
-	g->iprev = tail;
+	int32_t tail = q->itail;     /* (iprev: not kept on a fast queue) */
 	if (tail >= 0)
 		a->ag[tail].inext = id;
 	else
@@ -688,11 +687,11 @@ HOT void idle_append_any(acd *a, queue *q, agent *g, int id, int64_t t)
 
 HOT void idle_pop_head_any(acd *a, queue *q, agent *g)
 {
+	/* On a fast queue only: the new head's iprev is left stale (see
+	 * idle_remove_q) */
 	int32_t next = g->inext;
 	q->ihead = next;
-	if (next >= 0)
-		a->ag[next].iprev = -1;
-	else
+	if (next < 0)
 		q->itail = -1;
 	q->nidle--;
 }
@@ -705,6 +704,23 @@ HOT void idle_push(acd *a, int id, int64_t t)
 
 HOT void idle_remove_q(acd *a, queue *q, agent *g)
 {
+	if (q->fast) {
+		/* A fast queue's fast paths pop the head without fixing the next
+		 * agent's iprev (idle_pop_head_any), so iprev is not to be
+		 * trusted there: find the predecessor (rare: the head is what
+		 * longest-idle takes; the middle leaves only at staffing cuts). */
+		int32_t prev = -1;
+		for (int32_t i = q->ihead; &a->ag[i] != g; i = a->ag[i].inext)
+			prev = i;
+		if (prev >= 0)
+			a->ag[prev].inext = g->inext;
+		else
+			q->ihead = g->inext;
+		if (g->inext < 0)
+			q->itail = prev;
+		q->nidle--;              /* fast implies anylang: no per-language counts */
+		return;
+	}
 	if (g->iprev >= 0)
 		a->ag[g->iprev].inext = g->inext;
 	else
@@ -896,7 +912,7 @@ HOT void start_talk(queue *q, agent *g, int32_t s, int64_t t)
 HOT void stop_talk(queue *q, agent *g, int64_t talk)
 {
 	g->talk += talk;
-	g->leg = -1;
+	/* g->leg is read only while the agent talks: not reset */
 }
 
 /* The ASSIGN output (room was reserved by the caller). */
@@ -1676,7 +1692,7 @@ int acd_agent_get(const acd *a, int id, int64_t t, acd_agent_info *out)
 	out->langs = g->langs;
 	out->state = (acd_agent_state)g->state;
 	out->leaving = g->leaving;
-	out->call = g->leg >= 0 ? a->legs[g->leg].call : 0;
+	out->call = g->state == ACD_AGENT_TALKING ? a->legs[g->leg].call : 0;
 	out->idle_since = g->state == ACD_AGENT_IDLE ? g->idle_since : -1;
 	out->wrapup_until = g->state == ACD_AGENT_WRAPUP ? g->wrap_until : -1;
 	out->calls = g->calls;
@@ -1823,7 +1839,8 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 		int32_t ip = -1;
 		for (int32_t i = q->ihead; i >= 0; i = a->ag[i].inext) {
 			const agent *g = &a->ag[i];
-			if (g->state != ACD_AGENT_IDLE || g->queue != qi || g->iprev != ip || g->leaving)
+			if (g->state != ACD_AGENT_IDLE || g->queue != qi || g->leaving
+			    || (!q->fast && g->iprev != ip))     /* see idle_remove_q */
 				BROKEN("queue %s: idle list broken at agent %d", qn, i);
 			if (ip >= 0 && a->ag[ip].idle_since > g->idle_since)
 				BROKEN("queue %s: idle list out of order at agent %d", qn, i);
@@ -1865,9 +1882,6 @@ int acd_check_invariants(const acd *a, char *err, size_t errlen)
 				if (g->leg < 0 || g->leg >= a->caplegs || a->legs[g->leg].state != SLOT_TALK
 				    || a->legs[g->leg].agent != id)
 					BROKEN("agent %d talks but holds no talking call", id);
-			} else if (g->leg != -1) {
-				BROKEN("agent %d is %s but holds a call", id,
-				       acd_agent_state_name(g->state));
 			}
 			int64_t b, st, tk, ts;
 			agent_totals(g, a->now, &b, &st, &tk, &ts);
