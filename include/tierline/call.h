@@ -233,6 +233,7 @@ const char *call_state_name(call_state s);
 /* The state of one call.  Plain data; the machine owns its meaning. */
 typedef struct call {
 	const flow *f;
+	const flow_node *nd;          /* &f->nodes[node]; NULL before the first node */
 	/* The action being emitted lives in the call, and its first fields
 	 * are the call's own t_now..agent (the union): an action is the call's
 	 * current time, node, language, line and leg plus the few fields of
@@ -265,8 +266,10 @@ typedef struct call {
 	uint64_t id;
 	int64_t t_start;
 	/* outcome bookkeeping */
-	uint8_t played_any, after_hours, failed, queue_after_fail, requested,
-	        referred, abandoned_queue, reached_hangup, loop_failed;
+	/* The first four decide the outcome before any other (call.c,
+	 * decide()); they share one aligned word so none set is one test. */
+	uint8_t loop_failed, abandoned_queue, referred, requested;
+	uint8_t played_any, after_hours, failed, queue_after_fail, reached_hangup;
 	uint8_t depth;
 	uint16_t var_set;             /* bit i: vars[i] has a value */
 	int resolved_tier;

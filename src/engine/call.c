@@ -281,8 +281,16 @@ static void ignored(call *c, const call_sink *s, const char *why)
 /* ---- ending ------------------------------------------------------------ */
 
 /* The outcome: the first of call-script.md's list that holds. */
+_Static_assert(offsetof(call, abandoned_queue) == offsetof(call, loop_failed) + 1 &&
+               offsetof(call, referred) == offsetof(call, loop_failed) + 2 &&
+               offsetof(call, requested) == offsetof(call, loop_failed) + 3,
+               "decide() reads the four first flags as one word");
 static call_outcome decide(const call *c)
 {
+	uint32_t first4;                     /* loop_failed..requested, see call.h */
+	memcpy(&first4, &c->loop_failed, sizeof first4);
+	if (!first4)
+		goto rest;
 	if (c->loop_failed)
 		return CALL_OUT_FAILED;
 	if (c->abandoned_queue)
@@ -291,6 +299,7 @@ static call_outcome decide(const call *c)
 		return CALL_OUT_REFERRED;
 	if (c->requested)
 		return CALL_OUT_REQUEST_FILED;
+rest:
 	if (c->resolved_tier > 0)
 		return call_outcome_resolved(c->resolved_tier);
 	if (c->after_hours)
@@ -326,9 +335,11 @@ static void finish(call *c, const call_sink *s, const char *reason)
 _Static_assert(offsetof(flow_menu, l) == 0 && offsetof(flow_input, l) == 0,
                "flow_listen first in flow_menu and flow_input");
 
+/* The current node (a menu or input wherever this is asked: the call is
+ * prompting or listening), kept as a pointer beside its index. */
 static INLINE const flow_node *node_of(const call *c)
 {
-	return &c->f->nodes[c->node];
+	return c->nd;
 }
 
 /* The listen settings of the current node (a menu or input). */
@@ -346,13 +357,13 @@ static bool node_listens(const call *c)
 }
 
 /* flow_prompt_ms, inlined: every prompt played asks it. */
+/* flow_prompt_ms, inlined: every prompt played asks it.  One unsigned
+ * compare tests both ends of each range. */
 static INLINE uint32_t prompt_ms(const flow *f, int prompt, int lang)
 {
-	if (prompt < 0 || prompt >= f->nprompts)
+	if ((unsigned)prompt >= (unsigned)f->nprompts)
 		return 0;
-	if (lang < 0 || lang >= f->nlangs)
-		lang = 0;
-	return f->prompts[prompt].ms[lang];
+	return f->prompts[prompt].ms[(unsigned)lang < (unsigned)f->nlangs ? lang : 0];
 }
 
 static INLINE void play(call *c, const call_sink *s, int prompt)
@@ -469,7 +480,7 @@ static bool route_cond(const call *c, const flow_cond *cd)
 }
 
 /* Leaving a queue leg: stop its timers and tell the ACD. */
-static void end_leg(call *c, const call_sink *s, call_leg_result res)
+static INLINE void end_leg(call *c, const call_sink *s, call_leg_result res)
 {
 	if (c->armed & (1u << CALL_TIMER_MAXWAIT | 1u << CALL_TIMER_ANNOUNCE)) {
 		disarm(c, s, CALL_TIMER_MAXWAIT);
@@ -633,6 +644,7 @@ static void go(call *c, const call_sink *s, int target)
 
 		const flow_node *n = &f->nodes[target];
 		c->node = target;           /* the visit */
+		c->nd = n;
 		c->cur_prompt = -1;
 		emit0(c, s, CALL_ACT_VISIT);
 		switch (n->kind) {
