@@ -460,7 +460,7 @@ static bool route_cond(const call *c, const flow_cond *cd)
 	bool v = false;
 	switch (cd->kind) {
 	case FLOW_COND_OPEN:
-		v = cd->arg >= 0 && cd->arg < f->nhours && flow_hours_open(&f->hours[cd->arg], c->t_now);
+		v = (unsigned)cd->arg < (unsigned)f->nhours && flow_hours_open(&f->hours[cd->arg], c->t_now);
 		break;
 	case FLOW_COND_LANG:
 		v = c->lang == cd->arg;
@@ -585,8 +585,11 @@ static void go(call *c, const call_sink *s, int target)
 	/* The IVR timer is not cancelled here: every node that waits in the IVR
 	 * re-arms it (superseding the old one), a queue disarms it, and the end
 	 * disarms everything.  One action saved on every move. */
+	/* No node this loop goes on from ends the call (only hop and the
+	 * cases that return do), and a sink may not feed the call events:
+	 * the call is live on every pass, so only the loop guard is asked. */
 	for (;;) {
-		if (c->state == CALL_ENDED || !hop(c, s))
+		if (!hop(c, s))
 			return;
 		if (target < 0) switch (target) {    /* built-in targets; each counts a hop */
 		case FLOW_T_NONE:
@@ -685,7 +688,7 @@ static void go(call *c, const call_sink *s, int target)
 		}
 		case FLOW_QUEUE: {
 			const flow_queue *q = &n->u.queue;
-			if (q->hours >= 0 && q->hours < f->nhours &&
+			if ((unsigned)q->hours < (unsigned)f->nhours &&
 			    !flow_hours_open(&f->hours[q->hours], c->t_now)) {
 				c->after_hours = 1;
 				if (wants(s, CALL_ACT_CLOSED)) {
@@ -810,6 +813,17 @@ static void menu_key(call *c, const call_sink *s, const flow_menu *m)
 		/* The first key of a try, by far the most common: one compare per
 		 * option (the same test as below with ndigits == 1). */
 		char k = c->digits[0];
+		if (m->max_keys == 1) {
+			/* Every option is one key, no two alike (flow check): the
+			 * first that matches is exact with nothing longer. */
+			for (int i = 0; i < m->noptions; i++)
+				if (m->options[i].keys[0] == k) {
+					take_option(c, s, &m->options[i]);
+					return;
+				}
+			miss(c, s, 1);
+			return;
+		}
 		for (int i = 0; i < m->noptions; i++) {
 			const flow_option *o = &m->options[i];
 			if (o->keys[0] == k && o->nkeys >= 1) {
@@ -1102,14 +1116,14 @@ static void on_placed(call *c, const call_sink *s)
 		return;
 	}
 	c->t_start = c->t_now;
-	if (!f || c->line < 0 || c->line >= f->nlines) {
+	if (!f || (unsigned)c->line >= (unsigned)f->nlines) {
 		c->loop_failed = 1;
 		finish(c, s, "no such line");
 		return;
 	}
 	const flow_line *ln = &f->lines[c->line];
 	emit0(c, s, CALL_ACT_START);
-	if (ln->hours >= 0 && ln->hours < f->nhours &&
+	if ((unsigned)ln->hours < (unsigned)f->nhours &&
 	    !flow_hours_open(&f->hours[ln->hours], c->t_now)) {
 		c->after_hours = 1;
 		if (wants(s, CALL_ACT_CLOSED)) {
@@ -1131,7 +1145,6 @@ void call_handle(call *c, const call_event *ev, const call_sink *s)
 		s = &no_sink;
 	if (ev->t > c->t_now || c->state == CALL_IDLE)
 		c->t_now = ev->t;            /* time never goes back */
-	/* Each handler is a tail call: no frame here. */
 	switch (ev->kind) {
 	case CALL_EV_PLACED:
 		on_placed(c, s);
