@@ -132,9 +132,9 @@ static inline uint32_t call_timer_arg_gen(uint64_t arg) { return (uint32_t)arg; 
 /* Actions.  Every action carries t (the time of the event that caused it)
  * and node (the call's current node when it was emitted, -1 before the
  * first node); the other fields used by each kind are listed.  An action
- * (and any `str` in it, which may point into the call) is valid only during
- * the sink call: copy what you keep.  A sink must not feed events to the
- * same call from inside the callback. */
+ * (part of the call itself, and any `str` in it, which may point into the
+ * call) is valid only during the sink call: copy what you keep.  A sink must
+ * not feed events to the same call from inside the callback. */
 typedef enum call_act_kind {
 	CALL_ACT_VISIT,               /* node: entered a node (every node, also set/route/request
 	                                 that take no time; not for `repeat`) */
@@ -175,11 +175,9 @@ typedef enum call_act_kind {
 } call_act_kind;
 
 typedef struct call_action {
-	/* Field order is for speed, not reading: t..agent mirror the same run
-	 * of fields in struct call so building an action copies them with a few
-	 * wide moves, and the defaults that follow kind pair a -1 with a 0 in
-	 * each 8 bytes so they are a handful of equal wide stores (call.c,
-	 * act()).  Code names fields; nothing depends on the order. */
+	/* t..agent come first and in this order: struct call overlays them
+	 * with its own t_now..agent (see there).  Code names fields; nothing
+	 * else depends on the order. */
 	int64_t t;                    /* when it happens (the event's time) */
 	int node;
 	int lang, line;
@@ -234,12 +232,24 @@ const char *call_state_name(call_state s);
 
 /* The state of one call.  Plain data; the machine owns its meaning. */
 typedef struct call {
-	/* Hot fields first, on the first cache line; t_now..agent are in the
-	 * order of call_action's t..agent so act() copies them wide. */
 	const flow *f;
-	int64_t t_now;
-	int node, lang, line;
-	int queue, agent;             /* current leg: queue index, agent (-1) */
+	const flow_node *nd;          /* &f->nodes[node]; NULL before the first node */
+	/* The action being emitted lives in the call, and its first fields
+	 * are the call's own t_now..agent (the union): an action is the call's
+	 * current time, node, language, line and leg plus the few fields of
+	 * its kind, so emitting one stores the kind and those fields, passes
+	 * &act to the sink and puts them back to their defaults (call.c,
+	 * send()), instead of building all 96 bytes each time.  Between
+	 * actions every field of act past agent holds its default.  Read the
+	 * call's fields by their names; act is the machine's. */
+	union {
+		call_action act;
+		struct {
+			int64_t t_now;
+			int node, lang, line;
+			int queue, agent;     /* current leg: queue index, agent (-1) */
+		};
+	};
 	call_state state;
 	uint8_t armed;                /* bit per slot: a live timer */
 	uint8_t playing_reprompt;     /* which list is playing: 0 prompt, 1 miss prompt, 2 reprompt */
@@ -256,8 +266,10 @@ typedef struct call {
 	uint64_t id;
 	int64_t t_start;
 	/* outcome bookkeeping */
-	uint8_t played_any, after_hours, failed, queue_after_fail, requested,
-	        referred, abandoned_queue, reached_hangup, loop_failed;
+	/* The first four decide the outcome before any other (call.c,
+	 * decide()); they share one aligned word so none set is one test. */
+	uint8_t loop_failed, abandoned_queue, referred, requested;
+	uint8_t played_any, after_hours, failed, queue_after_fail, reached_hangup;
 	uint8_t depth;
 	uint16_t var_set;             /* bit i: vars[i] has a value */
 	int resolved_tier;

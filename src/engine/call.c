@@ -131,10 +131,15 @@ const char *call_state_name(call_state s)
 /* ---- variables --------------------------------------------------------- */
 
 /* A fresh call before call_init's arguments: zeros but for the fields
- * whose "none" is -1.  Copying it (the head only) compiles to a few
- * 16-byte stores of constants; a memset of the same bytes was a rep stos. */
+ * whose "none" is -1, and the action's defaults (call.h: act holds them
+ * between actions).  Copying it (the head only) compiles to a few 16-byte
+ * stores of constants; a memset of the same bytes was a rep stos. */
 static const call blank = {
-	.node = -1, .queue = -1, .agent = -1, .state = CALL_IDLE,
+	.act = {
+		.node = -1, .queue = -1, .agent = -1,
+		.prompt = -1, .var = -1, .office = -1, .target = FLOW_T_NONE,
+	},
+	.state = CALL_IDLE,
 	.miss_prompt = -1, .cur_prompt = -1, .queue_node = -1,
 	.hop_t = INT64_MIN,
 };
@@ -142,11 +147,11 @@ static const call blank = {
 void call_init(call *c, const flow *f, uint64_t id, int line, int lang)
 {
 	/* Everything but the tail from digits on (the key buffer, the menu
-	 * stack and the variable table: 592 of the 728 bytes, last in the
-	 * struct).  None of it is read before it is written: digits only up
-	 * to ndigits (digits[0] is its terminator), stack only below depth,
-	 * a variable only when its var_set bit is set (call_get_var checks the
-	 * bit; set and input write the value before they read it). */
+	 * stack and the variable table, last in the struct).  None of it is
+	 * read before it is written: digits only up to ndigits (digits[0] is
+	 * its terminator), stack only below depth, a variable only when its
+	 * var_set bit is set (call_get_var checks the bit; set and input write
+	 * the value before they read it). */
 	memcpy(c, &blank, offsetof(call, digits));
 	c->digits[0] = 0;
 	c->f = f;
@@ -187,111 +192,105 @@ const char *call_get_var(const call *c, int var)
 
 /* ---- emitting ---------------------------------------------------------- */
 
-/* For small helpers on every call's path (arm, play, on_key): gcc's own
- * choice left them out of line, and their call overhead (frame, spills of
- * run and call) measured more than their bodies (callgrind). */
+/* For small helpers on every call's path (arm, play, emitting): gcc's own
+ * choice left some out of line, and their call overhead (frame, spills)
+ * measured more than their bodies (callgrind). */
 #define INLINE inline __attribute__((always_inline))
 
-typedef struct run {
-	call *c;
-	const call_sink *sink;        /* never NULL; fn never NULL unless skip is ~0 */
-} run;
+/* Every helper below takes the call and the sink as two arguments (they
+ * stay in registers; a struct of both behind a pointer was reloaded after
+ * every sink call). */
 
 /* Stands in for a missing sink (or one without fn): it skips every kind,
  * so wants() needs no NULL tests. */
 static const call_sink no_sink = { NULL, NULL, ~0u };
 
-/* Every field is stored explicitly (no memset): a zero-fill followed by
- * field stores defeats store forwarding and was the single largest cost
- * of call_handle in bench_engine.  The stores follow call_action's order,
- * which call.h arranged so that gcc merges them: t..agent are copied from
- * the same run of struct call with 8-byte moves, and the defaults come in
- * (-1, 0) pairs that are one 8-byte constant each.  Padding bytes are
- * left unspecified. */
-static inline call_action act(const call *c, call_act_kind k)
+static INLINE bool wants(const call_sink *s, call_act_kind k)
 {
-	call_action a;
-	a.t = c->t_now;
-	a.node = c->node;
-	a.lang = c->lang;
-	a.line = c->line;
-	a.queue = c->queue;
-	a.agent = c->agent;
-	a.kind = k;
-	a.prompt = -1;
-	a.ms = 0;
-	a.var = -1;
-	a.gen = 0;
-	a.office = -1;
-	a.count = 0;
-	a.target = FLOW_T_NONE;
-	a.miss = 0;
-	a.at = 0;
-	a.str = NULL;
-	a.leg = CALL_LEG_RESOLVED;
-	a.outcome = CALL_OUT_NONE;
-	a.slot = 0;
-	a.referred = false;
-	a.key = 0;
-	return a;
+	return !(s->skip & (1u << k));
 }
 
-static inline bool wants(const run *r, call_act_kind k)
+/* Deliver the call's action as kind k.  c->act's t..agent are the call's
+ * own fields, so they are current; the caller has stored the kind's own
+ * fields and stores their defaults back after (call.h: between actions
+ * every field past agent holds its default).  A kind the sink skips costs
+ * the caller one test and no stores. */
+static INLINE void send(call *c, const call_sink *s, call_act_kind k)
 {
-	return !(r->sink->skip & (1u << k));
+	c->act.kind = k;
+	s->fn(s->ctx, c, &c->act);
 }
 
-/* Callers on hot paths test wants() before building the action, so a kind
- * the sink skips costs one test; emit checks again for the others. */
-static inline void emit(run *r, const call_action *a)
+/* A kind with no fields of its own (visit, start, enqueue, answered). */
+static INLINE void emit0(call *c, const call_sink *s, call_act_kind k)
 {
-	if (wants(r, a->kind))
-		r->sink->fn(r->sink->ctx, r->c, a);
+	if (wants(s, k))
+		send(c, s, k);
 }
 
-static INLINE void arm(run *r, int slot, int64_t at)
+static INLINE void emit_str(call *c, const call_sink *s, call_act_kind k, const char *str)
 {
-	call *c = r->c;
+	if (wants(s, k)) {
+		c->act.str = str;
+		send(c, s, k);
+		c->act.str = NULL;
+	}
+}
+
+static INLINE void arm(call *c, const call_sink *s, int slot, int64_t at)
+{
 	c->gen[slot]++;
 	c->armed |= (uint8_t)(1u << slot);
-	call_action a = act(c, CALL_ACT_TIMER);
-	a.slot = (uint8_t)slot;
-	a.gen = c->gen[slot];
-	a.at = at;
-	emit(r, &a);
+	if (wants(s, CALL_ACT_TIMER)) {
+		call_action *a = &c->act;
+		a->slot = (uint8_t)slot;
+		a->gen = c->gen[slot];
+		a->at = at;
+		send(c, s, CALL_ACT_TIMER);
+		a->slot = 0;
+		a->gen = 0;
+		a->at = 0;
+	}
 }
 
-static void disarm_armed(run *r, int slot);
+static void disarm_armed(call *c, const call_sink *s, int slot);
 
 /* Most disarms find nothing armed: test inline, act out of line. */
-static inline void disarm(run *r, int slot)
+static INLINE void disarm(call *c, const call_sink *s, int slot)
 {
-	if (r->c->armed & (1u << slot))
-		disarm_armed(r, slot);
+	if (c->armed & (1u << slot))
+		disarm_armed(c, s, slot);
 }
 
-static void disarm_armed(run *r, int slot)
+static void disarm_armed(call *c, const call_sink *s, int slot)
 {
-	call *c = r->c;
 	c->armed &= (uint8_t)~(1u << slot);
 	c->gen[slot]++;          /* a late delivery of the old timer is stale */
-	call_action a = act(c, CALL_ACT_CANCEL);
-	a.slot = (uint8_t)slot;
-	emit(r, &a);
+	if (wants(s, CALL_ACT_CANCEL)) {
+		c->act.slot = (uint8_t)slot;
+		send(c, s, CALL_ACT_CANCEL);
+		c->act.slot = 0;
+	}
 }
 
-static void ignored(run *r, const char *why)
+static void ignored(call *c, const call_sink *s, const char *why)
 {
-	call_action a = act(r->c, CALL_ACT_IGNORED);
-	a.str = why;
-	emit(r, &a);
+	emit_str(c, s, CALL_ACT_IGNORED, why);
 }
 
 /* ---- ending ------------------------------------------------------------ */
 
 /* The outcome: the first of call-script.md's list that holds. */
+_Static_assert(offsetof(call, abandoned_queue) == offsetof(call, loop_failed) + 1 &&
+               offsetof(call, referred) == offsetof(call, loop_failed) + 2 &&
+               offsetof(call, requested) == offsetof(call, loop_failed) + 3,
+               "decide() reads the four first flags as one word");
 static call_outcome decide(const call *c)
 {
+	uint32_t first4;                     /* loop_failed..requested, see call.h */
+	memcpy(&first4, &c->loop_failed, sizeof first4);
+	if (!first4)
+		goto rest;
 	if (c->loop_failed)
 		return CALL_OUT_FAILED;
 	if (c->abandoned_queue)
@@ -300,6 +299,7 @@ static call_outcome decide(const call *c)
 		return CALL_OUT_REFERRED;
 	if (c->requested)
 		return CALL_OUT_REQUEST_FILED;
+rest:
 	if (c->resolved_tier > 0)
 		return call_outcome_resolved(c->resolved_tier);
 	if (c->after_hours)
@@ -311,99 +311,120 @@ static call_outcome decide(const call *c)
 	return CALL_OUT_ABANDONED_IVR;
 }
 
-static void finish(run *r, const char *reason)
+static void finish_armed(call *c, const call_sink *s, const char *reason);
+
+/* The end.  With no timer armed (the common case) everything here is
+ * stores and the sink's END as a tail call, so it needs no frame; the
+ * cancels of armed timers go first, out of line. */
+static void finish(call *c, const call_sink *s, const char *reason)
 {
-	call *c = r->c;
-	if (c->armed)
-		for (int s = 0; s < CALL_NTIMERS; s++)
-			disarm(r, s);
+	if (c->armed) {
+		finish_armed(c, s, reason);
+		return;
+	}
 	c->outcome = decide(c);
 	c->end_reason = reason;
 	c->state = CALL_ENDED;
 	c->cur_prompt = -1;
-	call_action a = act(c, CALL_ACT_END);
-	a.outcome = c->outcome;
-	a.str = reason;
-	emit(r, &a);
+	if (wants(s, CALL_ACT_END)) {
+		/* No action follows END: its fields need not be put back. */
+		c->act.outcome = c->outcome;
+		c->act.str = reason;
+		send(c, s, CALL_ACT_END);
+	}
+}
+
+static __attribute__((noinline)) void finish_armed(call *c, const call_sink *s,
+                                                   const char *reason)
+{
+	for (int i = 0; i < CALL_NTIMERS; i++)
+		disarm(c, s, i);
+	finish(c, s, reason);
 }
 
 /* ---- prompts ----------------------------------------------------------- */
 
-static const flow_listen *listen_of(const call *c)
+/* Menus and inputs keep what they share (flow_listen) first, so one
+ * address serves both kinds: no test of the kind. */
+_Static_assert(offsetof(flow_menu, l) == 0 && offsetof(flow_input, l) == 0,
+               "flow_listen first in flow_menu and flow_input");
+
+/* The current node (a menu or input wherever this is asked: the call is
+ * prompting or listening), kept as a pointer beside its index. */
+static INLINE const flow_node *node_of(const call *c)
 {
-	const flow_node *n = &c->f->nodes[c->node];
-	return n->kind == FLOW_MENU ? &n->u.menu.l : &n->u.input.l;
+	return c->nd;
+}
+
+/* The listen settings of the current node (a menu or input). */
+static INLINE const flow_listen *listen_of(const call *c)
+{
+	return &node_of(c)->u.menu.l;
 }
 
 static bool node_listens(const call *c)
 {
 	if (c->node < 0)
 		return false;
-	flow_node_kind k = c->f->nodes[c->node].kind;
+	flow_node_kind k = node_of(c)->kind;
 	return k == FLOW_MENU || k == FLOW_INPUT;
 }
 
 /* flow_prompt_ms, inlined: every prompt played asks it. */
-static inline uint32_t prompt_ms(const flow *f, int prompt, int lang)
+/* flow_prompt_ms, inlined: every prompt played asks it.  One unsigned
+ * compare tests both ends of each range. */
+static INLINE uint32_t prompt_ms(const flow *f, int prompt, int lang)
 {
-	if (prompt < 0 || prompt >= f->nprompts)
+	if ((unsigned)prompt >= (unsigned)f->nprompts)
 		return 0;
-	if (lang < 0 || lang >= f->nlangs)
-		lang = 0;
-	return f->prompts[prompt].ms[lang];
+	return f->prompts[prompt].ms[(unsigned)lang < (unsigned)f->nlangs ? lang : 0];
 }
 
-static INLINE void play(run *r, int prompt)
+static INLINE void play(call *c, const call_sink *s, int prompt)
 {
-	call *c = r->c;
 	uint32_t ms = prompt_ms(c->f, prompt, c->lang);
 	c->cur_prompt = prompt;
-	call_action a = act(c, CALL_ACT_PLAY);
-	a.prompt = prompt;
-	a.ms = ms;
-	emit(r, &a);
-	arm(r, CALL_TIMER_IVR, c->t_now + ms);
+	if (wants(s, CALL_ACT_PLAY)) {
+		c->act.prompt = prompt;
+		c->act.ms = ms;
+		send(c, s, CALL_ACT_PLAY);
+		c->act.prompt = -1;
+		c->act.ms = 0;
+	}
+	arm(c, s, CALL_TIMER_IVR, c->t_now + ms);
 }
 
-/* The list a menu/input is playing: prompt (0) or reprompt (2). */
-static void cur_list(const call *c, const int **list, int *n)
+/* Play the next prompt of the list (prompt, or reprompt when
+ * playing_reprompt is 2 and there is one), or start listening when it is
+ * done. */
+static void next_prompt(call *c, const call_sink *s)
 {
 	const flow_listen *L = listen_of(c);
+	const int *list = L->prompts;
+	int n = L->nprompts;
 	if (c->playing_reprompt == 2 && L->nreprompts > 0) {
-		*list = L->reprompts;
-		*n = L->nreprompts;
-	} else {
-		*list = L->prompts;
-		*n = L->nprompts;
+		list = L->reprompts;
+		n = L->nreprompts;
 	}
-}
-
-/* Play the next prompt of the list, or start listening when it is done. */
-static void next_prompt(run *r)
-{
-	call *c = r->c;
-	const int *list;
-	int n;
-	cur_list(c, &list, &n);
 	if (c->prompt_i < n) {
 		c->state = CALL_PROMPTING;
-		play(r, list[c->prompt_i++]);
+		play(c, s, list[c->prompt_i++]);
 		return;
 	}
-	const flow_listen *L = listen_of(c);
 	c->state = CALL_LISTENING;
 	c->cur_prompt = -1;
-	call_action a = act(c, CALL_ACT_LISTEN);
-	a.ms = L->timeout_ms;
-	emit(r, &a);
-	arm(r, CALL_TIMER_IVR, c->t_now + L->timeout_ms);
+	if (wants(s, CALL_ACT_LISTEN)) {
+		c->act.ms = L->timeout_ms;
+		send(c, s, CALL_ACT_LISTEN);
+		c->act.ms = 0;
+	}
+	arm(c, s, CALL_TIMER_IVR, c->t_now + L->timeout_ms);
 }
 
 /* Start a try of the current menu/input: the miss prompt (if any), then
  * prompt on the first try and reprompt (or prompt) on later ones. */
-static void start_try(run *r, int miss_prompt)
+static void start_try(call *c, const call_sink *s, int miss_prompt)
 {
-	call *c = r->c;
 	c->ndigits = 0;
 	c->digits[0] = 0;
 	c->prompt_i = 0;
@@ -411,17 +432,17 @@ static void start_try(run *r, int miss_prompt)
 		c->playing_reprompt = 1;
 		c->miss_prompt = miss_prompt;
 		c->state = CALL_PROMPTING;
-		play(r, miss_prompt);
+		play(c, s, miss_prompt);
 		return;
 	}
 	c->miss_prompt = -1;
 	c->playing_reprompt = c->misses > 0 ? 2 : 0;
-	next_prompt(r);
+	next_prompt(c, s);
 }
 
 /* ---- moving between nodes ---------------------------------------------- */
 
-static void go(run *r, int target);
+static void go(call *c, const call_sink *s, int target);
 
 static void push_menu(call *c, int node)
 {
@@ -453,16 +474,16 @@ static bool route_cond(const call *c, const flow_cond *cd)
 	bool v = false;
 	switch (cd->kind) {
 	case FLOW_COND_OPEN:
-		v = cd->arg >= 0 && cd->arg < f->nhours && flow_hours_open(&f->hours[cd->arg], c->t_now);
+		v = (unsigned)cd->arg < (unsigned)f->nhours && flow_hours_open(&f->hours[cd->arg], c->t_now);
 		break;
 	case FLOW_COND_LANG:
 		v = c->lang == cd->arg;
 		break;
 	case FLOW_COND_VAR: {
 		const char *val = call_get_var(c, cd->arg);
-		const char *s = cd->str ? cd->str : "";
+		const char *str = cd->str ? cd->str : "";
 		if (val)
-			v = cd->equals ? strcmp(val, s) == 0 : strncmp(val, s, strlen(s)) == 0;
+			v = cd->equals ? strcmp(val, str) == 0 : strncmp(val, str, strlen(str)) == 0;
 		break;
 	}
 	case FLOW_COND_LINE:
@@ -473,23 +494,25 @@ static bool route_cond(const call *c, const flow_cond *cd)
 }
 
 /* Leaving a queue leg: stop its timers and tell the ACD. */
-static void end_leg(run *r, call_leg_result res)
+static INLINE void end_leg(call *c, const call_sink *s, call_leg_result res)
 {
-	call *c = r->c;
-	disarm(r, CALL_TIMER_MAXWAIT);
-	disarm(r, CALL_TIMER_ANNOUNCE);
-	call_action a = act(c, CALL_ACT_LEG_END);
-	a.leg = res;
-	emit(r, &a);
+	if (c->armed & (1u << CALL_TIMER_MAXWAIT | 1u << CALL_TIMER_ANNOUNCE)) {
+		disarm(c, s, CALL_TIMER_MAXWAIT);
+		disarm(c, s, CALL_TIMER_ANNOUNCE);
+	}
+	if (wants(s, CALL_ACT_LEG_END)) {
+		c->act.leg = res;
+		send(c, s, CALL_ACT_LEG_END);
+		c->act.leg = CALL_LEG_RESOLVED;
+	}
 	c->queue = -1;
 	c->agent = -1;
 }
 
 /* Count one node entry at this instant; false when the zero-time loop guard
  * ended the call. */
-static bool hop(run *r)
+static INLINE bool hop(call *c, const call_sink *s)
 {
-	call *c = r->c;
 	if (c->hop_t != c->t_now) {
 		c->hop_t = c->t_now;
 		c->hops = 0;
@@ -497,37 +520,96 @@ static bool hop(run *r)
 	if (++c->hops <= CALL_MAX_HOPS)
 		return true;
 	c->loop_failed = 1;
-	finish(r, "zero-time loop: too many nodes entered at one instant");
+	finish(c, s, "zero-time loop: too many nodes entered at one instant");
 	return false;
 }
 
-static void visit(run *r, int node)
+/* A queue node reached and open: the call waits there. */
+static void enqueue(call *c, const call_sink *s, int target, const flow_queue *q)
 {
-	call *c = r->c;
-	c->node = node;
-	c->cur_prompt = -1;
-	call_action a = act(c, CALL_ACT_VISIT);
-	emit(r, &a);
+	if (c->failed) {
+		c->failed = 0;          /* "no queue was entered after that" */
+		c->queue_after_fail = 1;
+	}
+	disarm(c, s, CALL_TIMER_IVR);
+	c->queue = q->index;
+	c->tier = q->tier;
+	c->agent = -1;
+	c->queue_node = target;
+	c->state = CALL_QUEUED;
+	emit0(c, s, CALL_ACT_ENQUEUE);
+	if (q->max_wait_ms)
+		arm(c, s, CALL_TIMER_MAXWAIT, c->t_now + q->max_wait_ms);
+	if (q->announce_ms)
+		arm(c, s, CALL_TIMER_ANNOUNCE, c->t_now + q->announce_ms);
+}
+
+/* A set node: language, then the variables in order. */
+static void apply_set(call *c, const call_sink *s, const flow_set *st)
+{
+	const flow *f = c->f;
+	if (st->lang >= 0 && st->lang < f->nlangs)
+		c->lang = st->lang;
+	for (int i = 0; i < st->nassigns; i++) {
+		int var = st->assigns[i].var;
+		if (call_set_var(c, var, st->assigns[i].value) < 0) {
+			ignored(c, s, "variable table full");
+			continue;
+		}
+		if (wants(s, CALL_ACT_SET_VAR)) {
+			c->act.var = var;
+			c->act.str = c->vars[var];
+			send(c, s, CALL_ACT_SET_VAR);
+			c->act.var = -1;
+			c->act.str = NULL;
+		}
+	}
+}
+
+/* A request node: file (or refer) it. */
+static void file_request(call *c, const call_sink *s, const flow_request *rq)
+{
+	const flow *f = c->f;
+	int office = rq->mode == FLOW_OFFICE_BY_VAR
+		? flow_office_for(f, call_get_var(c, rq->arg)) : rq->arg;
+	bool ref = office >= 0 && office < f->noffices && f->offices[office].refer;
+	c->requested = 1;
+	if (ref)
+		c->referred = 1;
+	if (wants(s, CALL_ACT_REQUEST)) {
+		call_action *a = &c->act;
+		a->office = office;
+		a->referred = ref;
+		a->at = c->t_now + (int64_t)rq->due_ms;
+		a->str = rq->type;
+		send(c, s, CALL_ACT_REQUEST);
+		a->office = -1;
+		a->referred = false;
+		a->at = 0;
+		a->str = NULL;
+	}
 }
 
 /* Enter `target` and keep going through nodes that take no time. */
-static void go(run *r, int target)
+static void go(call *c, const call_sink *s, int target)
 {
-	call *c = r->c;
 	const flow *f = c->f;
 	bool forward = true;
 
 	/* The IVR timer is not cancelled here: every node that waits in the IVR
 	 * re-arms it (superseding the old one), a queue disarms it, and the end
 	 * disarms everything.  One action saved on every move. */
+	/* No node this loop goes on from ends the call (only hop and the
+	 * cases that return do), and a sink may not feed the call events:
+	 * the call is live on every pass, so only the loop guard is asked. */
 	for (;;) {
-		if (c->state == CALL_ENDED || !hop(r))
+		if (!hop(c, s))
 			return;
-		switch (target) {
+		if (target < 0) switch (target) {    /* built-in targets; each counts a hop */
 		case FLOW_T_NONE:
 		case FLOW_T_HANGUP:
 			c->reached_hangup = 1;
-			finish(r, NULL);
+			finish(c, s, NULL);
 			return;
 		case FLOW_T_TOP:
 			c->depth = 0;
@@ -535,7 +617,7 @@ static void go(run *r, int target)
 			target = f->lines[c->line].start;
 			continue;
 		case FLOW_T_BACK:
-			if (node_listens(c) && f->nodes[c->node].kind == FLOW_MENU &&
+			if (node_listens(c) && node_of(c)->kind == FLOW_MENU &&
 			    c->depth > 0 && c->stack[c->depth - 1] == c->node) {
 				/* From a menu: the one before it. */
 				if (c->depth >= 2) {
@@ -557,7 +639,7 @@ static void go(run *r, int target)
 			continue;
 		case FLOW_T_REPEAT:
 			if (node_listens(c)) {
-				start_try(r, -1);
+				start_try(c, s, -1);
 				return;
 			}
 			/* Outside a menu/input: the menu the caller is in, else the top. */
@@ -573,50 +655,41 @@ static void go(run *r, int target)
 		}
 		if (target < 0 || target >= f->nnodes) {
 			c->loop_failed = 1;
-			finish(r, "invalid target");
+			finish(c, s, "invalid target");
 			return;
 		}
 
 		const flow_node *n = &f->nodes[target];
-		visit(r, target);
+		c->node = target;           /* the visit */
+		c->nd = n;
+		c->cur_prompt = -1;
+		emit0(c, s, CALL_ACT_VISIT);
 		switch (n->kind) {
 		case FLOW_MENU:
 			if (forward)
 				push_menu(c, target);
 			reset_counts(c);
-			start_try(r, -1);
+			start_try(c, s, -1);
 			return;
 		case FLOW_INPUT:
 			reset_counts(c);
-			start_try(r, -1);
+			start_try(c, s, -1);
 			return;
 		case FLOW_PLAY:
 			c->played_any = 1;   /* a hang-up during it counts as passed */
 			c->prompt_i = 0;
 			if (n->u.play.nprompts > 0) {
 				c->state = CALL_PLAYING;
-				play(r, n->u.play.prompts[c->prompt_i++]);
+				c->prompt_i = 1;
+				play(c, s, n->u.play.prompts[0]);
 				return;
 			}
 			target = n->u.play.next;
 			break;
-		case FLOW_SET: {
-			const flow_set *s = &n->u.set;
-			if (s->lang >= 0 && s->lang < f->nlangs)
-				c->lang = s->lang;
-			for (int i = 0; i < s->nassigns; i++) {
-				if (call_set_var(c, s->assigns[i].var, s->assigns[i].value) < 0) {
-					ignored(r, "variable table full");
-					continue;
-				}
-				call_action a = act(c, CALL_ACT_SET_VAR);
-				a.var = s->assigns[i].var;
-				a.str = c->vars[a.var];
-				emit(r, &a);
-			}
-			target = s->next;
+		case FLOW_SET:
+			apply_set(c, s, &n->u.set);
+			target = n->u.set.next;
 			break;
-		}
 		case FLOW_ROUTE: {
 			const flow_route *rt = &n->u.route;
 			target = rt->otherwise;
@@ -629,53 +702,27 @@ static void go(run *r, int target)
 		}
 		case FLOW_QUEUE: {
 			const flow_queue *q = &n->u.queue;
-			if (q->hours >= 0 && q->hours < f->nhours &&
+			if ((unsigned)q->hours < (unsigned)f->nhours &&
 			    !flow_hours_open(&f->hours[q->hours], c->t_now)) {
 				c->after_hours = 1;
-				call_action a = act(c, CALL_ACT_CLOSED);
-				a.target = q->closed;
-				emit(r, &a);
+				if (wants(s, CALL_ACT_CLOSED)) {
+					c->act.target = q->closed;
+					send(c, s, CALL_ACT_CLOSED);
+					c->act.target = FLOW_T_NONE;
+				}
 				target = q->closed;
 				break;
 			}
-			if (c->failed) {
-				c->failed = 0;          /* "no queue was entered after that" */
-				c->queue_after_fail = 1;
-			}
-			disarm(r, CALL_TIMER_IVR);
-			c->queue = q->index;
-			c->tier = q->tier;
-			c->agent = -1;
-			c->queue_node = target;
-			c->state = CALL_QUEUED;
-			call_action a = act(c, CALL_ACT_ENQUEUE);
-			emit(r, &a);
-			if (q->max_wait_ms)
-				arm(r, CALL_TIMER_MAXWAIT, c->t_now + q->max_wait_ms);
-			if (q->announce_ms)
-				arm(r, CALL_TIMER_ANNOUNCE, c->t_now + q->announce_ms);
+			enqueue(c, s, target, q);
 			return;
 		}
-		case FLOW_REQUEST: {
-			const flow_request *rq = &n->u.request;
-			int office = rq->mode == FLOW_OFFICE_BY_VAR
-				? flow_office_for(f, call_get_var(c, rq->arg)) : rq->arg;
-			bool ref = office >= 0 && office < f->noffices && f->offices[office].refer;
-			c->requested = 1;
-			if (ref)
-				c->referred = 1;
-			call_action a = act(c, CALL_ACT_REQUEST);
-			a.office = office;
-			a.referred = ref;
-			a.at = c->t_now + (int64_t)rq->due_ms;
-			a.str = rq->type;
-			emit(r, &a);
-			target = rq->next;
+		case FLOW_REQUEST:
+			file_request(c, s, &n->u.request);
+			target = n->u.request.next;
 			break;
-		}
 		default:
 			c->loop_failed = 1;
-			finish(r, "unknown node kind");
+			finish(c, s, "unknown node kind");
 			return;
 		}
 		forward = true;
@@ -684,27 +731,31 @@ static void go(run *r, int target)
 
 /* ---- menus and inputs -------------------------------------------------- */
 
-static void miss(run *r, int kind)
+static void miss(call *c, const call_sink *s, int kind)
 {
-	call *c = r->c;
 	const flow_listen *L = listen_of(c);
 	c->misses++;
 	int count = kind == 0 ? ++c->noinputs : ++c->nomatches;
-	call_action a = act(c, CALL_ACT_MISS);
-	a.miss = kind;
-	a.count = count;
-	emit(r, &a);
-
 	int kind_tries = kind == 0 ? L->noinput_tries : L->nomatch_tries;
-	if ((L->tries > 0 && c->misses >= L->tries) || (kind_tries > 0 && count >= kind_tries)) {
+	bool fails = (L->tries > 0 && c->misses >= L->tries) ||
+	             (kind_tries > 0 && count >= kind_tries);
+	call_action *a = &c->act;
+	a->miss = kind;             /* MISS and FAILURE both carry them */
+	a->count = count;
+	if (wants(s, CALL_ACT_MISS))
+		send(c, s, CALL_ACT_MISS);
+	if (fails) {
 		c->failed = 1;
-		call_action fa = act(c, CALL_ACT_FAILURE);
-		fa.miss = kind;
-		fa.count = count;
-		emit(r, &fa);
+		if (wants(s, CALL_ACT_FAILURE))
+			send(c, s, CALL_ACT_FAILURE);
+	}
+	a->miss = 0;
+	a->count = 0;
+
+	if (fails) {
 		int kt = kind == 0 ? L->failure_noinput : L->failure_nomatch;
 		int target = kt != FLOW_T_NONE ? kt : L->failure;
-		go(r, target == FLOW_T_NONE ? FLOW_T_HANGUP : target);
+		go(c, s, target == FLOW_T_NONE ? FLOW_T_HANGUP : target);
 		return;
 	}
 	/* VoiceXML: the highest count not above the counter wins. */
@@ -718,46 +769,44 @@ static void miss(run *r, int kind)
 			best_count = k;
 		}
 	}
-	start_try(r, best);
+	start_try(c, s, best);
 }
 
-static void take_option(run *r, const flow_option *o)
+static void take_option(call *c, const call_sink *s, const flow_option *o)
 {
-	call_action a = act(r->c, CALL_ACT_OPTION);
-	a.str = o->keys;
-	a.target = o->target;
-	emit(r, &a);
-	go(r, o->target);
+	if (wants(s, CALL_ACT_OPTION)) {
+		c->act.str = o->keys;
+		c->act.target = o->target;
+		send(c, s, CALL_ACT_OPTION);
+		c->act.str = NULL;
+		c->act.target = FLOW_T_NONE;
+	}
+	go(c, s, o->target);
 }
 
-static void input_done(run *r)
+static void input_done(call *c, const call_sink *s, const flow_input *in)
 {
-	call *c = r->c;
-	const flow_input *in = &c->f->nodes[c->node].u.input;
 	if (in->store >= 0) {
 		if (call_set_var(c, in->store, c->digits) < 0) {
-			ignored(r, "variable table full");
-		} else {
-			call_action a = act(c, CALL_ACT_SET_VAR);
-			a.var = in->store;
-			a.str = c->vars[in->store];
-			emit(r, &a);
+			ignored(c, s, "variable table full");
+		} else if (wants(s, CALL_ACT_SET_VAR)) {
+			c->act.var = in->store;
+			c->act.str = c->vars[in->store];
+			send(c, s, CALL_ACT_SET_VAR);
+			c->act.var = -1;
+			c->act.str = NULL;
 		}
 	}
-	if (wants(r, CALL_ACT_INPUT_DONE)) {
-		call_action a = act(c, CALL_ACT_INPUT_DONE);
-		a.str = c->digits;
-		emit(r, &a);
-	}
-	go(r, in->next);
+	emit_str(c, s, CALL_ACT_INPUT_DONE, c->digits);
+	go(c, s, in->next);
 }
 
-static void listen_more(run *r)
+/* More keys may come: wait `interdigit` for the next one. */
+static INLINE void listen_more(call *c, const call_sink *s, const flow_listen *L)
 {
-	call *c = r->c;
 	c->state = CALL_LISTENING;
 	c->cur_prompt = -1;
-	arm(r, CALL_TIMER_IVR, c->t_now + listen_of(c)->interdigit_ms);
+	arm(c, s, CALL_TIMER_IVR, c->t_now + L->interdigit_ms);
 }
 
 /* The first n keys of an option are k (n is a handful at most: an inline
@@ -770,16 +819,25 @@ static inline bool keys_eq(const char *a, const char *b, int n)
 	return true;
 }
 
-static void menu_key(run *r)
+static void menu_key(call *c, const call_sink *s, const flow_menu *m)
 {
-	call *c = r->c;
-	const flow_menu *m = &c->f->nodes[c->node].u.menu;
 	const flow_option *exact = NULL;
 	bool longer = false;
 	if (c->ndigits == 1) {
 		/* The first key of a try, by far the most common: one compare per
 		 * option (the same test as below with ndigits == 1). */
 		char k = c->digits[0];
+		if (m->max_keys == 1) {
+			/* Every option is one key, no two alike (flow check): the
+			 * first that matches is exact with nothing longer. */
+			for (int i = 0; i < m->noptions; i++)
+				if (m->options[i].keys[0] == k) {
+					take_option(c, s, &m->options[i]);
+					return;
+				}
+			miss(c, s, 1);
+			return;
+		}
 		for (int i = 0; i < m->noptions; i++) {
 			const flow_option *o = &m->options[i];
 			if (o->keys[0] == k && o->nkeys >= 1) {
@@ -799,111 +857,114 @@ static void menu_key(run *r)
 		}
 	}
 	if (exact && !longer)
-		take_option(r, exact);
+		take_option(c, s, exact);
 	else if (!exact && !longer)
-		miss(r, 1);
+		miss(c, s, 1);
 	else
-		listen_more(r);
+		listen_more(c, s, &m->l);
 }
 
-static void menu_interdigit(run *r)
+static void menu_interdigit(call *c, const call_sink *s)
 {
-	call *c = r->c;
-	const flow_menu *m = &c->f->nodes[c->node].u.menu;
+	const flow_menu *m = &node_of(c)->u.menu;
 	for (int i = 0; i < m->noptions; i++) {
 		const flow_option *o = &m->options[i];
 		if (o->nkeys == c->ndigits && keys_eq(o->keys, c->digits, c->ndigits)) {
-			take_option(r, o);
+			take_option(c, s, o);
 			return;
 		}
 	}
-	miss(r, 1);
+	miss(c, s, 1);
 }
 
-static int input_max(const flow_input *in)
+static INLINE int input_max(const flow_input *in)
 {
 	return in->max_digits > 0 && in->max_digits < CALL_MAX_DIGITS ? in->max_digits
 	                                                              : CALL_MAX_DIGITS;
 }
 
-static void input_key(run *r, char key)
+/* A key heard by an input: the commonest event of an IVR call (receipt
+ * numbers), so it is kept to the digit, one test and the re-armed
+ * inter-digit timer. */
+static INLINE void input_key(call *c, const call_sink *s, const flow_input *in, char key)
 {
-	call *c = r->c;
-	const flow_input *in = &c->f->nodes[c->node].u.input;
 	if (in->terminator && key == in->terminator) {
 		if (c->ndigits >= in->min_digits)
-			input_done(r);
+			input_done(c, s, in);
 		else
-			miss(r, 1);
+			miss(c, s, 1);
 		return;
 	}
-	c->digits[c->ndigits++] = key;
-	c->digits[c->ndigits] = 0;
-	if (c->ndigits >= input_max(in))
-		input_done(r);
+	unsigned nd = c->ndigits;
+	c->digits[nd] = key;
+	c->digits[nd + 1] = 0;
+	c->ndigits = (uint8_t)(nd + 1);
+	if ((int)nd + 1 >= input_max(in))
+		input_done(c, s, in);
 	else
-		listen_more(r);
+		listen_more(c, s, &in->l);
 }
 
-static void input_interdigit(run *r)
+static void input_interdigit(call *c, const call_sink *s)
 {
-	call *c = r->c;
-	const flow_input *in = &c->f->nodes[c->node].u.input;
+	const flow_input *in = &node_of(c)->u.input;
 	if (c->ndigits >= in->min_digits)
-		input_done(r);
+		input_done(c, s, in);
 	else
-		miss(r, 1);
+		miss(c, s, 1);
 }
 
-/* 0-9 * # A-D, as one bit test per key instead of a chain of ranges. */
-/* Inlined into call_handle: keys are the commonest event of an IVR call. */
-static INLINE void on_key(run *r, char key)
+static __attribute__((noinline)) void key_ignored(call *c, const call_sink *s, char key)
 {
-	call *c = r->c;
-	bool hear = false;
-	if (c->state == CALL_LISTENING)
-		hear = true;
-	else if (c->state == CALL_PROMPTING && listen_of(c)->bargein)
-		hear = true;
-	if (!hear || !flow_is_dtmf(key)) {
-		call_action a = act(c, CALL_ACT_KEY_IGNORED);
-		a.key = key;
-		emit(r, &a);
+	if (wants(s, CALL_ACT_KEY_IGNORED)) {
+		c->act.key = key;
+		send(c, s, CALL_ACT_KEY_IGNORED);
+		c->act.key = 0;
+	}
+}
+
+static void on_key(call *c, const call_sink *s, char key)
+{
+	/* Heard only by a listening menu/input, or one playing its prompts
+	 * with barge-in; both states mean the node is a menu or input. */
+	if ((c->state != CALL_LISTENING &&
+	     (c->state != CALL_PROMPTING || !listen_of(c)->bargein)) || !flow_is_dtmf(key)) {
+		key_ignored(c, s, key);
 		return;
 	}
-	if (wants(r, CALL_ACT_KEY)) {
-		call_action a = act(c, CALL_ACT_KEY);
-		a.key = key;
-		emit(r, &a);
+	const flow_node *n = node_of(c);
+	if (wants(s, CALL_ACT_KEY)) {
+		c->act.key = key;
+		send(c, s, CALL_ACT_KEY);
+		c->act.key = 0;
 	}
 	if (c->state == CALL_PROMPTING) {
-		if (wants(r, CALL_ACT_STOP_PROMPT)) {
-			call_action s = act(c, CALL_ACT_STOP_PROMPT);
-			s.prompt = c->cur_prompt;
-			emit(r, &s);
+		if (wants(s, CALL_ACT_STOP_PROMPT)) {
+			c->act.prompt = c->cur_prompt;
+			send(c, s, CALL_ACT_STOP_PROMPT);
+			c->act.prompt = -1;
 		}
 		c->cur_prompt = -1;
 		/* no disarm: whatever the key leads to re-arms or disarms the slot */
 		c->state = CALL_LISTENING;
 	}
-	if (c->f->nodes[c->node].kind == FLOW_INPUT) {
-		input_key(r, key);
+	if (n->kind == FLOW_INPUT) {
+		input_key(c, s, &n->u.input, key);
 		return;
 	}
 	if (c->ndigits >= CALL_MAX_DIGITS) {     /* cannot prefix any option */
-		miss(r, 1);
+		miss(c, s, 1);
 		return;
 	}
 	c->digits[c->ndigits++] = key;
 	c->digits[c->ndigits] = 0;
-	menu_key(r);
+	menu_key(c, s, &n->u.menu);
 }
 
 /* ---- timers ------------------------------------------------------------ */
 
-static void on_ivr_timer(run *r)
+static void on_ivr_timer(call *c, const call_sink *s)
 {
-	call *c = r->c;
 	switch (c->state) {
 	case CALL_PROMPTING:
 		c->cur_prompt = -1;
@@ -912,24 +973,24 @@ static void on_ivr_timer(run *r)
 			c->miss_prompt = -1;
 			c->prompt_i = 0;
 		}
-		next_prompt(r);
+		next_prompt(c, s);
 		break;
 	case CALL_PLAYING: {
-		const flow_play *p = &c->f->nodes[c->node].u.play;
+		const flow_play *p = &node_of(c)->u.play;
 		c->cur_prompt = -1;
 		if (c->prompt_i < p->nprompts)
-			play(r, p->prompts[c->prompt_i++]);
+			play(c, s, p->prompts[c->prompt_i++]);
 		else
-			go(r, p->next);
+			go(c, s, p->next);
 		break;
 	}
 	case CALL_LISTENING:
 		if (c->ndigits == 0)
-			miss(r, 0);
-		else if (c->f->nodes[c->node].kind == FLOW_MENU)
-			menu_interdigit(r);
+			miss(c, s, 0);
+		else if (node_of(c)->kind == FLOW_MENU)
+			menu_interdigit(c, s);
 		else
-			input_interdigit(r);
+			input_interdigit(c, s);
 		break;
 	default:
 		break;
@@ -941,60 +1002,72 @@ static const flow_queue *cur_queue(const call *c)
 	return &c->f->nodes[c->queue_node].u.queue;
 }
 
-static void on_timer(run *r, const call_event *ev)
+static void on_announce(call *c, const call_sink *s)
 {
-	call *c = r->c;
+	const flow_queue *q = cur_queue(c);
+	if (wants(s, CALL_ACT_ANNOUNCE)) {
+		c->act.prompt = q->announce_prompt;
+		if (q->announce_prompt >= 0)
+			c->act.ms = flow_prompt_ms(c->f, q->announce_prompt, c->lang);
+		send(c, s, CALL_ACT_ANNOUNCE);
+		c->act.prompt = -1;
+		c->act.ms = 0;
+	}
+	arm(c, s, CALL_TIMER_ANNOUNCE, c->t_now + q->announce_ms);
+}
+
+static void on_timer(call *c, const call_sink *s, const call_event *ev)
+{
 	int slot = ev->slot;
 	if (slot >= CALL_NTIMERS || !(c->armed & (1u << slot)) || ev->gen != c->gen[slot])
 		return;                              /* stale: superseded or cancelled */
 	c->armed &= (uint8_t)~(1u << slot);
 	switch (slot) {
 	case CALL_TIMER_IVR:
-		on_ivr_timer(r);
+		on_ivr_timer(c, s);
 		break;
 	case CALL_TIMER_MAXWAIT:
 		if (c->state == CALL_QUEUED) {
 			int target = cur_queue(c)->max_wait_target;
-			end_leg(r, CALL_LEG_TIMEOUT);
-			go(r, target);
+			end_leg(c, s, CALL_LEG_TIMEOUT);
+			go(c, s, target);
 		}
 		break;
 	case CALL_TIMER_ANNOUNCE:
-		if (c->state == CALL_QUEUED) {
-			const flow_queue *q = cur_queue(c);
-			call_action a = act(c, CALL_ACT_ANNOUNCE);
-			a.prompt = q->announce_prompt;
-			if (q->announce_prompt >= 0)
-				a.ms = flow_prompt_ms(c->f, q->announce_prompt, c->lang);
-			emit(r, &a);
-			arm(r, CALL_TIMER_ANNOUNCE, c->t_now + q->announce_ms);
-		}
+		if (c->state == CALL_QUEUED)
+			on_announce(c, s);
 		break;
 	}
 }
 
 /* ---- queue events ------------------------------------------------------ */
 
-static void on_answer(run *r, int agent)
+static void on_answer(call *c, const call_sink *s, int agent)
 {
-	call *c = r->c;
 	if (c->state != CALL_QUEUED) {
-		ignored(r, "agent answer while not waiting in a queue");
+		ignored(c, s, "agent answer while not waiting in a queue");
 		return;
 	}
-	disarm(r, CALL_TIMER_MAXWAIT);
-	disarm(r, CALL_TIMER_ANNOUNCE);
+	if (c->armed & (1u << CALL_TIMER_MAXWAIT | 1u << CALL_TIMER_ANNOUNCE)) {
+		disarm(c, s, CALL_TIMER_MAXWAIT);
+		disarm(c, s, CALL_TIMER_ANNOUNCE);
+	}
 	c->agent = agent;
 	c->state = CALL_TALKING;
-	call_action a = act(c, CALL_ACT_ANSWERED);
-	emit(r, &a);
+	emit0(c, s, CALL_ACT_ANSWERED);
 }
 
-static void on_done(run *r, call_agent_outcome o)
+static void on_done(call *c, const call_sink *s, call_agent_outcome o)
 {
-	call *c = r->c;
 	if (c->state != CALL_TALKING) {
-		ignored(r, "agent outcome while no agent is talking");
+		ignored(c, s, "agent outcome while no agent is talking");
+		return;
+	}
+	if (o == CALL_AGENT_RESOLVED || (unsigned)o >= CALL_AGENT_NOUTCOMES) {
+		/* The agent finished the call (call-script.md). */
+		end_leg(c, s, CALL_LEG_RESOLVED);
+		c->resolved_tier = c->tier > 0 ? c->tier : 1;
+		finish(c, s, NULL);
 		return;
 	}
 	const flow_queue *q = cur_queue(c);
@@ -1003,119 +1076,113 @@ static void on_done(run *r, call_agent_outcome o)
 	switch (o) {
 	case CALL_AGENT_ESCALATE: target = q->escalate; res = CALL_LEG_ESCALATED; break;
 	case CALL_AGENT_SUPERVISOR: target = q->supervisor; res = CALL_LEG_SUPERVISOR; break;
-	case CALL_AGENT_REQUEST: target = q->request; res = CALL_LEG_REQUEST; break;
-	case CALL_AGENT_RESOLVED:
-	default: target = FLOW_T_NONE; res = CALL_LEG_RESOLVED; break;
+	case CALL_AGENT_REQUEST:
+	default: target = q->request; res = CALL_LEG_REQUEST; break;
 	}
-	end_leg(r, res);
+	end_leg(c, s, res);
 	if (target == FLOW_T_NONE) {
-		/* Resolved, or an outcome the queue has no target for: the agent
-		 * finished the call (call-script.md). */
+		/* An outcome the queue has no target for: the agent finished the
+		 * call (call-script.md). */
 		c->resolved_tier = c->tier > 0 ? c->tier : 1;
-		finish(r, NULL);
+		finish(c, s, NULL);
 		return;
 	}
-	go(r, target);
+	go(c, s, target);
 }
 
-static void on_ask_supervisor(run *r)
+static void on_ask_supervisor(call *c, const call_sink *s)
 {
-	call *c = r->c;
 	if (c->state != CALL_QUEUED && c->state != CALL_TALKING) {
-		ignored(r, "supervisor request outside a queue");
+		ignored(c, s, "supervisor request outside a queue");
 		return;
 	}
 	int target = cur_queue(c)->supervisor;
 	if (target == FLOW_T_NONE) {
-		ignored(r, "queue has no supervisor target");
+		ignored(c, s, "queue has no supervisor target");
 		return;
 	}
-	end_leg(r, CALL_LEG_ASKED_SUPERVISOR);
-	go(r, target);
+	end_leg(c, s, CALL_LEG_ASKED_SUPERVISOR);
+	go(c, s, target);
 }
 
-static void on_hangup(run *r)
+static void on_hangup(call *c, const call_sink *s)
 {
-	call *c = r->c;
 	switch (c->state) {
 	case CALL_QUEUED:
 		c->abandoned_queue = 1;
-		end_leg(r, CALL_LEG_ABANDONED);
+		end_leg(c, s, CALL_LEG_ABANDONED);
 		break;
 	case CALL_TALKING:
 		c->resolved_tier = c->tier > 0 ? c->tier : 1;
-		end_leg(r, CALL_LEG_HANGUP_TALKING);
+		end_leg(c, s, CALL_LEG_HANGUP_TALKING);
 		break;
 	default:
 		break;
 	}
-	finish(r, NULL);
+	finish(c, s, NULL);
 }
 
-static void on_placed(run *r)
+static void on_placed(call *c, const call_sink *s)
 {
-	call *c = r->c;
 	const flow *f = c->f;
 	if (c->state != CALL_IDLE) {
-		ignored(r, "call already placed");
+		ignored(c, s, "call already placed");
 		return;
 	}
 	c->t_start = c->t_now;
-	if (!f || c->line < 0 || c->line >= f->nlines) {
+	if (!f || (unsigned)c->line >= (unsigned)f->nlines) {
 		c->loop_failed = 1;
-		finish(r, "no such line");
+		finish(c, s, "no such line");
 		return;
 	}
 	const flow_line *ln = &f->lines[c->line];
-	if (wants(r, CALL_ACT_START)) {
-		call_action a = act(c, CALL_ACT_START);
-		emit(r, &a);
-	}
-	if (ln->hours >= 0 && ln->hours < f->nhours &&
+	emit0(c, s, CALL_ACT_START);
+	if ((unsigned)ln->hours < (unsigned)f->nhours &&
 	    !flow_hours_open(&f->hours[ln->hours], c->t_now)) {
 		c->after_hours = 1;
-		call_action ca = act(c, CALL_ACT_CLOSED);
-		ca.target = ln->closed;
-		emit(r, &ca);
-		go(r, ln->closed);
+		if (wants(s, CALL_ACT_CLOSED)) {
+			c->act.target = ln->closed;
+			send(c, s, CALL_ACT_CLOSED);
+			c->act.target = FLOW_T_NONE;
+		}
+		go(c, s, ln->closed);
 		return;
 	}
-	go(r, ln->start);
+	go(c, s, ln->start);
 }
 
-void call_handle(call *c, const call_event *ev, const call_sink *sink)
+void call_handle(call *c, const call_event *ev, const call_sink *s)
 {
 	if (c->state == CALL_ENDED)
 		return;
-	if (!sink || !sink->fn)
-		sink = &no_sink;
-	run r = { c, sink };
+	if (!s || !s->fn)
+		s = &no_sink;
 	if (ev->t > c->t_now || c->state == CALL_IDLE)
 		c->t_now = ev->t;            /* time never goes back */
 	switch (ev->kind) {
 	case CALL_EV_PLACED:
-		on_placed(&r);
+		on_placed(c, s);
 		break;
 	case CALL_EV_KEY:
-		on_key(&r, ev->key);
+		on_key(c, s, ev->key);
 		break;
 	case CALL_EV_TIMER:
-		on_timer(&r, ev);
+		on_timer(c, s, ev);
 		break;
 	case CALL_EV_AGENT_ANSWER:
-		on_answer(&r, ev->agent);
+		on_answer(c, s, ev->agent);
 		break;
 	case CALL_EV_AGENT_DONE:
-		on_done(&r, ev->outcome);
+		on_done(c, s, ev->outcome);
 		break;
 	case CALL_EV_ASK_SUPERVISOR:
-		on_ask_supervisor(&r);
+		on_ask_supervisor(c, s);
 		break;
 	case CALL_EV_HANGUP:
-		on_hangup(&r);
+		on_hangup(c, s);
 		break;
 	default:
-		ignored(&r, "unknown event");
+		ignored(c, s, "unknown event");
 		break;
 	}
 }

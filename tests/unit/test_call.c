@@ -924,6 +924,68 @@ static void test_deterministic_trace(void **state)
 	flow_free(f);
 }
 
+/* Which of an action's own fields (past t..agent and kind) each kind sets;
+ * every other one must hold its default (call.h: the action lives in the
+ * call and its fields are put back after each one). */
+enum { A_PROMPT = 1, A_MS = 2, A_VAR = 4, A_GEN = 8, A_OFFICE = 16, A_COUNT = 32,
+       A_TARGET = 64, A_MISS = 128, A_AT = 256, A_STR = 512, A_LEG = 1024,
+       A_OUTCOME = 2048, A_SLOT = 4096, A_REFERRED = 8192, A_KEY = 16384 };
+
+static unsigned own_fields(call_act_kind k)
+{
+	switch (k) {
+	case CALL_ACT_PLAY: case CALL_ACT_ANNOUNCE: return A_PROMPT | A_MS;
+	case CALL_ACT_STOP_PROMPT: return A_PROMPT;
+	case CALL_ACT_LISTEN: return A_MS;
+	case CALL_ACT_KEY: case CALL_ACT_KEY_IGNORED: return A_KEY;
+	case CALL_ACT_MISS: case CALL_ACT_FAILURE: return A_MISS | A_COUNT;
+	case CALL_ACT_TIMER: return A_SLOT | A_GEN | A_AT;
+	case CALL_ACT_CANCEL: return A_SLOT;
+	case CALL_ACT_SET_VAR: return A_VAR | A_STR;
+	case CALL_ACT_LEG_END: return A_LEG;
+	case CALL_ACT_REQUEST: return A_OFFICE | A_REFERRED | A_AT | A_STR;
+	case CALL_ACT_END: return A_OUTCOME | A_STR;
+	case CALL_ACT_OPTION: return A_STR | A_TARGET;
+	case CALL_ACT_INPUT_DONE: case CALL_ACT_IGNORED: return A_STR;
+	case CALL_ACT_CLOSED: return A_TARGET;
+	default: return 0;
+	}
+}
+
+static void test_action_defaults(void **state)
+{
+	(void)state;
+	size_t n = sizeof cases / sizeof cases[0];
+	long checked = 0;
+	for (size_t i = 0; i < n; i++) {
+		flow *f = load(cases[i].flow);
+		drv *d = run_call(f, cases[i].line, cases[i].at, cases[i].vars, cases[i].script);
+		for (int j = 0; j < d->nacts; j++) {
+			const call_action *a = &d->acts[j];
+			unsigned own = own_fields(a->kind);
+			if (!(own & A_PROMPT)) assert_int_equal(a->prompt, -1);
+			if (!(own & A_MS)) assert_int_equal(a->ms, 0);
+			if (!(own & A_VAR)) assert_int_equal(a->var, -1);
+			if (!(own & A_GEN)) assert_int_equal(a->gen, 0);
+			if (!(own & A_OFFICE)) assert_int_equal(a->office, -1);
+			if (!(own & A_COUNT)) assert_int_equal(a->count, 0);
+			if (!(own & A_TARGET)) assert_int_equal(a->target, FLOW_T_NONE);
+			if (!(own & A_MISS)) assert_int_equal(a->miss, 0);
+			if (!(own & A_AT)) assert_int_equal(a->at, 0);
+			if (!(own & A_STR)) assert_null(a->str);
+			if (!(own & A_LEG)) assert_int_equal(a->leg, CALL_LEG_RESOLVED);
+			if (!(own & A_OUTCOME)) assert_int_equal(a->outcome, CALL_OUT_NONE);
+			if (!(own & A_SLOT)) assert_int_equal(a->slot, 0);
+			if (!(own & A_REFERRED)) assert_false(a->referred);
+			if (!(own & A_KEY)) assert_int_equal(a->key, 0);
+			checked++;
+		}
+		free_drv(d);
+		flow_free(f);
+	}
+	assert_true(checked > 1000);
+}
+
 static void test_trace_format(void **state)
 {
 	(void)state;
@@ -1070,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_loop_guard_reason),
 		cmocka_unit_test(test_recorder),
 		cmocka_unit_test(test_deterministic_trace),
+		cmocka_unit_test(test_action_defaults),
 		cmocka_unit_test(test_trace_format),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_deep_stack),
