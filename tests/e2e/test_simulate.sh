@@ -38,6 +38,12 @@ if python3 -c "import json; d=json.load(open('$TMP/out')); assert d['calls']==50
 expect_status sim-calls-uscis 0 timeout 60 "$TIERLINE" simulate $F $S --no-db --json --calls 3000
 if python3 -c "import json; d=json.load(open('$TMP/out')); assert d['placed']==3000, d['placed']" 2>"$TMP/py"; then
 	ok sim-calls-uscis-count; else fail sim-calls-uscis-count "$(cat "$TMP/py")"; fi
+# --calls N with a warm-up: N counted calls, so the run reports calls = N
+# (calls placed during the warm-up run but count toward nothing).
+expect_status sim-calls-warmup 0 "$TIERLINE" simulate tests/scenarios/flows/small.flow \
+	tests/scenarios/good/every-construct.scenario --no-db --json --calls 1000
+if python3 -c "import json; d=json.load(open('$TMP/out')); assert d['calls']==1000 and d['placed']>1000, (d['calls'], d['placed'])" 2>"$TMP/py"; then
+	ok sim-calls-warmup-count; else fail sim-calls-warmup-count "$(cat "$TMP/py")"; fi
 expect_status sim-replications 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --json --replications 5
 expect_output sim-replications-hw '"service_level_hw": [0-9.]+'
 expect_status sim-human 0 "$TIERLINE" simulate $F $S --no-db
