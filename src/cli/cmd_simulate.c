@@ -354,7 +354,9 @@ static json_t *queue_json(const double f[F_N], const double *hw)
 {
 	json_t *o = json_object();
 	for (int i = 0; i < F_N; i++) {
-		if ((i <= F_TIMED_OUT || i == F_WITHIN) && !hw)
+		if (i == F_WITHIN && !hw)
+			continue;   /* one run: the caller places it (after "tier") */
+		if (i <= F_TIMED_OUT && !hw)
 			json_object_set_new(o, fig_names[i], jint((int64_t)llround(f[i])));
 		else
 			json_object_set_new(o, fig_names[i], jnum(f[i]));
@@ -383,6 +385,7 @@ static json_t *run_json(const flow *f, const sim_result *r, int64_t run_id)
 		queue_figs(&r->queues[q], fg);
 		json_t *qo = queue_json(fg, NULL);
 		json_object_set_new(qo, "tier", json_integer(r->queues[q].tier));
+		json_object_set_new(qo, "answered_within", jint(r->queues[q].total.answered_within));
 		json_object_set_new(qs, r->queues[q].name, qo);
 	}
 	json_object_set_new(root, "queues", qs);
@@ -395,6 +398,7 @@ static json_t *run_json(const flow *f, const sim_result *r, int64_t run_id)
 	queue_figs(&tq, tf);
 	tf[F_P90] = tf[F_P95] = NAN;   /* percentiles of pooled waits: see report */
 	json_t *to = queue_json(tf, NULL);
+	json_object_set_new(to, "answered_within", jint(all.answered_within));
 	json_object_set_new(root, "total", to);
 	json_t *ivr = json_object();
 	json_object_set_new(ivr, "containment", jnum(sim_containment(r)));
@@ -592,7 +596,7 @@ static int rep_acc_add(rep_acc *a, const sim_result *r, int rep)
 			               (double)iv->offered);
 			stats_rsum_add(&c->r[IR_ABANDON_RATE], (double)iv->abandoned, ab);
 			stats_rsum_add(&c->r[IR_AHT], (double)iv->handle_sum_ms / 1000.0, (double)iv->handled);
-			stats_rsum_add(&c->r[IR_OCC], (double)iv->busy_ms / 3.6e6, (double)iv->staffed_ms / 3.6e6);
+			stats_rsum_add(&c->r[IR_OCC], (double)iv->busy_ms, (double)iv->staffed_ms);
 		}
 	}
 	return 0;
