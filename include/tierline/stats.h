@@ -141,4 +141,27 @@ double stats_counts_occupancy(const stats_counts *c);
 /* num / den, NaN when den == 0. */
 double stats_ratio(double num, double den);
 
+/* ---- ratios of sums over replications --------------------------------------
+ * An interval's figure over k replications is pooled: sum a / sum b (e.g.
+ * answered within / (answered + abandoned), each added over replications),
+ * never the mean of k ratios: a half hour with few calls has undefined or
+ * wildly noisy ratios in single replications.  The 95% half-width is the
+ * ratio estimator's (delta method): with R = sum a / sum b,
+ *     se = sqrt(sum_i (a_i - R b_i)^2 / (k - 1) / k) / (sum b / k),
+ * Student t with k - 1 degrees of freedom.  Replications that never added
+ * anything count as a = b = 0 (they add nothing to the sums), so a cell can
+ * be created by the first replication that has it.  Kept as five running
+ * sums: no allocation however many replications. */
+typedef struct stats_rsum {
+	double a, b, aa, ab, bb;
+} stats_rsum;
+
+void stats_rsum_add(stats_rsum *s, double a, double b);
+/* The pooled ratio sum a / sum b over k replications and its half-width.
+ * Returns -1 (half NaN) when k < 2 or sum b == 0 (then mean is NaN too). */
+int  stats_rsum_ratio_ci(const stats_rsum *s, uint64_t k, stats_ci *ci);
+/* The mean of a over k replications (those not added had a = 0; b is not
+ * used) and its half-width.  Returns -1 (half NaN) when k < 2. */
+int  stats_rsum_mean_ci(const stats_rsum *s, uint64_t k, stats_ci *ci);
+
 #endif

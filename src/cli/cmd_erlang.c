@@ -282,6 +282,10 @@ static void human_figures(const opts *o, const erlang_figures *f)
 	fmt_secs(sl, sizeof sl, o->sl);
 	printf("%-16s %.4g Erlangs (%s at %s)\n", "traffic", f->traffic, o->rate_s, o->aht_s);
 	printf("%-16s %d\n", "agents", f->agents);
+	/* Erlang B: the same traffic and agents with no queue at all (callers
+	 * who find every agent busy are lost), the classic trunk figure. */
+	fmt_pct(pct, sizeof pct, erlang_b(f->traffic, f->agents));
+	printf("%-16s %s (Erlang B: share lost if nobody could wait)\n", "P(block)", pct);
 	if (!f->stable) {
 		printf("%-16s unstable: %d agents cannot carry %.4g Erlangs; the queue grows without bound\n",
 		       "load", f->agents, f->traffic);

@@ -36,14 +36,16 @@ typedef struct sim_cli {
 	int64_t sl_ms;
 	bool progress;
 	double t0;
+	int rep, reps;               /* the replication running, of how many */
 } sim_cli;
 
 /* Figures of one queue, the unit that replications average. */
 enum { F_OFFERED, F_ANSWERED, F_ABANDONED, F_TIMED_OUT, F_SL, F_ASA, F_P90, F_P95,
-       F_PWAIT, F_ABANDON_RATE, F_AHT, F_OCC, F_MEAN_WAIT, F_N };
+       F_PWAIT, F_ABANDON_RATE, F_AHT, F_OCC, F_MEAN_WAIT, F_WITHIN, F_N };
 static const char *const fig_names[F_N] = {
 	"offered", "answered", "abandoned", "timed_out", "service_level", "asa",
-	"wait_p90", "wait_p95", "p_wait", "abandon_rate", "aht", "occupancy", "wait_mean"
+	"wait_p90", "wait_p95", "p_wait", "abandon_rate", "aht", "occupancy", "wait_mean",
+	"answered_within"
 };
 
 static void queue_figs(const sim_queue_result *q, double out[F_N])
@@ -67,6 +69,7 @@ static void queue_figs(const sim_queue_result *q, double out[F_N])
 	int64_t n = t->answered + t->abandoned + t->timed_out;
 	out[F_MEAN_WAIT] = n > 0 ? (double)(t->wait_sum_ms + t->abandon_wait_sum_ms +
 	                                    t->timeout_wait_sum_ms) / 1000.0 / (double)n : NAN;
+	out[F_WITHIN] = (double)t->answered_within;
 }
 
 static double now_s(void)
@@ -82,7 +85,13 @@ static void progress_cb(void *ctx, double done)
 	double el = now_s() - c->t0;
 	if (el < 1.0)
 		return;
-	fprintf(stderr, "\rsimulating: %5.1f%%  (%.1f s)", done * 100.0, el);
+	/* one line for the whole run: replication k of N is (k + done) / N */
+	double all = ((double)c->rep + done) / (double)(c->reps > 0 ? c->reps : 1);
+	if (c->reps > 1)
+		fprintf(stderr, "\rsimulating: %5.1f%%  replication %d of %d  (%.1f s)", all * 100.0,
+		        c->rep + 1, c->reps, el);
+	else
+		fprintf(stderr, "\rsimulating: %5.1f%%  (%.1f s)", all * 100.0, el);
 	fflush(stderr);
 }
 
@@ -205,35 +214,50 @@ static void fmt_s(char *b, size_t n, double v)
 		snprintf(b, n, "-");
 }
 
+/* The interval as people write it: "30 min", or "45 s" when not whole minutes. */
+static const char *fmt_interval(char *b, size_t n, int64_t ms)
+{
+	if (ms % 60000 == 0)
+		snprintf(b, n, "%" PRId64 " min", ms / 60000);
+	else
+		snprintf(b, n, "%g s", (double)ms / 1000.0);
+	return b;
+}
+
 static void print_queue_row(FILE *out, const char *name, int tier, const double f[F_N],
                             const double hw[F_N])
 {
-	char sl[16], asa[16], p90[16], p95[16], pw[16], ab[16], aht[16], occ[16];
+	char sl[16], asa[16], wm[16], p90[16], p95[16], pw[16], ab[16], aht[16], occ[16];
 	fmt_pct(sl, sizeof sl, f[F_SL]);
 	fmt_s(asa, sizeof asa, f[F_ASA]);
+	fmt_s(wm, sizeof wm, f[F_MEAN_WAIT]);
 	fmt_s(p90, sizeof p90, f[F_P90]);
 	fmt_s(p95, sizeof p95, f[F_P95]);
 	fmt_pct(pw, sizeof pw, f[F_PWAIT]);
 	fmt_pct(ab, sizeof ab, f[F_ABANDON_RATE]);
 	fmt_s(aht, sizeof aht, f[F_AHT]);
 	fmt_pct(occ, sizeof occ, f[F_OCC]);
-	fprintf(out, "%-18s %4d %8.0f %8.0f %8.0f %7s %7s %7s %7s %7s %7s %7s %6s\n",
-	        name, tier, f[F_OFFERED], f[F_ANSWERED], f[F_ABANDONED], sl, asa, p90, p95,
-	        pw, ab, aht, occ);
+	fprintf(out, "%-18s %4d %8.0f %8.0f %8.0f %7.0f %7s %7s %7s %7s %7s %7s %7s %7s %6s\n",
+	        name, tier, f[F_OFFERED], f[F_ANSWERED], f[F_ABANDONED], f[F_WITHIN], sl, asa, wm,
+	        p90, p95, pw, ab, aht, occ);
 	if (hw) {
-		char a[16], b[16], d[16], e[16];
-		fmt_pct(a, sizeof a, hw[F_SL]);
-		fmt_s(b, sizeof b, hw[F_ASA]);
-		fmt_pct(d, sizeof d, hw[F_ABANDON_RATE]);
-		fmt_pct(e, sizeof e, hw[F_OCC]);
-		fprintf(out, "%-18s %4s %8.0f %8.0f %8.0f %7s %7s %7s %7s %7s %7s %7s %6s\n",
-		        "  ± 95%", "", hw[F_OFFERED], hw[F_ANSWERED], hw[F_ABANDONED], a, b,
-		        "", "", "", d, "", e);
+		fmt_pct(sl, sizeof sl, hw[F_SL]);
+		fmt_s(asa, sizeof asa, hw[F_ASA]);
+		fmt_s(wm, sizeof wm, hw[F_MEAN_WAIT]);
+		fmt_s(p90, sizeof p90, hw[F_P90]);
+		fmt_s(p95, sizeof p95, hw[F_P95]);
+		fmt_pct(pw, sizeof pw, hw[F_PWAIT]);
+		fmt_pct(ab, sizeof ab, hw[F_ABANDON_RATE]);
+		fmt_s(aht, sizeof aht, hw[F_AHT]);
+		fmt_pct(occ, sizeof occ, hw[F_OCC]);
+		fprintf(out, "%-18s %4s %8.0f %8.0f %8.0f %7.0f %7s %7s %7s %7s %7s %7s %7s %7s %6s\n",
+		        "  ± 95%", "", hw[F_OFFERED], hw[F_ANSWERED], hw[F_ABANDONED], hw[F_WITHIN],
+		        sl, asa, wm, p90, p95, pw, ab, aht, occ);
 	}
 }
 
 static const char *const queue_header =
-	"queue              tier  offered answered abandon      SL     ASA     p90     p95  p_wait  abandn     AHT    occ\n";
+	"queue              tier  offered answered abandon  within      SL     ASA    wait     p90     p95  p_wait  abandn     AHT    occ\n";
 
 /* Human output of one run. */
 static void print_human(const sim_cli *c, const flow *f, const scenario *s,
@@ -246,8 +270,9 @@ static void print_human(const sim_cli *c, const flow *f, const scenario *s,
 	if (run_id > 0)
 		printf(", run %" PRId64 " in %s", run_id, c->db_path);
 	printf(")\n");
-	printf("period %s to %s, interval %" PRId64 " min, service level = answered within %gs / (answered + abandoned)\n",
-	       a, b, s->interval_ms / 60000, (double)r->sl_ms / 1000.0);
+	char ivb[32];
+	printf("period %s to %s, interval %s, service level = answered within %gs / (answered + abandoned)\n",
+	       a, b, fmt_interval(ivb, sizeof ivb, s->interval_ms), (double)r->sl_ms / 1000.0);
 	printf("calls %" PRId64 " (placed %" PRId64 ", redials %" PRId64 ", still running at the end %" PRId64 ")\n\n",
 	       r->calls, r->arrivals, r->redials, r->unfinished);
 	printf("%s", queue_header);
@@ -300,19 +325,27 @@ static void print_human(const sim_cli *c, const flow *f, const scenario *s,
 		const sim_queue_result *qr = &r->queues[q];
 		if (qr->total.offered == 0 && qr->nintervals == 0)
 			continue;
-		printf("\n%s by interval:\n  start              offered answered abandon      SL     ASA  agents    occ\n",
-		       qr->name);
+		printf("\n%s by interval:\n  start              offered answered abandon  within      SL     ASA"
+		       "    wait  p_wait  abandn     AHT  agents    occ\n", qr->name);
 		for (int i = 0; i < qr->nintervals; i++) {
 			const acd_figures *iv = &qr->intervals[i];
 			if (iv->start >= r->end && iv->offered == 0)
 				continue;   /* the drain after the period, with nothing in it */
-			char st[32], sl[16], asa[16], occ[16];
+			char st[32], sl[16], asa[16], wm[16], pw[16], ab[16], aht[16], occ[16];
+			int64_t left = iv->answered + iv->abandoned + iv->timed_out;
 			util_fmt_local(iv->start, false, st, sizeof st);
 			fmt_pct(sl, sizeof sl, sim_service_level(iv));
 			fmt_s(asa, sizeof asa, sim_asa_s(iv));
+			fmt_s(wm, sizeof wm, left > 0 ? (double)(iv->wait_sum_ms + iv->abandon_wait_sum_ms +
+			      iv->timeout_wait_sum_ms) / 1000.0 / (double)left : NAN);
+			fmt_pct(pw, sizeof pw, sim_p_wait(iv));
+			fmt_pct(ab, sizeof ab, sim_abandon_rate(iv));
+			fmt_s(aht, sizeof aht, sim_aht_s(iv));
 			fmt_pct(occ, sizeof occ, sim_occupancy(iv));
-			printf("  %-18s %7" PRId64 " %8" PRId64 " %7" PRId64 " %7s %7s %7d %6s\n",
-			       st, iv->offered, iv->answered, iv->abandoned, sl, asa, iv->agents, occ);
+			printf("  %-18s %7" PRId64 " %8" PRId64 " %7" PRId64 " %7" PRId64
+			       " %7s %7s %7s %7s %7s %7s %7d %6s\n",
+			       st, iv->offered, iv->answered, iv->abandoned, iv->answered_within, sl, asa,
+			       wm, pw, ab, aht, iv->agents, occ);
 		}
 	}
 }
@@ -321,6 +354,8 @@ static json_t *queue_json(const double f[F_N], const double *hw)
 {
 	json_t *o = json_object();
 	for (int i = 0; i < F_N; i++) {
+		if (i == F_WITHIN && !hw)
+			continue;   /* one run: the caller places it (after "tier") */
 		if (i <= F_TIMED_OUT && !hw)
 			json_object_set_new(o, fig_names[i], jint((int64_t)llround(f[i])));
 		else
@@ -422,6 +457,412 @@ static json_t *run_json(const flow *f, const sim_result *r, int64_t run_id)
 	return root;
 }
 
+/* ---- replications ---------------------------------------------------------
+ * Queue and total figures: the mean over replications of each one's figure
+ * (a replication's day holds thousands of calls, so its ratios are well
+ * defined) with the Student-t half-width of those k values.  Counts of the
+ * IVR and per interval: means per replication.  Interval ratios: pooled
+ * (sum over replications of the numerator / of the denominator), since a
+ * half hour with few calls has undefined or very noisy ratios in one
+ * replication, with the ratio estimator's half-width (stats_rsum).  Every
+ * figure gets its half-width; nothing but five sums per figure is kept, so
+ * memory does not grow with the number of replications beyond one row of
+ * queue figures per replication. */
+enum { IC_OFFERED, IC_ANSWERED, IC_ABANDONED, IC_WITHIN, IC_TIMED_OUT, IC_N };
+static const char *const ic_names[IC_N] = {
+	"offered", "answered", "abandoned", "answered_within", "timed_out"
+};
+enum { IR_SL, IR_ASA, IR_WAIT_MEAN, IR_PWAIT, IR_ABANDON_RATE, IR_AHT, IR_OCC, IR_N };
+static const char *const ir_names[IR_N] = {
+	"service_level", "asa", "wait_mean", "p_wait", "abandon_rate", "aht", "occupancy"
+};
+
+typedef struct rep_iv {
+	int64_t start;
+	int agents;
+	stats_rsum c[IC_N], r[IR_N];
+} rep_iv;
+
+typedef struct rep_ivs {
+	rep_iv *v;
+	int n, cap;
+} rep_ivs;
+
+enum { RS_CALLS, RS_PLACED, RS_REDIALS, RS_UNFINISHED, RS_REFERRED, RS_N };
+
+typedef struct rep_acc {
+	int R, nq;                   /* replications; queues (+1 row: all pooled) */
+	double (*qf)[F_N];           /* [rep][nq + 1] figures */
+	double *contain;             /* [rep] */
+	stats_rsum scal[RS_N];
+	stats_rsum outcomes[CALL_OUT_COUNT], transfers[CALL_MAX_TIER + 1];
+	stats_rsum *requests;        /* [office] */
+	rep_ivs *ivs;                /* [queue] */
+} rep_acc;
+
+static int rep_acc_init(rep_acc *a, const flow *f, int R)
+{
+	memset(a, 0, sizeof *a);
+	a->R = R;
+	a->nq = f->nqueues;
+	if (R < 2)
+		return 0;
+	a->qf = calloc((size_t)R * (size_t)(a->nq + 1), sizeof *a->qf);
+	a->contain = calloc((size_t)R, sizeof *a->contain);
+	a->requests = calloc((size_t)(f->noffices > 0 ? f->noffices : 1), sizeof *a->requests);
+	a->ivs = calloc((size_t)(a->nq > 0 ? a->nq : 1), sizeof *a->ivs);
+	return a->qf && a->contain && a->requests && a->ivs ? 0 : -1;
+}
+
+static void rep_acc_free(rep_acc *a)
+{
+	for (int q = 0; a->ivs && q < a->nq; q++)
+		free(a->ivs[q].v);
+	free(a->ivs);
+	free(a->qf);
+	free(a->contain);
+	free(a->requests);
+	memset(a, 0, sizeof *a);
+}
+
+/* The cell of queue q's interval starting at `start` (kept in order of
+ * start; replications see nearly the same intervals, in order). */
+static rep_iv *rep_cell(rep_ivs *v, int64_t start, int agents)
+{
+	int i = v->n;
+	while (i > 0 && v->v[i - 1].start > start)
+		i--;
+	if (i > 0 && v->v[i - 1].start == start)
+		return &v->v[i - 1];
+	if (v->n == v->cap) {
+		int cap = v->cap ? 2 * v->cap : 64;
+		rep_iv *nv = realloc(v->v, (size_t)cap * sizeof *nv);
+		if (!nv)
+			return NULL;
+		v->v = nv;
+		v->cap = cap;
+	}
+	memmove(&v->v[i + 1], &v->v[i], (size_t)(v->n - i) * sizeof *v->v);
+	v->n++;
+	memset(&v->v[i], 0, sizeof v->v[i]);
+	v->v[i].start = start;
+	v->v[i].agents = agents;
+	return &v->v[i];
+}
+
+static int rep_acc_add(rep_acc *a, const sim_result *r, int rep)
+{
+	acd_figures all;
+	memset(&all, 0, sizeof all);
+	for (int q = 0; q < a->nq && q < r->nqueues; q++) {
+		queue_figs(&r->queues[q], a->qf[(size_t)rep * (size_t)(a->nq + 1) + (size_t)q]);
+		sim_figures_add(&all, &r->queues[q].total);
+	}
+	sim_queue_result tq = { "(all)", 0, all, 0, 0, 0, NULL };
+	double *tf = a->qf[(size_t)rep * (size_t)(a->nq + 1) + (size_t)a->nq];
+	queue_figs(&tq, tf);
+	tf[F_P90] = tf[F_P95] = NAN;   /* percentiles of pooled waits: see report */
+	a->contain[rep] = sim_containment(r);
+	const int64_t sc[RS_N] = { r->calls, r->arrivals, r->redials, r->unfinished, r->referred };
+	for (int k = 0; k < RS_N; k++)
+		stats_rsum_add(&a->scal[k], (double)sc[k], 1);
+	for (int o = 0; o < CALL_OUT_COUNT; o++)
+		stats_rsum_add(&a->outcomes[o], (double)r->outcomes[o], 1);
+	for (int t = 0; t <= CALL_MAX_TIER; t++)
+		stats_rsum_add(&a->transfers[t], (double)r->transfers[t], 1);
+	for (int o = 0; o < r->noffices; o++)
+		stats_rsum_add(&a->requests[o], (double)r->requests[o], 1);
+	for (int q = 0; q < a->nq && q < r->nqueues; q++) {
+		const sim_queue_result *qr = &r->queues[q];
+		for (int i = 0; i < qr->nintervals; i++) {
+			const acd_figures *iv = &qr->intervals[i];
+			if (iv->start >= r->end && iv->offered == 0)
+				continue;   /* the drain after the period, with nothing in it */
+			rep_iv *c = rep_cell(&a->ivs[q], iv->start, iv->agents);
+			if (!c)
+				return -1;
+			const double cnt[IC_N] = { (double)iv->offered, (double)iv->answered,
+			                           (double)iv->abandoned, (double)iv->answered_within,
+			                           (double)iv->timed_out };
+			for (int k = 0; k < IC_N; k++)
+				stats_rsum_add(&c->c[k], cnt[k], 1);
+			double ab = (double)(iv->answered + iv->abandoned);
+			stats_rsum_add(&c->r[IR_SL], (double)iv->answered_within, ab);
+			stats_rsum_add(&c->r[IR_ASA], (double)iv->wait_sum_ms / 1000.0, (double)iv->answered);
+			stats_rsum_add(&c->r[IR_WAIT_MEAN], (double)(iv->wait_sum_ms + iv->abandon_wait_sum_ms +
+			               iv->timeout_wait_sum_ms) / 1000.0,
+			               (double)(iv->answered + iv->abandoned + iv->timed_out));
+			stats_rsum_add(&c->r[IR_PWAIT], (double)(iv->offered - iv->found_free),
+			               (double)iv->offered);
+			stats_rsum_add(&c->r[IR_ABANDON_RATE], (double)iv->abandoned, ab);
+			stats_rsum_add(&c->r[IR_AHT], (double)iv->handle_sum_ms / 1000.0, (double)iv->handled);
+			stats_rsum_add(&c->r[IR_OCC], (double)iv->busy_ms, (double)iv->staffed_ms);
+		}
+	}
+	return 0;
+}
+
+/* Mean and half-width of row `row` (a queue, or nq: all) figure by figure. */
+static void rep_queue_ci(const rep_acc *a, int row, double mean[F_N], double hw[F_N])
+{
+	double *vals = malloc((size_t)a->R * sizeof *vals);
+	for (int k = 0; k < F_N; k++) {
+		int n = 0;
+		for (int rep = 0; vals && rep < a->R; rep++) {
+			double v = a->qf[(size_t)rep * (size_t)(a->nq + 1) + (size_t)row][k];
+			if (isfinite(v))
+				vals[n++] = v;
+		}
+		stats_ci ci;
+		if (n >= 2 && stats_ci_from_values(vals, (size_t)n, &ci) == 0) {
+			mean[k] = ci.mean;
+			hw[k] = ci.half;
+		} else {
+			mean[k] = n == 1 ? vals[0] : NAN;
+			hw[k] = NAN;
+		}
+	}
+	free(vals);
+}
+
+static stats_ci rep_mean(const stats_rsum *s, int R)
+{
+	stats_ci ci;
+	stats_rsum_mean_ci(s, (uint64_t)R, &ci);
+	return ci;
+}
+
+static stats_ci rep_ratio(const stats_rsum *s, int R)
+{
+	stats_ci ci;
+	stats_rsum_ratio_ci(s, (uint64_t)R, &ci);
+	return ci;
+}
+
+static stats_ci rep_containment(const rep_acc *a)
+{
+	double *vals = malloc((size_t)a->R * sizeof *vals);
+	int n = 0;
+	for (int rep = 0; vals && rep < a->R; rep++)
+		if (isfinite(a->contain[rep]))
+			vals[n++] = a->contain[rep];
+	stats_ci cc = { NAN, NAN, NAN, 0 };
+	if (n >= 2)
+		stats_ci_from_values(vals, (size_t)n, &cc);
+	else if (n == 1)
+		cc.mean = vals[0];
+	free(vals);
+	return cc;
+}
+
+static void jset_ci(json_t *o, const char *name, stats_ci ci)
+{
+	char k[64];
+	snprintf(k, sizeof k, "%s_hw", name);
+	json_object_set_new(o, name, jnum(ci.mean));
+	json_object_set_new(o, k, jnum(ci.half));
+}
+
+/* A count map (outcomes, transfers, requests) and its half-widths. */
+static void jset_counts(json_t *ivr, const char *name, json_t *m, json_t *mh)
+{
+	char k[64];
+	snprintf(k, sizeof k, "%s_hw", name);
+	json_object_set_new(ivr, name, m);
+	json_object_set_new(ivr, k, mh);
+}
+
+static json_t *reps_json(const rep_acc *a, const flow *f, const sim_result *first, int64_t first_run)
+{
+	int R = a->R;
+	json_t *root = json_object();
+	json_object_set_new(root, "run", first_run > 0 ? jint(first_run) : json_null());
+	json_object_set_new(root, "replications", json_integer(R));
+	json_object_set_new(root, "seed", json_integer((json_int_t)first->seed));
+	json_object_set_new(root, "first_run", first_run > 0 ? jint(first_run) : json_null());
+	jset_ci(root, "calls", rep_mean(&a->scal[RS_CALLS], R));
+	json_object_set_new(root, "calls_total", jint((int64_t)llround(a->scal[RS_CALLS].a)));
+	jset_ci(root, "placed", rep_mean(&a->scal[RS_PLACED], R));
+	jset_ci(root, "redials", rep_mean(&a->scal[RS_REDIALS], R));
+	jset_ci(root, "unfinished", rep_mean(&a->scal[RS_UNFINISHED], R));
+	json_object_set_new(root, "sl_threshold", json_real((double)first->sl_ms / 1000.0));
+	json_t *qs = json_object();
+	for (int q = 0; q < a->nq; q++) {
+		double mean[F_N], hw[F_N];
+		rep_queue_ci(a, q, mean, hw);
+		json_t *qo = queue_json(mean, hw);
+		json_object_set_new(qo, "tier", json_integer(first->queues[q].tier));
+		json_object_set_new(qs, first->queues[q].name, qo);
+	}
+	json_object_set_new(root, "queues", qs);
+	double tm[F_N], th[F_N];
+	rep_queue_ci(a, a->nq, tm, th);
+	json_object_set_new(root, "total", queue_json(tm, th));
+
+	json_t *ivr = json_object();
+	jset_ci(ivr, "containment", rep_containment(a));
+	json_t *m = json_object(), *mh = json_object();
+	for (int o = 1; o < CALL_OUT_COUNT; o++)
+		if (a->outcomes[o].a > 0) {
+			stats_ci ci = rep_mean(&a->outcomes[o], R);
+			json_object_set_new(m, call_outcome_name((call_outcome)o), jnum(ci.mean));
+			json_object_set_new(mh, call_outcome_name((call_outcome)o), jnum(ci.half));
+		}
+	jset_counts(ivr, "outcomes", m, mh);
+	m = json_object();
+	mh = json_object();
+	for (int t = 1; t <= CALL_MAX_TIER; t++)
+		if (a->transfers[t].a > 0) {
+			char k[16];
+			snprintf(k, sizeof k, "tier%d", t);
+			stats_ci ci = rep_mean(&a->transfers[t], R);
+			json_object_set_new(m, k, jnum(ci.mean));
+			json_object_set_new(mh, k, jnum(ci.half));
+		}
+	jset_counts(ivr, "transfers", m, mh);
+	m = json_object();
+	mh = json_object();
+	for (int o = 0; o < f->noffices; o++)
+		if (a->requests[o].a > 0) {
+			stats_ci ci = rep_mean(&a->requests[o], R);
+			json_object_set_new(m, f->offices[o].name, jnum(ci.mean));
+			json_object_set_new(mh, f->offices[o].name, jnum(ci.half));
+		}
+	jset_counts(ivr, "requests", m, mh);
+	jset_ci(ivr, "referred", rep_mean(&a->scal[RS_REFERRED], R));
+	json_object_set_new(root, "ivr", ivr);
+
+	json_t *ivs = json_array();
+	for (int q = 0; q < a->nq; q++) {
+		for (int i = 0; i < a->ivs[q].n; i++) {
+			const rep_iv *c = &a->ivs[q].v[i];
+			char ts[32];
+			util_fmt_local(c->start, false, ts, sizeof ts);
+			json_t *o = json_object();
+			json_object_set_new(o, "queue", json_string(first->queues[q].name));
+			json_object_set_new(o, "start", json_string(ts));
+			for (int k = 0; k < IC_N; k++)
+				jset_ci(o, ic_names[k], rep_mean(&c->c[k], R));
+			for (int k = 0; k < IR_N; k++)
+				jset_ci(o, ir_names[k], rep_ratio(&c->r[k], R));
+			json_object_set_new(o, "agents", json_integer(c->agents));
+			json_array_append_new(ivs, o);
+		}
+	}
+	json_object_set_new(root, "intervals", ivs);
+	return root;
+}
+
+static void fmt_pm(char *b, size_t n, stats_ci ci, bool pct, int prec)
+{
+	double k = pct ? 100.0 : 1.0;
+	const char *u = pct ? "%" : "";
+	if (!isfinite(ci.mean))
+		snprintf(b, n, "-");
+	else if (!isfinite(ci.half))
+		snprintf(b, n, "%.*f%s", prec, ci.mean * k, u);
+	else
+		snprintf(b, n, "%.*f%s ± %.*f%s", prec, ci.mean * k, u, prec, ci.half * k, u);
+}
+
+static void print_pm_list(const char *label, const stats_rsum *v, int n, int R,
+                          const char *(*name)(const flow *, int), const flow *f)
+{
+	printf("%s:", label);
+	const char *sep = " ";
+	for (int i = 0; i < n; i++)
+		if (v[i].a > 0) {
+			char b[64];
+			fmt_pm(b, sizeof b, rep_mean(&v[i], R), false, 1);
+			printf("%s%s %s", sep, name(f, i), b);
+			sep = ", ";
+		}
+	printf("%s\n", sep[0] == ' ' ? " none" : "");
+}
+
+static const char *outcome_label(const flow *f, int i)
+{
+	(void)f;
+	return call_outcome_name((call_outcome)i);
+}
+
+static const char *tier_label(const flow *f, int i)
+{
+	(void)f;
+	static const char *const t[] = { "tier0", "tier1", "tier2", "tier3", "tier4", "tier5",
+	                                 "tier6", "tier7", "tier8", "tier9" };
+	return i >= 0 && i < (int)(sizeof t / sizeof *t) ? t[i] : "tier?";
+}
+
+static const char *office_label(const flow *f, int i)
+{
+	return f->offices[i].name;
+}
+
+static void reps_human(const sim_cli *c, const rep_acc *a, const flow *f, const scenario *s,
+                       const sim_result *first, int64_t first_run, bool stored)
+{
+	int R = a->R;
+	char t0[32], t1[32], b[64], b2[64], b3[64], b4[64];
+	util_fmt_local(first->start, false, t0, sizeof t0);
+	util_fmt_local(first->end, false, t1, sizeof t1);
+	printf("tierline simulate: %s with %s (seed %" PRIu64 "), %d replications (mean ± 95%% half-width)\n",
+	       c->flow_path, c->scen_path, first->seed, R);
+	printf("period %s to %s, interval %s, service level = answered within %gs / (answered + abandoned)\n",
+	       t0, t1, fmt_interval(b, sizeof b, s->interval_ms), (double)first->sl_ms / 1000.0);
+	fmt_pm(b, sizeof b, rep_mean(&a->scal[RS_CALLS], R), false, 1);
+	fmt_pm(b2, sizeof b2, rep_mean(&a->scal[RS_PLACED], R), false, 1);
+	fmt_pm(b3, sizeof b3, rep_mean(&a->scal[RS_REDIALS], R), false, 1);
+	fmt_pm(b4, sizeof b4, rep_mean(&a->scal[RS_UNFINISHED], R), false, 1);
+	printf("calls %s a replication, %.0f in all (placed %s, redials %s, still running at the end %s)\n\n",
+	       b, a->scal[RS_CALLS].a, b2, b3, b4);
+	printf("%s", queue_header);
+	for (int q = 0; q < a->nq; q++) {
+		double mean[F_N], hw[F_N];
+		rep_queue_ci(a, q, mean, hw);
+		print_queue_row(stdout, first->queues[q].name, first->queues[q].tier, mean, hw);
+	}
+	if (a->nq > 1) {
+		double mean[F_N], hw[F_N];
+		rep_queue_ci(a, a->nq, mean, hw);
+		print_queue_row(stdout, "(all)", 0, mean, hw);
+	}
+	fmt_pm(b, sizeof b, rep_containment(a), true, 1);
+	printf("\nIVR: containment %s (self-service / calls)\n", b);
+	print_pm_list("outcomes", a->outcomes, CALL_OUT_COUNT, R, outcome_label, f);
+	print_pm_list("transfers", a->transfers, CALL_MAX_TIER + 1, R, tier_label, f);
+	print_pm_list("service requests", a->requests, f->noffices, R, office_label, f);
+	if (a->scal[RS_REFERRED].a > 0) {
+		fmt_pm(b, sizeof b, rep_mean(&a->scal[RS_REFERRED], R), false, 1);
+		printf("referred requests: %s\n", b);
+	}
+	for (int q = 0; q < a->nq; q++) {
+		if (a->ivs[q].n == 0)
+			continue;
+		printf("\n%s by interval (mean ± 95%% half-width; ratios of the pooled counts):\n",
+		       first->queues[q].name);
+		/* each figure below holds a two-byte "±" that shows as one column */
+		printf("  %-16s %15s %14s %15s %14s %15s %7s %15s\n", "start", "offered", "SL", "ASA",
+		       "abandn", "AHT", "agents", "occ");
+		for (int i = 0; i < a->ivs[q].n; i++) {
+			const rep_iv *cv = &a->ivs[q].v[i];
+			char st[32], off[40], sl[40], asa[40], ab[40], aht[40], occ[40];
+			util_fmt_local(cv->start, false, st, sizeof st);
+			fmt_pm(off, sizeof off, rep_mean(&cv->c[IC_OFFERED], R), false, 1);
+			fmt_pm(sl, sizeof sl, rep_ratio(&cv->r[IR_SL], R), true, 1);
+			fmt_pm(asa, sizeof asa, rep_ratio(&cv->r[IR_ASA], R), false, 1);
+			fmt_pm(ab, sizeof ab, rep_ratio(&cv->r[IR_ABANDON_RATE], R), true, 1);
+			fmt_pm(aht, sizeof aht, rep_ratio(&cv->r[IR_AHT], R), false, 1);
+			fmt_pm(occ, sizeof occ, rep_ratio(&cv->r[IR_OCC], R), true, 1);
+			printf("  %-16s %16s %15s %16s %15s %16s %7d %16s\n", st, off, sl, asa, ab, aht,
+			       cv->agents, occ);
+		}
+	}
+	if (stored)
+		printf("\nruns %" PRId64 "..%" PRId64 " stored in %s\n", first_run, first_run + R - 1,
+		       c->db_path);
+}
+
 int cmd_simulate(int argc, char **argv)
 {
 	sim_cli c;
@@ -443,16 +884,23 @@ int cmd_simulate(int argc, char **argv)
 		flow_free(f);
 		return 2;
 	}
-	c.progress = isatty(STDERR_FILENO) && !c.json;
+	/* The progress line goes to stderr, so it never mixes with the table
+	 * or the JSON on stdout: it depends only on stderr being a terminal. */
+	c.progress = isatty(STDERR_FILENO);
 	c.t0 = now_s();
 
 	int R = c.replications;
-	double (*qf)[F_N] = calloc((size_t)R * (size_t)(f->nqueues ? f->nqueues : 1), sizeof *qf);
-	double *contain = calloc((size_t)R, sizeof *contain);
-	int64_t calls_total = 0;
+	rep_acc acc;
+	int status = 0;
+	if (rep_acc_init(&acc, f, R) != 0) {
+		fprintf(stderr, "tierline simulate: out of memory\n");
+		scen_free(s);
+		flow_free(f);
+		store_close(db);
+		return 2;
+	}
 	sim_result *first = NULL;
 	int64_t first_run = 0;
-	int status = 0;
 	char sha[65] = "";
 	store_sha256_file(c.flow_path, sha);
 	char opts[256];
@@ -466,6 +914,8 @@ int cmd_simulate(int argc, char **argv)
 		o.replication = (uint64_t)rep;
 		o.calls = c.calls;
 		o.sl_ms = c.sl_ms;
+		c.rep = rep;
+		c.reps = R;
 		if (c.progress) {
 			o.progress = progress_cb;
 			o.progress_ctx = &c;
@@ -506,22 +956,19 @@ int cmd_simulate(int argc, char **argv)
 				status = 2;
 			}
 		}
-		for (int q = 0; q < r->nqueues; q++)
-			queue_figs(&r->queues[q], qf[(size_t)rep * (size_t)f->nqueues + (size_t)q]);
-		contain[rep] = sim_containment(r);
-		calls_total += r->calls;
+		if (R > 1 && rep_acc_add(&acc, r, rep) != 0) {
+			fprintf(stderr, "tierline simulate: out of memory\n");
+			status = 2;
+		}
 		if (!first) {
 			first = r;
 			first_run = run_id;
 		} else {
-			/* Replications pool into the first: counts add up, and
-			 * per-interval ratios come from the pooled counts. */
-			sim_result_pool(first, r);
 			sim_result_free(r);
 		}
 	}
 	if (c.progress && now_s() - c.t0 >= 1.0)
-		fprintf(stderr, "\r%60s\r", "");
+		fprintf(stderr, "\r%78s\r", "");
 
 	if (status == 0 && first) {
 		if (R == 1) {
@@ -533,114 +980,16 @@ int cmd_simulate(int argc, char **argv)
 			} else {
 				print_human(&c, f, s, first, first_run);
 			}
+		} else if (c.json) {
+			json_t *j = reps_json(&acc, f, first, first_run);
+			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+			fputc('\n', stdout);
+			json_decref(j);
 		} else {
-			/* Means and 95% half-widths over replications. */
-			double *vals = calloc((size_t)R, sizeof *vals);
-			json_t *root = json_object(), *qs = json_object();
-			if (!c.json) {
-				printf("tierline simulate: %s with %s, %d replications (mean ± 95%% half-width)\n\n%s",
-				       c.flow_path, c.scen_path, R, queue_header);
-			}
-			for (int q = 0; q < f->nqueues; q++) {
-				double mean[F_N], hw[F_N];
-				for (int k = 0; k < F_N; k++) {
-					int n = 0;
-					for (int rep = 0; rep < R; rep++) {
-						double v = qf[(size_t)rep * (size_t)f->nqueues + (size_t)q][k];
-						if (isfinite(v))
-							vals[n++] = v;
-					}
-					stats_ci ci;
-					if (n >= 2 && stats_ci_from_values(vals, (size_t)n, &ci) == 0) {
-						mean[k] = ci.mean;
-						hw[k] = ci.half;
-					} else {
-						mean[k] = n == 1 ? vals[0] : NAN;
-						hw[k] = NAN;
-					}
-				}
-				if (c.json)
-					json_object_set_new(qs, first->queues[q].name, queue_json(mean, hw));
-				else
-					print_queue_row(stdout, first->queues[q].name, first->queues[q].tier, mean, hw);
-			}
-			stats_ci cc;
-			int n = 0;
-			for (int rep = 0; rep < R; rep++)
-				if (isfinite(contain[rep]))
-					vals[n++] = contain[rep];
-			bool okc = n >= 2 && stats_ci_from_values(vals, (size_t)n, &cc) == 0;
-			if (c.json) {
-				json_object_set_new(root, "run", first_run > 0 ? jint(first_run) : json_null());
-				json_object_set_new(root, "replications", json_integer(R));
-				json_object_set_new(root, "seed", json_integer((json_int_t)first->seed));
-				json_object_set_new(root, "first_run", first_run > 0 ? jint(first_run) : json_null());
-				json_object_set_new(root, "calls", json_real((double)calls_total / R));
-				json_object_set_new(root, "calls_total", jint(calls_total));
-				json_object_set_new(root, "queues", qs);
-				json_t *ivr = json_object();
-				json_object_set_new(ivr, "containment", okc ? jnum(cc.mean) : json_null());
-				json_object_set_new(ivr, "containment_hw", okc ? jnum(cc.half) : json_null());
-				json_t *oc = json_object(), *rq = json_object(), *tr = json_object();
-				for (int o = 1; o < CALL_OUT_COUNT; o++)
-					if (first->outcomes[o])
-						json_object_set_new(oc, call_outcome_name((call_outcome)o),
-						                    json_real((double)first->outcomes[o] / R));
-				for (int t = 1; t <= CALL_MAX_TIER; t++)
-					if (first->transfers[t]) {
-						char k[16];
-						snprintf(k, sizeof k, "tier%d", t);
-						json_object_set_new(tr, k, json_real((double)first->transfers[t] / R));
-					}
-				for (int o = 0; o < first->noffices; o++)
-					if (first->requests[o])
-						json_object_set_new(rq, f->offices[o].name,
-						                    json_real((double)first->requests[o] / R));
-				json_object_set_new(ivr, "outcomes", oc);
-				json_object_set_new(ivr, "transfers", tr);
-				json_object_set_new(ivr, "requests", rq);
-				json_object_set_new(root, "ivr", ivr);
-				/* Intervals: counts are means per replication, ratios
-				 * come from the pooled counts. */
-				json_t *ivs = json_array();
-				for (int q = 0; q < first->nqueues; q++) {
-					const sim_queue_result *qr = &first->queues[q];
-					for (int i = 0; i < qr->nintervals; i++) {
-						const acd_figures *iv = &qr->intervals[i];
-						if (iv->start >= first->end && iv->offered == 0)
-							continue;
-						char ts[32];
-						util_fmt_local(iv->start, false, ts, sizeof ts);
-						json_t *o = json_object();
-						json_object_set_new(o, "queue", json_string(qr->name));
-						json_object_set_new(o, "start", json_string(ts));
-						json_object_set_new(o, "offered", json_real((double)iv->offered / R));
-						json_object_set_new(o, "answered", json_real((double)iv->answered / R));
-						json_object_set_new(o, "abandoned", json_real((double)iv->abandoned / R));
-						json_object_set_new(o, "service_level", jnum(sim_service_level(iv)));
-						json_object_set_new(o, "asa", jnum(sim_asa_s(iv)));
-						json_object_set_new(o, "abandon_rate", jnum(sim_abandon_rate(iv)));
-						json_object_set_new(o, "agents", json_integer(iv->agents));
-						json_object_set_new(o, "occupancy", jnum(sim_occupancy(iv)));
-						json_array_append_new(ivs, o);
-					}
-				}
-				json_object_set_new(root, "intervals", ivs);
-				json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-				fputc('\n', stdout);
-			} else {
-				printf("\ncalls %.1f a replication (%" PRId64 " in all)\n", (double)calls_total / R,
-				       calls_total);
-				if (okc)
-					printf("IVR containment %.2f%% ± %.2f%%\n", cc.mean * 100, cc.half * 100);
-				if (db)
-					printf("runs %" PRId64 "..%" PRId64 " stored in %s\n", first_run,
-					       first_run + R - 1, c.db_path);
-			}
-			json_decref(root);
-			free(vals);
+			reps_human(&c, &acc, f, s, first, first_run, db != NULL);
 		}
 	}
+	rep_acc_free(&acc);
 	if (status == 0 && c.report) {
 		if (!db) {
 			fprintf(stderr, "tierline simulate: --report needs the records (drop --no-db)\n");
@@ -660,8 +1009,6 @@ int cmd_simulate(int argc, char **argv)
 		}
 	}
 	sim_result_free(first);
-	free(qf);
-	free(contain);
 	if (db && store_close(db) != 0 && status == 0)
 		status = 2;
 	scen_free(s);

@@ -755,8 +755,9 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 		m->res->calls++;
 	if (rec)
 		recorder_begin(rec, (uint64_t)m->res->arrivals);
-	/* --calls N counts every call placed, redials included. */
-	m->placed++;
+	/* --calls N counts the calls the figures count (placed after the
+	 * warm-up), redials included, so a run reports exactly N calls. */
+	m->placed += sl->counted;
 	if (m->o->calls > 0 && m->placed >= m->o->calls) {
 		m->arrivals_done = true;
 		m->t_stop = t + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);

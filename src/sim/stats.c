@@ -424,3 +424,48 @@ double stats_counts_occupancy(const stats_counts *c)
 {
 	return stats_ratio(c->busy_ms, c->staffed_ms);
 }
+
+/* ---- ratios of sums over replications ----------------------------------------- */
+
+void stats_rsum_add(stats_rsum *s, double a, double b)
+{
+	s->a += a;
+	s->b += b;
+	s->aa += a * a;
+	s->ab += a * b;
+	s->bb += b * b;
+}
+
+int stats_rsum_ratio_ci(const stats_rsum *s, uint64_t k, stats_ci *ci)
+{
+	ci->mean = s->b != 0 ? s->a / s->b : NAN;
+	ci->se = ci->half = NAN;
+	ci->df = k >= 2 ? (int)(k - 1) : 0;
+	if (k < 2 || s->b == 0)
+		return -1;
+	double r = ci->mean;
+	/* sum (a - r b)^2 expanded; rounding can leave a tiny negative */
+	double ss = s->aa - 2.0 * r * s->ab + r * r * s->bb;
+	if (ss < 0)
+		ss = 0;
+	double kk = (double)k;
+	ci->se = sqrt(ss / (kk - 1.0) / kk) / (s->b / kk);
+	ci->half = stats_halfwidth95(ci->se, ci->df);
+	return 0;
+}
+
+int stats_rsum_mean_ci(const stats_rsum *s, uint64_t k, stats_ci *ci)
+{
+	double kk = (double)k;
+	ci->mean = k ? s->a / kk : NAN;
+	ci->se = ci->half = NAN;
+	ci->df = k >= 2 ? (int)(k - 1) : 0;
+	if (k < 2)
+		return -1;
+	double ss = s->aa - kk * ci->mean * ci->mean;
+	if (ss < 0)
+		ss = 0;
+	ci->se = sqrt(ss / (kk - 1.0) / kk);
+	ci->half = stats_halfwidth95(ci->se, ci->df);
+	return 0;
+}

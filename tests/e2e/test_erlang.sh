@@ -9,6 +9,8 @@ expect_output c13-pwait '^P\(wait\) +28\.53%'
 expect_output c13-asa '^ASA +17\.12 s'
 expect_output c13-sl '^service level +79\.56% answered within 20s'
 expect_output c13-occ '^occupancy +76\.92%'
+# Erlang B for the same traffic and agents (no queue): 0.0843 by the recursion
+expect_output c13-erlang-b '^P\(block\) +8\.43% \(Erlang B'
 
 expect_status c13-json 0 "$TIERLINE" erlang --rate 200/h --aht 3m --agents 13 --json
 expect_output c13-json-exact '^\{"traffic": 10, "agents": 13, "p_wait": 0\.28527[0-9]*, "asa": 17\.116[0-9]*, "service_level": 0\.79559[0-9]*, "occupancy": 0\.7692307[0-9]*\}$'

@@ -38,6 +38,12 @@ if python3 -c "import json; d=json.load(open('$TMP/out')); assert d['calls']==50
 expect_status sim-calls-uscis 0 timeout 60 "$TIERLINE" simulate $F $S --no-db --json --calls 3000
 if python3 -c "import json; d=json.load(open('$TMP/out')); assert d['placed']==3000, d['placed']" 2>"$TMP/py"; then
 	ok sim-calls-uscis-count; else fail sim-calls-uscis-count "$(cat "$TMP/py")"; fi
+# --calls N with a warm-up: N counted calls, so the run reports calls = N
+# (calls placed during the warm-up run but count toward nothing).
+expect_status sim-calls-warmup 0 "$TIERLINE" simulate tests/scenarios/flows/small.flow \
+	tests/scenarios/good/every-construct.scenario --no-db --json --calls 1000
+if python3 -c "import json; d=json.load(open('$TMP/out')); assert d['calls']==1000 and d['placed']>1000, (d['calls'], d['placed'])" 2>"$TMP/py"; then
+	ok sim-calls-warmup-count; else fail sim-calls-warmup-count "$(cat "$TMP/py")"; fi
 expect_status sim-replications 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --json --replications 5
 expect_output sim-replications-hw '"service_level_hw": [0-9.]+'
 expect_status sim-human 0 "$TIERLINE" simulate $F $S --no-db
@@ -47,6 +53,54 @@ expect_status sim-db 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" 
 expect_output sim-db-run '"run": 1'
 expect_status sim-db-second 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --db "$TMP/t.db" --json
 expect_output sim-db-run2 '"run": 2'
+
+# --replications: every figure has its 95% half-width, the IVR's and each
+# interval's too; interval counts are means per replication and add up to
+# the queue's; interval ratios are pooled (within 0..1).
+expect_status sim-rep-json 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --json --replications 4
+if python3 -c "
+import json; d=json.load(open('$TMP/out'))
+assert d['replications']==4
+assert d['calls_hw']>=0 and d['placed_hw']>=0, d
+q=d['queues']['q']; t=d['total']
+for k in ('offered','answered','abandoned','answered_within','service_level','asa','p_wait','abandon_rate','aht','occupancy','wait_mean','wait_p90','wait_p95'):
+    assert q[k+'_hw']>=0, k
+for k in ('offered','service_level','asa','occupancy'):
+    assert abs(t[k]-q[k])<1e-6 and t[k+'_hw']>=0, k
+i=d['ivr']
+assert set(i['outcomes'])==set(i['outcomes_hw']) and i['outcomes'], i
+assert set(i['transfers'])==set(i['transfers_hw']) and 'containment_hw' in i, i
+ivs=d['intervals']; assert len(ivs)==8, len(ivs)
+for v in ivs:
+    for k in ('offered','answered','abandoned','answered_within','timed_out','service_level','asa','wait_mean','p_wait','abandon_rate','aht','occupancy'):
+        assert v[k+'_hw']>=0, (k, v)
+    assert 0<=v['service_level']<=1 and v['agents']==11, v
+assert abs(sum(v['offered'] for v in ivs)-q['offered'])<1e-3, (sum(v['offered'] for v in ivs), q['offered'])
+assert abs(sum(v['answered_within'] for v in ivs)-q['answered_within'])<1e-3
+" 2>"$TMP/py"; then ok sim-rep-json-hw; else fail sim-rep-json-hw "$(cat "$TMP/py")"; fi
+expect_status sim-rep-human 0 "$TIERLINE" simulate $F $S --no-db --replications 2
+expect_output sim-rep-human-ivr 'IVR: containment [0-9.]+% ± [0-9.]+%'
+expect_output sim-rep-human-outcomes 'outcomes: .*self-service [0-9.]+ ± [0-9.]+'
+expect_output sim-rep-human-requests 'service requests: .*nbc [0-9.]+ ± [0-9.]+'
+expect_output sim-rep-human-intervals '^  2026-12-02T10:00 +[0-9.]+ ± [0-9.]+ +[0-9.]+% ± '
+expect_output sim-rep-human-p90-hw '^  ± 95% +([0-9]+ +){4}([0-9.]+% +)([0-9.]+ +){4}'
+# the human table of one run: answered within and mean wait per queue, and
+# per interval the abandonment rate, p_wait and AHT too
+expect_status sim-human-mmc 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db
+expect_output sim-human-cols 'offered answered abandon  within      SL     ASA    wait     p90     p95  p_wait  abandn     AHT    occ'
+expect_output sim-human-iv-cols 'start +offered answered abandon  within      SL     ASA    wait  p_wait  abandn     AHT  agents    occ'
+expect_output sim-human-iv-row '^  2026-11-30T08:00 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+% +[0-9.]+ +[0-9.]+ +[0-9.]+% +[0-9.]+% +[0-9.]+ +11 '
+
+# The progress line: on stderr for runs over a second when stderr is a
+# terminal (with --json too: it never touches stdout); never otherwise.
+expect_status sim-progress-notty 0 "$TIERLINE" simulate $F $S --no-db --json --replications 3
+if [ -s "$TMP/err" ]; then fail sim-progress-notty-quiet "$(head -3 "$TMP/err")"; else ok sim-progress-notty-quiet; fi
+if command -v script >/dev/null 2>&1; then
+	script -qec "$TIERLINE simulate $F $S --no-db --json --replications 40 >/dev/null" /dev/null \
+		>"$TMP/tty" 2>&1 </dev/null
+	if tr '\r' '\n' <"$TMP/tty" | grep -Eq '^simulating: +[0-9.]+%  replication [0-9]+ of 40'; then
+		ok sim-progress-tty; else fail sim-progress-tty "$(tr '\r' '\n' <"$TMP/tty" | tail -3)"; fi
+fi
 
 # bad usage and input
 expect_status sim-no-args 2 "$TIERLINE" simulate

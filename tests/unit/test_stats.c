@@ -265,6 +265,63 @@ static void test_stats_counts(void **state)
 	assert_true(isnan(stats_ratio(1, 0)));
 }
 
+/* Pooled ratios over replications: the value is sum a / sum b, the
+ * half-width the delta method's, replications never added count as 0/0;
+ * and the interval covers the true ratio about 95% of the time. */
+static void test_stats_rsum(void **state)
+{
+	(void)state;
+	const double a[4] = { 9, 12, 0, 7 }, b[4] = { 10, 15, 0, 8 };
+	stats_rsum s = { 0 };
+	for (int i = 0; i < 4; i++)
+		if (b[i] > 0)
+			stats_rsum_add(&s, a[i], b[i]);
+	stats_ci ci;
+	assert_int_equal(stats_rsum_ratio_ci(&s, 5, &ci), 0);   /* a fifth: 0/0 */
+	double r = 28.0 / 33.0, ss = 0;
+	for (int i = 0; i < 4; i++)
+		ss += (a[i] - r * b[i]) * (a[i] - r * b[i]);
+	NEAR(ci.mean, r, 1e-15);
+	NEAR(ci.se, sqrt(ss / 4.0 / 5.0) / (33.0 / 5.0), 1e-12);
+	NEAR(ci.half, stats_t_quantile(0.975, 4) * ci.se, 1e-12);
+	assert_int_equal(ci.df, 4);
+	/* the mean of counts with the missing ones as 0 */
+	double v[5] = { 9, 12, 0, 7, 0 };
+	stats_ci want;
+	stats_rsum c = { 0 };
+	for (int i = 0; i < 4; i++)
+		stats_rsum_add(&c, v[i], 1);
+	assert_int_equal(stats_rsum_mean_ci(&c, 5, &ci), 0);
+	assert_int_equal(stats_ci_from_values(v, 5, &want), 0);
+	NEAR(ci.mean, want.mean, 1e-15);
+	NEAR(ci.half, want.half, 1e-12);
+	/* undefined */
+	stats_rsum z = { 0 };
+	assert_int_equal(stats_rsum_ratio_ci(&z, 5, &ci), -1);
+	assert_true(isnan(ci.mean) && isnan(ci.half));
+	assert_int_equal(stats_rsum_ratio_ci(&s, 1, &ci), -1);
+	NEAR(ci.mean, r, 1e-15);
+	assert_true(isnan(ci.half));
+	assert_int_equal(stats_rsum_mean_ci(&c, 1, &ci), -1);
+	/* coverage: 20 replications of a binomial share over a varying base */
+	rng g;
+	rng_seed(&g, 7, rng_stream_id("test/rsum"));
+	int covered = 0, trials = 2000;
+	for (int t = 0; t < trials; t++) {
+		stats_rsum e = { 0 };
+		for (int k = 0; k < 20; k++) {
+			int n = 5 + (int)rng_below(&g, 20), x = 0;
+			for (int j = 0; j < n; j++)
+				x += rng_chance(&g, 0.8);
+			stats_rsum_add(&e, x, n);
+		}
+		assert_int_equal(stats_rsum_ratio_ci(&e, 20, &ci), 0);
+		covered += fabs(ci.mean - 0.8) <= ci.half;
+	}
+	/* 95% of 2000: sd 9.7, so 1860..1940 is over 4 sd either side */
+	assert_in_range(covered, 1860, 1940);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_stats_percentile_exact),
 		cmocka_unit_test(test_stats_hist),
 		cmocka_unit_test(test_stats_counts),
+		cmocka_unit_test(test_stats_rsum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
