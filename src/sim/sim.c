@@ -82,6 +82,13 @@ typedef struct sim_slot {
 	 * cancelled). */
 	bool qt_pending;
 	int64_t pat_at, ask_at;
+	/* Keys of an input run held back from the scheduler (see
+	 * press_input): nbuf of them from buf_keys[buf_i], the next at buf_t,
+	 * buf_gap apart. */
+	uint8_t nbuf, buf_i;
+	int32_t buf_gap;
+	int64_t buf_t;
+	char buf_keys[CALL_MAX_DIGITS + 2];
 	int redials;
 	int next_free;
 	call c;
@@ -119,6 +126,7 @@ typedef struct sim {
 	bool failed;
 	uint64_t events;
 	call_sink sink;       /* on_action; skips what it ignores unless recording */
+	call_sink held_sink;  /* for held keys: only the recorder (hand_held_keys) */
 } sim;
 
 static void sim_fail(sim *m, const char *what, const char *detail)
@@ -233,6 +241,68 @@ static void press(sim *m, int slot, int64_t t, const char *k, size_t n, int64_t 
 		          ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k[i]));
 }
 
+/* The keys of an input run, of which the first `hold` are not scheduled
+ * but held in the slot and handed to the call (each with its own time, in
+ * order) just before its next scheduled event, which is key `hold` of the
+ * run.  press_input_hold says when that is exact. */
+static void press_held(sim *m, int slot, int64_t t, const char *k, int n, int64_t gap,
+                       int hold)
+{
+	sim_slot *sl = &m->slots[slot];
+	pend(sl, t, (size_t)n, gap, true);
+	memcpy(sl->buf_keys, k, (size_t)hold);
+	sl->buf_i = 0;
+	sl->nbuf = (uint8_t)hold;
+	sl->buf_t = t;
+	sl->buf_gap = (int32_t)gap;
+	for (int i = hold; i < n; i++)
+		at_caller(m, t + (int64_t)i * gap,
+		          ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k[i]));
+}
+
+/* How many leading keys of an input run may be held back from the
+ * scheduler without changing anything (0: none).
+ *
+ * A held key must have no effect outside its call, and nothing may happen
+ * to the call between it and the moment it is handed over.  Both hold for
+ * the keys of a run that starts a fresh try of an input when:
+ *  - the caller has no other pending event (npend 0) and the run's first
+ *    key comes no later than the IVR timer about to be armed (t_ivr, the
+ *    prompt end when barging in, else the no-input timeout): skip_ivr_timer
+ *    then drops that timer, so the first key is the call's next event, and
+ *    it is heard (listening, or barging into the input's first prompt);
+ *  - the key is a DTMF digit, not the terminator, and leaves fewer digits
+ *    than the input's maximum: call.c's input_key then only appends it,
+ *    listens again and re-arms the inter-digit timer, which skip_ivr_timer
+ *    drops too as the next key comes within the inter-digit time (gap <=
+ *    interdigit_ms).  No random draw, no ACD, no other call, no scheduler
+ *    entry: only the call's own state (and its recorder) changes;
+ *  - the last key of the run is always scheduled, at its own place in the
+ *    push order, so the event that completes or ends the input (and every
+ *    later key) keeps its seq; held keys are handed over when it fires;
+ *  - the run ends before the simulation could stop (no --calls, whose stop
+ *    time moves, and every key by t_stop): the loop only stops with no
+ *    call live or nothing due by t_stop, so every held key is handed over
+ *    before anything is read at the end.
+ * Between a held key's time and its hand-over, nothing reads the call:
+ * other calls and the ACD never look at a call in the IVR. */
+static int press_input_hold(const sim *m, const sim_slot *sl, const flow_input *in,
+                            const char *k, int n, int64_t t0, int64_t gap, int64_t t_ivr)
+{
+	if (m->o->calls > 0 || sl->npend != 0 || n < 2 || t0 > t_ivr ||
+	    gap > (int64_t)in->l.interdigit_ms || t0 + (int64_t)n * gap > m->t_stop)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (!flow_is_dtmf(k[i]))
+			return 0;   /* press would not note the run as one */
+	int max = in->max_digits > 0 && in->max_digits < CALL_MAX_DIGITS ? in->max_digits
+	                                                                 : CALL_MAX_DIGITS;
+	int hold = 0;
+	while (hold < n - 1 && hold + 1 < max && !(in->terminator && k[hold] == in->terminator))
+		hold++;
+	return hold;
+}
+
 static int64_t think_ms(sim *m)
 {
 	const scen_caller *cl = &m->s->caller;
@@ -302,7 +372,7 @@ static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 	}
 }
 
-static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0)
+static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0, int64_t t_ivr)
 {
 	const flow_input *in = &nd->u.input;
 	sim_slot *sl = &m->slots[slot];
@@ -361,12 +431,18 @@ static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0)
 		k[i] = (char)('0' + rng_below(rk, 10));
 	if (n < in->max_digits && in->terminator)
 		k[n++] = in->terminator;
-	press(m, slot, t0, k, (size_t)n, 250);
+	int hold = press_input_hold(m, sl, in, k, n, t0, 250, t_ivr);
+	if (hold > 0)
+		press_held(m, slot, t0, k, n, 250, hold);
+	else
+		press(m, slot, t0, k, (size_t)n, 250);
 }
 
-/* A menu or input is about to be heard: decide what this caller does. */
+/* A menu or input is about to be heard: decide what this caller does.
+ * t_ivr: when the IVR timer armed right after this action falls (prompt end
+ * or no-input timeout). */
 static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_prompt,
-                          uint32_t prompt_ms)
+                          uint32_t prompt_ms, int64_t t_ivr)
 {
 	sim_slot *sl = &m->slots[slot];
 	const flow_node *nd = &m->f->nodes[node];
@@ -385,7 +461,7 @@ static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_pro
 	if (nd->kind == FLOW_MENU)
 		act_menu(m, slot, nd, t0);
 	else
-		act_input(m, slot, nd, t0);
+		act_input(m, slot, nd, t0, t_ivr);
 }
 
 /* ---- the sink: actions of a call ----------------------------------------- */
@@ -535,7 +611,7 @@ ACT_FN act_play(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = &m->slots[slot];
 	if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
 		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, true, a->ms);
+		caller_decide(m, slot, a->node, a->t, true, a->ms, a->t + a->ms);
 		if (!sl->decided)
 			sl->decide = true;   /* decide at LISTEN instead */
 	}
@@ -547,7 +623,7 @@ ACT_FN act_listen(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = &m->slots[slot];
 	if (!sl->decided) {
 		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, false, 0);
+		caller_decide(m, slot, a->node, a->t, false, 0, a->t + a->ms);
 	}
 }
 
@@ -656,6 +732,13 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 	}
 }
 
+/* The sink of held keys when recording: the recorder alone. */
+static void on_held_rec(void *ctx, const call *c, const call_action *a)
+{
+	sim *m = ctx;
+	recorder_on_action(m->slots[(int)c->id].rec, c, a);
+}
+
 /* The sink when recording: the recorder sees each action first. */
 static void on_action_rec(void *ctx, const call *c, const call_action *a)
 {
@@ -746,6 +829,7 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	sl->npend = 0;
 	sl->run_t = RUN_UNKNOWN;
 	sl->qt_pending = false;
+	sl->nbuf = 0;
 	memset(sl->timer, 0, sizeof sl->timer);
 	m->live++;
 	m->res->arrivals++;
@@ -830,16 +914,65 @@ static int64_t next_staff_change(sim *m, int q, int64_t t)
 	return ag ? scen_profile_next(&ag->staff, t) : INT64_MAX;
 }
 
-static void on_event(sim *m, int64_t now, uint64_t arg)
+/* One more event simulated (held keys count as the events they were). */
+static inline void count_event(sim *m, int64_t now)
 {
-	if (m->failed)
-		return;
 	m->events++;
 	if (m->o->progress && (m->events & 0xffff) == 0) {
 		double span = (double)(m->t_end - m->t_start);
 		m->o->progress(m->o->progress_ctx,
 		               span > 0 ? fmin(1.0, (double)(now - m->t_start) / span) : 0);
 	}
+}
+
+/* The caller's next pending event (a key or the hang-up) is being handled. */
+static inline void pend_next(sim_slot *sl)
+{
+	if (sl->npend > 0 && --sl->npend > 0 && sl->run_t != RUN_UNKNOWN)
+		sl->run_t += sl->run_gap;
+	else if (sl->npend == 0)
+		sl->run_t = RUN_UNKNOWN;
+}
+
+/* Hand the call its held keys (press_input_hold), each at its own time, as
+ * the scheduled key events would have been: they come before the call's
+ * next scheduled event, which is firing now.  Each only changes the call
+ * (nothing to drain, no queue timers, the call goes on), so call_handle is
+ * enough, with a sink that leaves out on_action: a held key's actions are
+ * KEY (and STOP_PROMPT for a barge-in), which on_action ignores, and the
+ * inter-digit TIMER, for which act_timer would cancel nothing (the slot's
+ * entry was dropped when the run was pressed) and skip_ivr_timer would drop
+ * the new one. */
+static __attribute__((noinline)) void hand_held_keys(sim *m, sim_slot *sl)
+{
+	while (sl->nbuf > 0) {
+		int64_t t = sl->buf_t;
+		char key = sl->buf_keys[sl->buf_i++];
+		sl->nbuf--;
+		sl->buf_t += sl->buf_gap;
+		count_event(m, t);
+		pend_next(sl);
+		call_event ev = call_ev_key(t, key);
+#ifdef SIM_CHECK_HELD
+		int nd0 = sl->c.ndigits;
+		if (sl->c.node < 0 || m->f->nodes[sl->c.node].kind != FLOW_INPUT ||
+		    !(sl->c.state == CALL_LISTENING || sl->c.state == CALL_PROMPTING) || sl->c.t_now > t)
+			abort();
+#endif
+		call_handle(&sl->c, &ev, &m->held_sink);
+#ifdef SIM_CHECK_HELD
+		if (sl->c.state != CALL_LISTENING || sl->c.ndigits != nd0 + 1 || sl->timer[0] ||
+		    m->dq_len || sl->qt_pending || sl->npend == 0 || sl->c.t_now != t)
+			abort();
+#endif
+	}
+}
+
+static void on_event(sim *m, int64_t now, uint64_t arg)
+{
+	if (m->failed)
+		return;
+	count_event(m, now);
 	int kind = EV_KIND(arg);
 	uint32_t slot = EV_SLOT(arg);
 	uint32_t pay = EV_PAY(arg);
@@ -888,6 +1021,8 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 	sim_slot *sl = &m->slots[slot];
 	if (!sl->live || sl->inc != EV_INC(arg))
 		return;   /* left over from a call that has ended */
+	if (sl->nbuf > 0)
+		hand_held_keys(m, sl);
 	call_event ev;
 	switch (kind) {
 	case EV_TIMER: {
@@ -900,10 +1035,7 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 	case EV_KEY:
 	case EV_HANGUP:
 		/* The next of the caller's pending events, if one run. */
-		if (sl->npend > 0 && --sl->npend > 0 && sl->run_t != RUN_UNKNOWN)
-			sl->run_t += sl->run_gap;
-		else if (sl->npend == 0)
-			sl->run_t = RUN_UNKNOWN;
+		pend_next(sl);
 		ev = kind == EV_KEY ? call_ev_key(now, (char)pay) : call_ev(CALL_EV_HANGUP, now);
 		break;
 	case EV_PATIENCE:
@@ -1049,6 +1181,9 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	m.t_stop = INT64_MAX;
 	m.sink.fn = o->db ? on_action_rec : on_action;
 	m.sink.ctx = &m;
+	m.held_sink.fn = on_held_rec;   /* without records: every kind skipped */
+	m.held_sink.ctx = &m;
+	m.held_sink.skip = o->db ? 1u << CALL_ACT_TIMER : ~0u;
 	if (!o->db)   /* the recorder wants every action; on_action alone does not */
 		m.sink.skip = 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED |
 		              1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
