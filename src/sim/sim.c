@@ -127,6 +127,11 @@ typedef struct sim {
 	uint64_t events;
 	call_sink sink;       /* on_action; skips what it ignores unless recording */
 	call_sink held_sink;  /* for held keys: only the recorder (hand_held_keys) */
+	const scen_answer **ans;   /* scen_answer_for of node * nlangs + lang */
+	int nlangs;
+	/* Every queue's agents end a talk with one outcome for sure (share 1):
+	 * that outcome, else -1 (draw it).  See act_answered. */
+	int fixed_outcome;
 } sim;
 
 static void sim_fail(sim *m, const char *what, const char *detail)
@@ -322,11 +327,21 @@ static int draw_share(rng *r, const scen_choice *ch, int n)
 }
 
 /* The caller acts at a menu: t0 is when keys may start. */
+/* scen_answer_for, from the table made at the start (a call's language is
+ * always one of the flow's). */
+static inline const scen_answer *answer_for(const sim *m, const flow_node *nd, int lang)
+{
+	int node = (int)(nd - m->f->nodes);
+	if (lang < 0 || lang >= m->nlangs)
+		return scen_answer_for(m->s, node, lang);
+	return m->ans[node * m->nlangs + lang];
+}
+
 static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 {
 	const flow_menu *mn = &nd->u.menu;
 	sim_slot *sl = &m->slots[slot];
-	const scen_answer *ans = scen_answer_for(m->s, (int)(nd - m->f->nodes), sl->c.lang);
+	const scen_answer *ans = answer_for(m, nd, sl->c.lang);
 	rng *rc = &m->r[RS_CHOICE];
 	if (!ans || ans->nchoices == 0) {
 		if (mn->noptions == 0)
@@ -376,7 +391,7 @@ static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0, int64_t
 {
 	const flow_input *in = &nd->u.input;
 	sim_slot *sl = &m->slots[slot];
-	const scen_answer *ans = scen_answer_for(m->s, (int)(nd - m->f->nodes), sl->c.lang);
+	const scen_answer *ans = answer_for(m, nd, sl->c.lang);
 	rng *rc = &m->r[RS_CHOICE], *rk = &m->r[RS_KEYS];
 	scen_choice_kind kind = SCEN_VALID;
 	if (ans && ans->nchoices > 0)
@@ -472,12 +487,8 @@ static const scen_agents *agents_for(const sim *m, int queue)
 	return i >= 0 ? &m->s->agents[i] : NULL;
 }
 
-static void drain_acd(sim *m)
+static void drain_acd_out(sim *m, const acd_out *out, int n)
 {
-	/* Read in place: nothing below calls into the ACD, so the array stays
-	 * valid (acd.h). */
-	int n;
-	const acd_out *out = acd_take(m->a, &n);
 	for (int i = 0; i < n; i++) {
 		const acd_out *o = &out[i];
 		switch (o->kind) {
@@ -509,6 +520,17 @@ static void drain_acd(sim *m)
 			break;
 		}
 	}
+}
+
+/* Half the ACD's calls produce nothing: test that before paying a frame. */
+static inline void drain_acd(sim *m)
+{
+	/* Read in place: nothing below calls into the ACD, so the array stays
+	 * valid (acd.h). */
+	int n;
+	const acd_out *out = acd_take(m->a, &n);
+	if (n > 0)
+		drain_acd_out(m, out, n);
 }
 
 static void acd_check(sim *m, int rc, const char *what)
@@ -663,7 +685,8 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 	call_agent_outcome out = CALL_AGENT_RESOLVED;
 	if (ag) {
 		handle = dist_round_ms(dist_sample_ms(&ag->handle, &m->r[RS_HANDLE]));
-		out = scen_draw_outcome(ag, &m->r[RS_OUTCOME]);
+		out = m->fixed_outcome >= 0 ? (call_agent_outcome)m->fixed_outcome
+		                            : scen_draw_outcome(ag, &m->r[RS_OUTCOME]);
 	}
 	at_timer(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
 }
@@ -798,6 +821,10 @@ static void deliver(sim *m, int slot, const call_event *ev)
 
 static int pick_lang(sim *m)
 {
+	/* One language: every draw would give 0, and RS_LANG feeds nothing
+	 * else, so not drawing changes no output. */
+	if (m->f->nlangs <= 1)
+		return 0;
 	double u = rng_uniform(&m->r[RS_LANG]), acc = 0;
 	for (int i = 1; i < m->f->nlangs; i++) {
 		acc += m->s->lang_share[i];
@@ -849,6 +876,21 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	deliver(m, slot, &ev);
 }
 
+/* (int64_t)floor(x) and (int64_t)ceil(x) without the libm calls: for
+ * 0 <= x < 2^62 truncation is floor, plus one when a fraction was cut. */
+static inline int64_t floor_i64(double x)
+{
+	return x >= 0 && x < 0x1p62 ? (int64_t)x : (int64_t)floor(x);
+}
+
+static inline int64_t ceil_i64(double x)
+{
+	if (!(x >= 0 && x < 0x1p62))
+		return (int64_t)ceil(x);
+	int64_t i = (int64_t)x;
+	return i + ((double)i < x);
+}
+
 /* Next arrival on a line after t: piecewise-constant Poisson, exact by
  * restarting at each rate change (memorylessness). */
 static int64_t next_arrival(sim *m, int i)
@@ -861,7 +903,7 @@ static int64_t next_arrival(sim *m, int i)
 	arr_seg *sg = &m->arr_seg[i];
 	double t = m->arr_t[i];
 	for (int guard = 0; guard < 100000; guard++) {
-		int64_t ti = (int64_t)floor(t);
+		int64_t ti = floor_i64(t);
 		/* The rate holds from where it was looked up to the next change,
 		 * and time only moves forward: look it up again only past that. */
 		if (ti < sg->from || ti >= sg->change) {
@@ -875,7 +917,7 @@ static int64_t next_arrival(sim *m, int i)
 			double gap = rng_exp1(&m->r[RS_ARRIVAL]) / rate;
 			if (t + gap < (double)change) {
 				m->arr_t[i] = t + gap;
-				return (int64_t)ceil(t + gap);
+				return ceil_i64(t + gap);
 			}
 		}
 		if (change == INT64_MAX)
@@ -1068,6 +1110,36 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 
 /* ---- setup and figures ------------------------------------------------------- */
 
+/* The outcome every talk ends with when no draw is needed: each queue's
+ * agents (or the default, resolved, for a queue without) give one outcome
+ * a share of 1, so scen_draw_outcome returns it whatever u (< 1) it draws,
+ * and all give the same one.  Its stream, RS_OUTCOME, feeds nothing else:
+ * not drawing from it changes no output.  -1 when any group needs the
+ * draw (the stream's position then matters across queues). */
+static int fixed_outcome(const sim *m)
+{
+	int fixed = -1;
+	for (int q = 0; q < m->f->nqueues; q++) {
+		const scen_agents *ag = agents_for(m, q);
+		int o = CALL_AGENT_RESOLVED;
+		if (ag) {
+			o = -1;
+			for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++)
+				if (ag->outcome[i] != 0) {
+					if (o >= 0 || ag->outcome[i] < 1.0)
+						return -1;
+					o = i;
+				}
+			if (o < 0)
+				return -1;
+		}
+		if (fixed >= 0 && o != fixed)
+			return -1;
+		fixed = o;
+	}
+	return fixed;
+}
+
 static int build_roster(sim *m, char *err, size_t errlen)
 {
 	const flow *f = m->f;
@@ -1189,6 +1261,16 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 		              1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
 		              1u << CALL_ACT_INPUT_DONE | 1u << CALL_ACT_FAILURE |
 		              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE;
+	if (!o->db) {
+		/* act_visit only marks menus and inputs: a flow without any
+		 * (M/M/c: a line into a queue) needs no visit actions. */
+		bool listens = false;
+		for (int n = 0; n < f->nnodes; n++)
+			if (f->nodes[n].kind == FLOW_MENU || f->nodes[n].kind == FLOW_INPUT)
+				listens = true;
+		if (!listens)
+			m.sink.skip |= 1u << CALL_ACT_VISIT;
+	}
 	uint64_t seed = o->has_seed ? o->seed : s->seed;
 	for (int i = 0; i < RS_N; i++)
 		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);
@@ -1227,6 +1309,16 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	}
 	if (build_roster(&m, err, errlen) != 0)
 		goto done;
+	m.nlangs = f->nlangs > 0 ? f->nlangs : 1;
+	m.ans = malloc(((size_t)f->nnodes * (size_t)m.nlangs + 1) * sizeof *m.ans);
+	if (!m.ans) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (int n = 0; n < f->nnodes; n++)
+		for (int l = 0; l < m.nlangs; l++)
+			m.ans[n * m.nlangs + l] = scen_answer_for(s, n, l);
+	m.fixed_outcome = fixed_outcome(&m);
 	for (int q = 0; q < f->nqueues; q++)
 		at_timer(&m, s->start, ev_pack(EV_STAFF, 0, 0, (uint32_t)q));
 	m.arr_t = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_t);
@@ -1280,6 +1372,7 @@ done:
 	free(m.dq);
 	free(m.arr_t);
 	free(m.arr_seg);
+	free(m.ans);
 	acd_free(m.a);
 	sched_destroy(m.clock);
 	return rc;
