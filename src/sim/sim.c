@@ -132,6 +132,13 @@ typedef struct sim {
 	/* Every queue's agents end a talk with one outcome for sure (share 1):
 	 * that outcome, else -1 (draw it).  See act_answered. */
 	int fixed_outcome;
+	/* Read per call or per event, kept here rather than behind m->o, m->s
+	 * and m->f. */
+	int64_t t_counted;        /* calls placed from here on are counted */
+	int64_t calls;            /* o->calls */
+	void (*progress)(void *ctx, double done);
+	const scen_agents **ag_of; /* agents_for of each queue */
+	uint16_t *tier_bit;       /* tiers_seen bit of each queue (0: none) */
 } sim;
 
 static void sim_fail(sim *m, const char *what, const char *detail)
@@ -294,7 +301,7 @@ static void press_held(sim *m, int slot, int64_t t, const char *k, int n, int64_
 static int press_input_hold(const sim *m, const sim_slot *sl, const flow_input *in,
                             const char *k, int n, int64_t t0, int64_t gap, int64_t t_ivr)
 {
-	if (m->o->calls > 0 || sl->npend != 0 || n < 2 || t0 > t_ivr ||
+	if (m->calls > 0 || sl->npend != 0 || n < 2 || t0 > t_ivr ||
 	    gap > (int64_t)in->l.interdigit_ms || t0 + (int64_t)n * gap > m->t_stop)
 		return 0;
 	for (int i = 0; i < n; i++)
@@ -483,6 +490,8 @@ static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_pro
 
 static const scen_agents *agents_for(const sim *m, int queue)
 {
+	if (m->ag_of)
+		return m->ag_of[queue];
 	int i = m->s->agents_of_queue[queue];
 	return i >= 0 ? &m->s->agents[i] : NULL;
 }
@@ -652,9 +661,7 @@ ACT_FN act_listen(sim *m, const call *c, const call_action *a)
 ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 {
 	sim_slot *sl = &m->slots[(int)c->id];
-	const flow_queue *q = &m->f->nodes[m->f->queue_nodes[a->queue]].u.queue;
-	if (q->tier >= 1 && q->tier <= CALL_MAX_TIER)
-		sl->tiers_seen |= (uint16_t)(1u << q->tier);
+	sl->tiers_seen |= m->tier_bit[a->queue];
 	/* Leg facts cost a position scan: ask only when recording. */
 	acd_leg leg;
 	int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, sl->rec ? &leg : NULL);
@@ -772,7 +779,7 @@ static void on_action_rec(void *ctx, const call *c, const call_action *a)
 
 /* ---- events ---------------------------------------------------------------- */
 
-static void drain_deferred(sim *m)
+static __attribute__((noinline)) void drain_deferred_slow(sim *m)
 {
 	while (m->dq_len > 0 && !m->failed) {
 		deferred d = m->dq[m->dq_head];
@@ -806,6 +813,13 @@ static void push_queue_timers(sim *m, int slot)
 	if (sl->ask_at >= 0)
 		sl->asksup = at_caller(m, sl->ask_at,
 		                       ev_pack(EV_ASK_SUP, (uint32_t)slot, sl->inc, sl->leg_no));
+}
+
+/* Most events defer nothing: test before paying a call. */
+static inline void drain_deferred(sim *m)
+{
+	if (m->dq_len > 0)
+		drain_deferred_slow(m);
 }
 
 static void deliver(sim *m, int slot, const call_event *ev)
@@ -848,7 +862,7 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	sl->inc = inc;
 	sl->rec = rec;
 	sl->live = true;
-	sl->counted = t >= m->t_start + m->s->warmup_ms;
+	sl->counted = t >= m->t_counted;
 	sl->decide = sl->decided = false;
 	sl->leg_no = 0;
 	sl->tiers_seen = 0;
@@ -868,27 +882,12 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 		recorder_begin(rec, (uint64_t)m->res->arrivals);
 	/* --calls N counts every call placed, redials included. */
 	m->placed++;
-	if (m->o->calls > 0 && m->placed >= m->o->calls) {
+	if (m->calls > 0 && m->placed >= m->calls) {
 		m->arrivals_done = true;
 		m->t_stop = t + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
 	}
 	call_event ev = call_ev(CALL_EV_PLACED, t);
 	deliver(m, slot, &ev);
-}
-
-/* (int64_t)floor(x) and (int64_t)ceil(x) without the libm calls: for
- * 0 <= x < 2^62 truncation is floor, plus one when a fraction was cut. */
-static inline int64_t floor_i64(double x)
-{
-	return x >= 0 && x < 0x1p62 ? (int64_t)x : (int64_t)floor(x);
-}
-
-static inline int64_t ceil_i64(double x)
-{
-	if (!(x >= 0 && x < 0x1p62))
-		return (int64_t)ceil(x);
-	int64_t i = (int64_t)x;
-	return i + ((double)i < x);
 }
 
 /* Next arrival on a line after t: piecewise-constant Poisson, exact by
@@ -903,7 +902,7 @@ static int64_t next_arrival(sim *m, int i)
 	arr_seg *sg = &m->arr_seg[i];
 	double t = m->arr_t[i];
 	for (int guard = 0; guard < 100000; guard++) {
-		int64_t ti = floor_i64(t);
+		int64_t ti = (int64_t)floor(t);
 		/* The rate holds from where it was looked up to the next change,
 		 * and time only moves forward: look it up again only past that. */
 		if (ti < sg->from || ti >= sg->change) {
@@ -917,7 +916,7 @@ static int64_t next_arrival(sim *m, int i)
 			double gap = rng_exp1(&m->r[RS_ARRIVAL]) / rate;
 			if (t + gap < (double)change) {
 				m->arr_t[i] = t + gap;
-				return ceil_i64(t + gap);
+				return (int64_t)ceil(t + gap);
 			}
 		}
 		if (change == INT64_MAX)
@@ -960,7 +959,7 @@ static int64_t next_staff_change(sim *m, int q, int64_t t)
 static inline void count_event(sim *m, int64_t now)
 {
 	m->events++;
-	if (m->o->progress && (m->events & 0xffff) == 0) {
+	if (m->progress && (m->events & 0xffff) == 0) {
 		double span = (double)(m->t_end - m->t_start);
 		m->o->progress(m->o->progress_ctx,
 		               span > 0 ? fmin(1.0, (double)(now - m->t_start) / span) : 0);
@@ -1309,6 +1308,22 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	}
 	if (build_roster(&m, err, errlen) != 0)
 		goto done;
+	m.t_counted = s->start + s->warmup_ms;
+	m.calls = o->calls;
+	m.progress = o->progress;
+	const scen_agents **ag_of = malloc(((size_t)f->nqueues + 1) * sizeof *ag_of);
+	m.tier_bit = malloc(((size_t)f->nqueues + 1) * sizeof *m.tier_bit);
+	if (!ag_of || !m.tier_bit) {
+		free(ag_of);
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (int q = 0; q < f->nqueues; q++) {
+		int tier = f->nodes[f->queue_nodes[q]].u.queue.tier;
+		m.tier_bit[q] = tier >= 1 && tier <= CALL_MAX_TIER ? (uint16_t)(1u << tier) : 0;
+		ag_of[q] = agents_for(&m, q);   /* from the scenario: m.ag_of is still NULL */
+	}
+	m.ag_of = ag_of;
 	m.nlangs = f->nlangs > 0 ? f->nlangs : 1;
 	m.ans = malloc(((size_t)f->nnodes * (size_t)m.nlangs + 1) * sizeof *m.ans);
 	if (!m.ans) {
@@ -1373,6 +1388,8 @@ done:
 	free(m.arr_t);
 	free(m.arr_seg);
 	free(m.ans);
+	free(m.ag_of);
+	free(m.tier_bit);
 	acd_free(m.a);
 	sched_destroy(m.clock);
 	return rc;
