@@ -531,15 +531,23 @@ static void drain_acd_out(sim *m, const acd_out *out, int n)
 	}
 }
 
-/* Half the ACD's calls produce nothing: test that before paying a frame. */
+/* Half the ACD's calls produce nothing, and most others one assignment:
+ * handle both inline, before paying a frame. */
 static inline void drain_acd(sim *m)
 {
 	/* Read in place: nothing below calls into the ACD, so the array stays
 	 * valid (acd.h). */
 	int n;
 	const acd_out *out = acd_take(m->a, &n);
-	if (n > 0)
+	if (n == 1 && out->kind == ACD_OUT_ASSIGN && m->dq_len < m->dq_cap) {
+		/* The usual output: one assignment, and room for it. */
+		deferred *d = &m->dq[(m->dq_head + m->dq_len++) & (m->dq_cap - 1)];
+		d->slot = (uint32_t)out->call;
+		d->agent = out->agent;
+		d->t = out->t;
+	} else if (n > 0) {
 		drain_acd_out(m, out, n);
+	}
 }
 
 static void acd_check(sim *m, int rc, const char *what)
