@@ -253,6 +253,14 @@ static void press(sim *m, int slot, int64_t t, const char *k, size_t n, int64_t 
 		          ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k[i]));
 }
 
+/* press of one key. */
+static void press1(sim *m, int slot, int64_t t, char k)
+{
+	sim_slot *sl = &m->slots[slot];
+	pend(sl, t, 1, 300, flow_is_dtmf(k));
+	at_caller(m, t, ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k));
+}
+
 /* The keys of an input run, of which the first `hold` are not scheduled
  * but held in the slot and handed to the call (each with its own time, in
  * order) just before its next scheduled event, which is key `hold` of the
@@ -315,10 +323,19 @@ static int press_input_hold(const sim *m, const sim_slot *sl, const flow_input *
 	return hold;
 }
 
+/* dist_sample_ms with its commonest kind inline: the same expression, so
+ * the same double (exp(...) handling times, think times). */
+static inline double sample_ms(const dist *d, rng *r)
+{
+	if (d->kind == DIST_EXP)
+		return -d->p1 * log(rng_uniform(r));
+	return dist_sample_ms(d, r);
+}
+
 static int64_t think_ms(sim *m)
 {
 	const scen_caller *cl = &m->s->caller;
-	return cl->has_think ? dist_round_ms(dist_sample_ms(&cl->think, &m->r[RS_THINK])) : 0;
+	return cl->has_think ? dist_round_ms(sample_ms(&cl->think, &m->r[RS_THINK])) : 0;
 }
 
 /* Draw an index from shares (they add up to 1; the last takes the rest). */
@@ -360,7 +377,10 @@ static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 	const scen_choice *ch = &ans->choices[draw_share(rc, ans->choices, ans->nchoices)];
 	switch (ch->kind) {
 	case SCEN_OPTION:
-		press(m, slot, t0, ch->keys, strlen(ch->keys), 300);
+		if (ch->keys[0] && !ch->keys[1])
+			press1(m, slot, t0, ch->keys[0]);   /* most options are one key */
+		else
+			press(m, slot, t0, ch->keys, strlen(ch->keys), 300);
 		break;
 	case SCEN_NOMATCH: {
 		/* A key that starts no option; if every key starts one, a run
@@ -460,11 +480,19 @@ static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0, int64_t
 		press(m, slot, t0, k, (size_t)n, 250);
 }
 
+/* Does the caller barge into this try's prompts?  (caller_decide's first
+ * draw when prompting, asked by act_play before the call.) */
+static inline bool barges_in(sim *m, const flow_listen *l)
+{
+	return l->bargein && m->s->caller.bargein > 0 &&
+	       rng_chance(&m->r[RS_BARGE], m->s->caller.bargein);
+}
+
 /* A menu or input is about to be heard: decide what this caller does.
  * t_ivr: when the IVR timer armed right after this action falls (prompt end
  * or no-input timeout). */
 static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_prompt,
-                          uint32_t prompt_ms, int64_t t_ivr)
+                          uint32_t prompt_ms, int64_t t_ivr, bool barging)
 {
 	sim_slot *sl = &m->slots[slot];
 	const flow_node *nd = &m->f->nodes[node];
@@ -472,8 +500,7 @@ static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_pro
 	int64_t t0;
 	if (during_prompt) {
 		/* Barge-in: decided once per try, when its first prompt starts. */
-		if (!l->bargein || m->s->caller.bargein <= 0 ||
-		    !rng_chance(&m->r[RS_BARGE], m->s->caller.bargein))
+		if (!barging && !barges_in(m, l))
 			return;   /* wait for the prompts to end (LISTEN) */
 		t0 = t + 1 + (int64_t)(rng_uniform(&m->r[RS_BARGE]) * (prompt_ms > 1 ? prompt_ms - 1 : 0));
 	} else {
@@ -649,10 +676,13 @@ ACT_FN act_play(sim *m, const call *c, const call_action *a)
 	int slot = (int)c->id;
 	sim_slot *sl = &m->slots[slot];
 	if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
+		/* Most callers do not barge in: draw that here (caller_decide's
+		 * first draw) and call it only for those who do. */
+		const flow_node *nd = &m->f->nodes[a->node];
+		if (!barges_in(m, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
+			return;   /* decide at LISTEN instead */
 		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, true, a->ms, a->t + a->ms);
-		if (!sl->decided)
-			sl->decide = true;   /* decide at LISTEN instead */
+		caller_decide(m, slot, a->node, a->t, true, a->ms, a->t + a->ms, true);
 	}
 }
 
@@ -662,7 +692,7 @@ ACT_FN act_listen(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = &m->slots[slot];
 	if (!sl->decided) {
 		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, false, 0, a->t + a->ms);
+		caller_decide(m, slot, a->node, a->t, false, 0, a->t + a->ms, false);
 	}
 }
 
@@ -699,7 +729,7 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 	int64_t handle = 60000;
 	call_agent_outcome out = CALL_AGENT_RESOLVED;
 	if (ag) {
-		handle = dist_round_ms(dist_sample_ms(&ag->handle, &m->r[RS_HANDLE]));
+		handle = dist_round_ms(sample_ms(&ag->handle, &m->r[RS_HANDLE]));
 		out = m->fixed_outcome >= 0 ? (call_agent_outcome)m->fixed_outcome
 		                            : scen_draw_outcome(ag, &m->r[RS_OUTCOME]);
 	}
@@ -754,7 +784,16 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 {
 	sim *m = ctx;
 	switch (a->kind) {
-	case CALL_ACT_TIMER:    act_timer(m, c, a); break;
+	case CALL_ACT_TIMER:
+		/* An IVR timer skip_ivr_timer drops, with no entry to cancel
+		 * first (every key of a run re-arms one): nothing to do. */
+		if (a->slot == CALL_TIMER_IVR) {
+			const sim_slot *sl = &m->slots[(int)c->id];
+			if (sl->timer[CALL_TIMER_IVR] == 0 && skip_ivr_timer(m, sl, a->at))
+				break;
+		}
+		act_timer(m, c, a);
+		break;
 	case CALL_ACT_CANCEL:   act_cancel(m, c, a); break;
 	case CALL_ACT_VISIT:    act_visit(m, c, a); break;
 	case CALL_ACT_MISS:
@@ -921,7 +960,7 @@ static int64_t next_arrival(sim *m, int i)
 		double rate = sg->rate;
 		int64_t change = sg->change;
 		if (rate > 0) {
-			double gap = rng_exp1(&m->r[RS_ARRIVAL]) / rate;
+			double gap = -log(rng_uniform(&m->r[RS_ARRIVAL])) / rate;   /* rng_exp1 */
 			if (t + gap < (double)change) {
 				m->arr_t[i] = t + gap;
 				return (int64_t)ceil(t + gap);
