@@ -62,35 +62,36 @@ enum {
  * action on a large pool). */
 typedef struct sim_slot {
 	recorder *rec;        /* when storing */
+	uint16_t inc;
+	int next_free;
+	/* From patience to run_t: set afresh for each call by place_call, with
+	 * one zero fill (keep them together). */
 	sched_id patience, asksup;
 	sched_id timer[CALL_NTIMERS];   /* live scheduler entry of each call timer */
-	uint16_t inc;
 	uint16_t tiers_seen;  /* bit per tier reached */
 	bool live;
 	bool counted;
 	bool decide;          /* the caller has yet to decide at this menu/input try */
 	bool decided;         /* keys for this try are scheduled */
-	uint8_t leg_no;       /* legs so far, for stale patience events */
-	/* The caller's own pending events (keys, hang-up) of this call: how
-	 * many, and while they are one run, when the next one falls
-	 * (RUN_UNKNOWN when runs overlap).  See skip_ivr_timer. */
-	uint16_t npend;
-	int64_t run_t, run_gap;
 	/* Patience and supervisor-request times drawn at enqueue, pushed only
 	 * once the call is still waiting after the ACD had its say (most
 	 * calls are answered at once, and their timers would only be
 	 * cancelled). */
 	bool qt_pending;
-	int64_t pat_at, ask_at;
+	uint8_t leg_no;       /* legs so far, for stale patience events */
 	/* Keys of an input run held back from the scheduler (see
-	 * press_input): nbuf of them from buf_keys[buf_i], the next at buf_t,
-	 * buf_gap apart. */
+	 * press_input_hold): nbuf of them from buf_keys[buf_i], the next at
+	 * buf_t, buf_gap apart. */
 	uint8_t nbuf, buf_i;
+	/* The caller's own pending events (keys, hang-up) of this call: how
+	 * many, and while they are one run, when the next one falls
+	 * (RUN_UNKNOWN when runs overlap).  See skip_ivr_timer. */
+	uint16_t npend;
+	int64_t run_t, run_gap;
+	int64_t pat_at, ask_at;
 	int32_t buf_gap;
 	int64_t buf_t;
 	char buf_keys[CALL_MAX_DIGITS + 2];
-	int redials;
-	int next_free;
 	call c;
 } sim_slot;
 
@@ -628,6 +629,13 @@ static __attribute__((noinline)) void store_ended(sim *m, const sim_slot *sl)
 		sim_fail(m, "store", store_errmsg(m->o->db));
 }
 
+/* The slot a call of the sink lives in (every call_handle is on a slot's
+ * call): one subtraction instead of loading the pool and scaling the id. */
+static inline sim_slot *slot_of(const call *c)
+{
+	return (sim_slot *)((char *)(uintptr_t)c - offsetof(sim_slot, c));
+}
+
 /* The sink: one small handler per kind behind a dispatcher that only
  * tail-calls, so the frequent tiny kinds (timers, visits, prompts) do not
  * pay the register saves and stack frame the queue handlers need. */
@@ -636,7 +644,7 @@ static __attribute__((noinline)) void store_ended(sim *m, const sim_slot *sl)
 ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 {
 	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
+	sim_slot *sl = slot_of(c);
 	/* A re-armed slot supersedes its old entry: cancel it so the heap
 	 * does not fill with timers the call would ignore anyway. */
 	unschedule(m, &sl->timer[a->slot]);
@@ -648,7 +656,7 @@ ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
 {
-	sim_slot *sl = &m->slots[(int)c->id];
+	sim_slot *sl = slot_of(c);
 	unschedule(m, &sl->timer[a->slot]);
 }
 
@@ -656,7 +664,7 @@ ACT_FN act_visit(sim *m, const call *c, const call_action *a)
 {
 	const flow_node *nd = &m->f->nodes[a->node];
 	if (nd->kind == FLOW_MENU || nd->kind == FLOW_INPUT) {
-		sim_slot *sl = &m->slots[(int)c->id];
+		sim_slot *sl = slot_of(c);
 		sl->decide = true;
 		sl->decided = false;
 	}
@@ -666,7 +674,7 @@ ACT_FN act_visit(sim *m, const call *c, const call_action *a)
 ACT_FN act_retry(sim *m, const call *c, const call_action *a)
 {
 	(void)a;
-	sim_slot *sl = &m->slots[(int)c->id];
+	sim_slot *sl = slot_of(c);
 	sl->decide = true;
 	sl->decided = false;
 }
@@ -674,7 +682,7 @@ ACT_FN act_retry(sim *m, const call *c, const call_action *a)
 ACT_FN act_play(sim *m, const call *c, const call_action *a)
 {
 	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
+	sim_slot *sl = slot_of(c);
 	if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
 		/* Most callers do not barge in: draw that here (caller_decide's
 		 * first draw) and call it only for those who do. */
@@ -689,7 +697,7 @@ ACT_FN act_play(sim *m, const call *c, const call_action *a)
 ACT_FN act_listen(sim *m, const call *c, const call_action *a)
 {
 	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
+	sim_slot *sl = slot_of(c);
 	if (!sl->decided) {
 		sl->decide = false;
 		caller_decide(m, slot, a->node, a->t, false, 0, a->t + a->ms, false);
@@ -698,7 +706,7 @@ ACT_FN act_listen(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 {
-	sim_slot *sl = &m->slots[(int)c->id];
+	sim_slot *sl = slot_of(c);
 	sl->tiers_seen |= m->tier_bit[a->queue];
 	/* Leg facts cost a position scan: ask only when recording. */
 	acd_leg leg;
@@ -723,7 +731,7 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 {
 	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
+	sim_slot *sl = slot_of(c);
 	cancel_queue_timers(m, sl);
 	const scen_agents *ag = agents_for(m, a->queue);
 	int64_t handle = 60000;
@@ -738,7 +746,7 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 {
-	sim_slot *sl = &m->slots[(int)c->id];
+	sim_slot *sl = slot_of(c);
 	cancel_queue_timers(m, sl);
 	int64_t wrap = 0;
 	const scen_agents *ag = agents_for(m, a->queue);
@@ -751,7 +759,7 @@ ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_request(sim *m, const call *c, const call_action *a)
 {
-	const sim_slot *sl = &m->slots[(int)c->id];
+	const sim_slot *sl = slot_of(c);
 	if (sl->counted && a->office >= 0 && a->office < m->res->noffices) {
 		m->res->requests[a->office]++;
 		if (a->referred)
@@ -761,7 +769,7 @@ ACT_FN act_request(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_end(sim *m, const call *c, const call_action *a)
 {
-	const sim_slot *sl = &m->slots[(int)c->id];
+	const sim_slot *sl = slot_of(c);
 	sim_result *r = m->res;
 	if (sl->counted) {
 		r->outcomes[a->outcome]++;
@@ -788,7 +796,7 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		/* An IVR timer skip_ivr_timer drops, with no entry to cancel
 		 * first (every key of a run re-arms one): nothing to do. */
 		if (a->slot == CALL_TIMER_IVR) {
-			const sim_slot *sl = &m->slots[(int)c->id];
+			const sim_slot *sl = slot_of(c);
 			if (sl->timer[CALL_TIMER_IVR] == 0 && skip_ivr_timer(m, sl, a->at))
 				break;
 		}
@@ -908,17 +916,10 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	call_init(&sl->c, m->f, (uint64_t)slot, line, lang);
 	sl->inc = inc;
 	sl->rec = rec;
+	memset(&sl->patience, 0, offsetof(sim_slot, run_t) - offsetof(sim_slot, patience));
 	sl->live = true;
 	sl->counted = t >= m->t_counted;
-	sl->decide = sl->decided = false;
-	sl->leg_no = 0;
-	sl->tiers_seen = 0;
-	sl->patience = sl->asksup = 0;
-	sl->npend = 0;
 	sl->run_t = RUN_UNKNOWN;
-	sl->qt_pending = false;
-	sl->nbuf = 0;
-	memset(sl->timer, 0, sizeof sl->timer);
 	m->live++;
 	m->res->arrivals++;
 	if (redial)
