@@ -1042,6 +1042,8 @@ static __attribute__((noinline)) void hand_held_keys(sim *m, sim_slot *sl)
 		count_event(m, t);
 		pend_next(sl);
 		call_event ev = call_ev_key(t, key);
+		/* -DSIM_CHECK_HELD: abort when a held key finds or leaves the call
+		 * otherwise than press_input_hold's argument says (a debug aid). */
 #ifdef SIM_CHECK_HELD
 		int nd0 = sl->c.ndigits;
 		if (sl->c.node < 0 || m->f->nodes[sl->c.node].kind != FLOW_INPUT ||
