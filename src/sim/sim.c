@@ -660,7 +660,9 @@ ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
 	unschedule(m, &sl->timer[a->slot]);
 }
 
-ACT_FN act_visit(sim *m, const call *c, const call_action *a)
+/* act_visit and act_retry store two flags and call nothing: inline in the
+ * dispatcher, where they need no frame either. */
+static inline void act_visit(sim *m, const call *c, const call_action *a)
 {
 	const flow_node *nd = &m->f->nodes[a->node];
 	if (nd->kind == FLOW_MENU || nd->kind == FLOW_INPUT) {
@@ -671,7 +673,7 @@ ACT_FN act_visit(sim *m, const call *c, const call_action *a)
 }
 
 /* A retry (or `repeat`) is a new try: the caller decides again. */
-ACT_FN act_retry(sim *m, const call *c, const call_action *a)
+static inline void act_retry(sim *m, const call *c, const call_action *a)
 {
 	(void)a;
 	sim_slot *sl = slot_of(c);
