@@ -62,28 +62,36 @@ enum {
  * action on a large pool). */
 typedef struct sim_slot {
 	recorder *rec;        /* when storing */
+	uint16_t inc;
+	int next_free;
+	/* From patience to run_t: set afresh for each call by place_call, with
+	 * one zero fill (keep them together). */
 	sched_id patience, asksup;
 	sched_id timer[CALL_NTIMERS];   /* live scheduler entry of each call timer */
-	uint16_t inc;
 	uint16_t tiers_seen;  /* bit per tier reached */
 	bool live;
 	bool counted;
 	bool decide;          /* the caller has yet to decide at this menu/input try */
 	bool decided;         /* keys for this try are scheduled */
-	uint8_t leg_no;       /* legs so far, for stale patience events */
-	/* The caller's own pending events (keys, hang-up) of this call: how
-	 * many, and while they are one run, when the next one falls
-	 * (RUN_UNKNOWN when runs overlap).  See skip_ivr_timer. */
-	uint16_t npend;
-	int64_t run_t, run_gap;
 	/* Patience and supervisor-request times drawn at enqueue, pushed only
 	 * once the call is still waiting after the ACD had its say (most
 	 * calls are answered at once, and their timers would only be
 	 * cancelled). */
 	bool qt_pending;
+	uint8_t leg_no;       /* legs so far, for stale patience events */
+	/* Keys of an input run held back from the scheduler (see
+	 * press_input_hold): nbuf of them from buf_keys[buf_i], the next at
+	 * buf_t, buf_gap apart. */
+	uint8_t nbuf, buf_i;
+	/* The caller's own pending events (keys, hang-up) of this call: how
+	 * many, and while they are one run, when the next one falls
+	 * (RUN_UNKNOWN when runs overlap).  See skip_ivr_timer. */
+	uint16_t npend;
+	int64_t run_t, run_gap;
 	int64_t pat_at, ask_at;
-	int redials;
-	int next_free;
+	int32_t buf_gap;
+	int64_t buf_t;
+	char buf_keys[CALL_MAX_DIGITS + 2];
 	call c;
 } sim_slot;
 
@@ -119,6 +127,19 @@ typedef struct sim {
 	bool failed;
 	uint64_t events;
 	call_sink sink;       /* on_action; skips what it ignores unless recording */
+	call_sink held_sink;  /* for held keys: only the recorder (hand_held_keys) */
+	const scen_answer **ans;   /* scen_answer_for of node * nlangs + lang */
+	int nlangs;
+	/* Every queue's agents end a talk with one outcome for sure (share 1):
+	 * that outcome, else -1 (draw it).  See act_answered. */
+	int fixed_outcome;
+	/* Read per call or per event, kept here rather than behind m->o, m->s
+	 * and m->f. */
+	int64_t t_counted;        /* calls placed from here on are counted */
+	int64_t calls;            /* o->calls */
+	void (*progress)(void *ctx, double done);
+	const scen_agents **ag_of; /* agents_for of each queue */
+	uint16_t *tier_bit;       /* tiers_seen bit of each queue (0: none) */
 } sim;
 
 static void sim_fail(sim *m, const char *what, const char *detail)
@@ -233,10 +254,89 @@ static void press(sim *m, int slot, int64_t t, const char *k, size_t n, int64_t 
 		          ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k[i]));
 }
 
+/* press of one key. */
+static void press1(sim *m, int slot, int64_t t, char k)
+{
+	sim_slot *sl = &m->slots[slot];
+	pend(sl, t, 1, 300, flow_is_dtmf(k));
+	at_caller(m, t, ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k));
+}
+
+/* The keys of an input run, of which the first `hold` are not scheduled
+ * but held in the slot and handed to the call (each with its own time, in
+ * order) just before its next scheduled event, which is key `hold` of the
+ * run.  press_input_hold says when that is exact. */
+static void press_held(sim *m, int slot, int64_t t, const char *k, int n, int64_t gap,
+                       int hold)
+{
+	sim_slot *sl = &m->slots[slot];
+	pend(sl, t, (size_t)n, gap, true);
+	memcpy(sl->buf_keys, k, (size_t)hold);
+	sl->buf_i = 0;
+	sl->nbuf = (uint8_t)hold;
+	sl->buf_t = t;
+	sl->buf_gap = (int32_t)gap;
+	for (int i = hold; i < n; i++)
+		at_caller(m, t + (int64_t)i * gap,
+		          ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k[i]));
+}
+
+/* How many leading keys of an input run may be held back from the
+ * scheduler without changing anything (0: none).
+ *
+ * A held key must have no effect outside its call, and nothing may happen
+ * to the call between it and the moment it is handed over.  Both hold for
+ * the keys of a run that starts a fresh try of an input when:
+ *  - the caller has no other pending event (npend 0) and the run's first
+ *    key comes no later than the IVR timer about to be armed (t_ivr, the
+ *    prompt end when barging in, else the no-input timeout): skip_ivr_timer
+ *    then drops that timer, so the first key is the call's next event, and
+ *    it is heard (listening, or barging into the input's first prompt);
+ *  - the key is a DTMF digit, not the terminator, and leaves fewer digits
+ *    than the input's maximum: call.c's input_key then only appends it,
+ *    listens again and re-arms the inter-digit timer, which skip_ivr_timer
+ *    drops too as the next key comes within the inter-digit time (gap <=
+ *    interdigit_ms).  No random draw, no ACD, no other call, no scheduler
+ *    entry: only the call's own state (and its recorder) changes;
+ *  - the last key of the run is always scheduled, at its own place in the
+ *    push order, so the event that completes or ends the input (and every
+ *    later key) keeps its seq; held keys are handed over when it fires;
+ *  - the run ends before the simulation could stop (no --calls, whose stop
+ *    time moves, and every key by t_stop): the loop only stops with no
+ *    call live or nothing due by t_stop, so every held key is handed over
+ *    before anything is read at the end.
+ * Between a held key's time and its hand-over, nothing reads the call:
+ * other calls and the ACD never look at a call in the IVR. */
+static int press_input_hold(const sim *m, const sim_slot *sl, const flow_input *in,
+                            const char *k, int n, int64_t t0, int64_t gap, int64_t t_ivr)
+{
+	if (m->calls > 0 || sl->npend != 0 || n < 2 || t0 > t_ivr ||
+	    gap > (int64_t)in->l.interdigit_ms || t0 + (int64_t)n * gap > m->t_stop)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (!flow_is_dtmf(k[i]))
+			return 0;   /* press would not note the run as one */
+	int max = in->max_digits > 0 && in->max_digits < CALL_MAX_DIGITS ? in->max_digits
+	                                                                 : CALL_MAX_DIGITS;
+	int hold = 0;
+	while (hold < n - 1 && hold + 1 < max && !(in->terminator && k[hold] == in->terminator))
+		hold++;
+	return hold;
+}
+
+/* dist_sample_ms with its commonest kind inline: the same expression, so
+ * the same double (exp(...) handling times, think times). */
+static inline double sample_ms(const dist *d, rng *r)
+{
+	if (d->kind == DIST_EXP)
+		return -d->p1 * log(rng_uniform(r));
+	return dist_sample_ms(d, r);
+}
+
 static int64_t think_ms(sim *m)
 {
 	const scen_caller *cl = &m->s->caller;
-	return cl->has_think ? dist_round_ms(dist_sample_ms(&cl->think, &m->r[RS_THINK])) : 0;
+	return cl->has_think ? dist_round_ms(sample_ms(&cl->think, &m->r[RS_THINK])) : 0;
 }
 
 /* Draw an index from shares (they add up to 1; the last takes the rest). */
@@ -252,11 +352,21 @@ static int draw_share(rng *r, const scen_choice *ch, int n)
 }
 
 /* The caller acts at a menu: t0 is when keys may start. */
+/* scen_answer_for, from the table made at the start (a call's language is
+ * always one of the flow's). */
+static inline const scen_answer *answer_for(const sim *m, const flow_node *nd, int lang)
+{
+	int node = (int)(nd - m->f->nodes);
+	if (lang < 0 || lang >= m->nlangs)
+		return scen_answer_for(m->s, node, lang);
+	return m->ans[node * m->nlangs + lang];
+}
+
 static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 {
 	const flow_menu *mn = &nd->u.menu;
 	sim_slot *sl = &m->slots[slot];
-	const scen_answer *ans = scen_answer_for(m->s, (int)(nd - m->f->nodes), sl->c.lang);
+	const scen_answer *ans = answer_for(m, nd, sl->c.lang);
 	rng *rc = &m->r[RS_CHOICE];
 	if (!ans || ans->nchoices == 0) {
 		if (mn->noptions == 0)
@@ -268,7 +378,10 @@ static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 	const scen_choice *ch = &ans->choices[draw_share(rc, ans->choices, ans->nchoices)];
 	switch (ch->kind) {
 	case SCEN_OPTION:
-		press(m, slot, t0, ch->keys, strlen(ch->keys), 300);
+		if (ch->keys[0] && !ch->keys[1])
+			press1(m, slot, t0, ch->keys[0]);   /* most options are one key */
+		else
+			press(m, slot, t0, ch->keys, strlen(ch->keys), 300);
 		break;
 	case SCEN_NOMATCH: {
 		/* A key that starts no option; if every key starts one, a run
@@ -302,11 +415,11 @@ static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 	}
 }
 
-static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0)
+static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0, int64_t t_ivr)
 {
 	const flow_input *in = &nd->u.input;
 	sim_slot *sl = &m->slots[slot];
-	const scen_answer *ans = scen_answer_for(m->s, (int)(nd - m->f->nodes), sl->c.lang);
+	const scen_answer *ans = answer_for(m, nd, sl->c.lang);
 	rng *rc = &m->r[RS_CHOICE], *rk = &m->r[RS_KEYS];
 	scen_choice_kind kind = SCEN_VALID;
 	if (ans && ans->nchoices > 0)
@@ -361,12 +474,26 @@ static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0)
 		k[i] = (char)('0' + rng_below(rk, 10));
 	if (n < in->max_digits && in->terminator)
 		k[n++] = in->terminator;
-	press(m, slot, t0, k, (size_t)n, 250);
+	int hold = press_input_hold(m, sl, in, k, n, t0, 250, t_ivr);
+	if (hold > 0)
+		press_held(m, slot, t0, k, n, 250, hold);
+	else
+		press(m, slot, t0, k, (size_t)n, 250);
 }
 
-/* A menu or input is about to be heard: decide what this caller does. */
+/* Does the caller barge into this try's prompts?  (caller_decide's first
+ * draw when prompting, asked by act_play before the call.) */
+static inline bool barges_in(sim *m, const flow_listen *l)
+{
+	return l->bargein && m->s->caller.bargein > 0 &&
+	       rng_chance(&m->r[RS_BARGE], m->s->caller.bargein);
+}
+
+/* A menu or input is about to be heard: decide what this caller does.
+ * t_ivr: when the IVR timer armed right after this action falls (prompt end
+ * or no-input timeout). */
 static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_prompt,
-                          uint32_t prompt_ms)
+                          uint32_t prompt_ms, int64_t t_ivr, bool barging)
 {
 	sim_slot *sl = &m->slots[slot];
 	const flow_node *nd = &m->f->nodes[node];
@@ -374,8 +501,7 @@ static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_pro
 	int64_t t0;
 	if (during_prompt) {
 		/* Barge-in: decided once per try, when its first prompt starts. */
-		if (!l->bargein || m->s->caller.bargein <= 0 ||
-		    !rng_chance(&m->r[RS_BARGE], m->s->caller.bargein))
+		if (!barging && !barges_in(m, l))
 			return;   /* wait for the prompts to end (LISTEN) */
 		t0 = t + 1 + (int64_t)(rng_uniform(&m->r[RS_BARGE]) * (prompt_ms > 1 ? prompt_ms - 1 : 0));
 	} else {
@@ -385,23 +511,21 @@ static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_pro
 	if (nd->kind == FLOW_MENU)
 		act_menu(m, slot, nd, t0);
 	else
-		act_input(m, slot, nd, t0);
+		act_input(m, slot, nd, t0, t_ivr);
 }
 
 /* ---- the sink: actions of a call ----------------------------------------- */
 
 static const scen_agents *agents_for(const sim *m, int queue)
 {
+	if (m->ag_of)
+		return m->ag_of[queue];
 	int i = m->s->agents_of_queue[queue];
 	return i >= 0 ? &m->s->agents[i] : NULL;
 }
 
-static void drain_acd(sim *m)
+static void drain_acd_out(sim *m, const acd_out *out, int n)
 {
-	/* Read in place: nothing below calls into the ACD, so the array stays
-	 * valid (acd.h). */
-	int n;
-	const acd_out *out = acd_take(m->a, &n);
 	for (int i = 0; i < n; i++) {
 		const acd_out *o = &out[i];
 		switch (o->kind) {
@@ -432,6 +556,25 @@ static void drain_acd(sim *m)
 		default:
 			break;
 		}
+	}
+}
+
+/* Half the ACD's calls produce nothing, and most others one assignment:
+ * handle both inline, before paying a frame. */
+static inline void drain_acd(sim *m)
+{
+	/* Read in place: nothing below calls into the ACD, so the array stays
+	 * valid (acd.h). */
+	int n;
+	const acd_out *out = acd_take(m->a, &n);
+	if (n == 1 && out->kind == ACD_OUT_ASSIGN && m->dq_len < m->dq_cap) {
+		/* The usual output: one assignment, and room for it. */
+		deferred *d = &m->dq[(m->dq_head + m->dq_len++) & (m->dq_cap - 1)];
+		d->slot = (uint32_t)out->call;
+		d->agent = out->agent;
+		d->t = out->t;
+	} else if (n > 0) {
+		drain_acd_out(m, out, n);
 	}
 }
 
@@ -486,6 +629,13 @@ static __attribute__((noinline)) void store_ended(sim *m, const sim_slot *sl)
 		sim_fail(m, "store", store_errmsg(m->o->db));
 }
 
+/* The slot a call of the sink lives in (every call_handle is on a slot's
+ * call): one subtraction instead of loading the pool and scaling the id. */
+static inline sim_slot *slot_of(const call *c)
+{
+	return (sim_slot *)((char *)(uintptr_t)c - offsetof(sim_slot, c));
+}
+
 /* The sink: one small handler per kind behind a dispatcher that only
  * tail-calls, so the frequent tiny kinds (timers, visits, prompts) do not
  * pay the register saves and stack frame the queue handlers need. */
@@ -494,7 +644,7 @@ static __attribute__((noinline)) void store_ended(sim *m, const sim_slot *sl)
 ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 {
 	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
+	sim_slot *sl = slot_of(c);
 	/* A re-armed slot supersedes its old entry: cancel it so the heap
 	 * does not fill with timers the call would ignore anyway. */
 	unschedule(m, &sl->timer[a->slot]);
@@ -506,25 +656,27 @@ ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
 {
-	sim_slot *sl = &m->slots[(int)c->id];
+	sim_slot *sl = slot_of(c);
 	unschedule(m, &sl->timer[a->slot]);
 }
 
-ACT_FN act_visit(sim *m, const call *c, const call_action *a)
+/* act_visit and act_retry store two flags and call nothing: inline in the
+ * dispatcher, where they need no frame either. */
+static inline void act_visit(sim *m, const call *c, const call_action *a)
 {
 	const flow_node *nd = &m->f->nodes[a->node];
 	if (nd->kind == FLOW_MENU || nd->kind == FLOW_INPUT) {
-		sim_slot *sl = &m->slots[(int)c->id];
+		sim_slot *sl = slot_of(c);
 		sl->decide = true;
 		sl->decided = false;
 	}
 }
 
 /* A retry (or `repeat`) is a new try: the caller decides again. */
-ACT_FN act_retry(sim *m, const call *c, const call_action *a)
+static inline void act_retry(sim *m, const call *c, const call_action *a)
 {
 	(void)a;
-	sim_slot *sl = &m->slots[(int)c->id];
+	sim_slot *sl = slot_of(c);
 	sl->decide = true;
 	sl->decided = false;
 }
@@ -532,31 +684,32 @@ ACT_FN act_retry(sim *m, const call *c, const call_action *a)
 ACT_FN act_play(sim *m, const call *c, const call_action *a)
 {
 	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
+	sim_slot *sl = slot_of(c);
 	if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
+		/* Most callers do not barge in: draw that here (caller_decide's
+		 * first draw) and call it only for those who do. */
+		const flow_node *nd = &m->f->nodes[a->node];
+		if (!barges_in(m, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
+			return;   /* decide at LISTEN instead */
 		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, true, a->ms);
-		if (!sl->decided)
-			sl->decide = true;   /* decide at LISTEN instead */
+		caller_decide(m, slot, a->node, a->t, true, a->ms, a->t + a->ms, true);
 	}
 }
 
 ACT_FN act_listen(sim *m, const call *c, const call_action *a)
 {
 	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
+	sim_slot *sl = slot_of(c);
 	if (!sl->decided) {
 		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, false, 0);
+		caller_decide(m, slot, a->node, a->t, false, 0, a->t + a->ms, false);
 	}
 }
 
 ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 {
-	sim_slot *sl = &m->slots[(int)c->id];
-	const flow_queue *q = &m->f->nodes[m->f->queue_nodes[a->queue]].u.queue;
-	if (q->tier >= 1 && q->tier <= CALL_MAX_TIER)
-		sl->tiers_seen |= (uint16_t)(1u << q->tier);
+	sim_slot *sl = slot_of(c);
+	sl->tiers_seen |= m->tier_bit[a->queue];
 	/* Leg facts cost a position scan: ask only when recording. */
 	acd_leg leg;
 	int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, sl->rec ? &leg : NULL);
@@ -580,21 +733,22 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 {
 	int slot = (int)c->id;
-	sim_slot *sl = &m->slots[slot];
+	sim_slot *sl = slot_of(c);
 	cancel_queue_timers(m, sl);
 	const scen_agents *ag = agents_for(m, a->queue);
 	int64_t handle = 60000;
 	call_agent_outcome out = CALL_AGENT_RESOLVED;
 	if (ag) {
-		handle = dist_round_ms(dist_sample_ms(&ag->handle, &m->r[RS_HANDLE]));
-		out = scen_draw_outcome(ag, &m->r[RS_OUTCOME]);
+		handle = dist_round_ms(sample_ms(&ag->handle, &m->r[RS_HANDLE]));
+		out = m->fixed_outcome >= 0 ? (call_agent_outcome)m->fixed_outcome
+		                            : scen_draw_outcome(ag, &m->r[RS_OUTCOME]);
 	}
 	at_timer(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
 }
 
 ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 {
-	sim_slot *sl = &m->slots[(int)c->id];
+	sim_slot *sl = slot_of(c);
 	cancel_queue_timers(m, sl);
 	int64_t wrap = 0;
 	const scen_agents *ag = agents_for(m, a->queue);
@@ -607,7 +761,7 @@ ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_request(sim *m, const call *c, const call_action *a)
 {
-	const sim_slot *sl = &m->slots[(int)c->id];
+	const sim_slot *sl = slot_of(c);
 	if (sl->counted && a->office >= 0 && a->office < m->res->noffices) {
 		m->res->requests[a->office]++;
 		if (a->referred)
@@ -617,7 +771,7 @@ ACT_FN act_request(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_end(sim *m, const call *c, const call_action *a)
 {
-	const sim_slot *sl = &m->slots[(int)c->id];
+	const sim_slot *sl = slot_of(c);
 	sim_result *r = m->res;
 	if (sl->counted) {
 		r->outcomes[a->outcome]++;
@@ -640,7 +794,16 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 {
 	sim *m = ctx;
 	switch (a->kind) {
-	case CALL_ACT_TIMER:    act_timer(m, c, a); break;
+	case CALL_ACT_TIMER:
+		/* An IVR timer skip_ivr_timer drops, with no entry to cancel
+		 * first (every key of a run re-arms one): nothing to do. */
+		if (a->slot == CALL_TIMER_IVR) {
+			const sim_slot *sl = slot_of(c);
+			if (sl->timer[CALL_TIMER_IVR] == 0 && skip_ivr_timer(m, sl, a->at))
+				break;
+		}
+		act_timer(m, c, a);
+		break;
 	case CALL_ACT_CANCEL:   act_cancel(m, c, a); break;
 	case CALL_ACT_VISIT:    act_visit(m, c, a); break;
 	case CALL_ACT_MISS:
@@ -656,6 +819,13 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 	}
 }
 
+/* The sink of held keys when recording: the recorder alone. */
+static void on_held_rec(void *ctx, const call *c, const call_action *a)
+{
+	sim *m = ctx;
+	recorder_on_action(m->slots[(int)c->id].rec, c, a);
+}
+
 /* The sink when recording: the recorder sees each action first. */
 static void on_action_rec(void *ctx, const call *c, const call_action *a)
 {
@@ -666,7 +836,7 @@ static void on_action_rec(void *ctx, const call *c, const call_action *a)
 
 /* ---- events ---------------------------------------------------------------- */
 
-static void drain_deferred(sim *m)
+static __attribute__((noinline)) void drain_deferred_slow(sim *m)
 {
 	while (m->dq_len > 0 && !m->failed) {
 		deferred d = m->dq[m->dq_head];
@@ -702,6 +872,13 @@ static void push_queue_timers(sim *m, int slot)
 		                       ev_pack(EV_ASK_SUP, (uint32_t)slot, sl->inc, sl->leg_no));
 }
 
+/* Most events defer nothing: test before paying a call. */
+static inline void drain_deferred(sim *m)
+{
+	if (m->dq_len > 0)
+		drain_deferred_slow(m);
+}
+
 static void deliver(sim *m, int slot, const call_event *ev)
 {
 	sim_slot *sl = &m->slots[slot];
@@ -715,6 +892,10 @@ static void deliver(sim *m, int slot, const call_event *ev)
 
 static int pick_lang(sim *m)
 {
+	/* One language: every draw would give 0, and RS_LANG feeds nothing
+	 * else, so not drawing changes no output. */
+	if (m->f->nlangs <= 1)
+		return 0;
 	double u = rng_uniform(&m->r[RS_LANG]), acc = 0;
 	for (int i = 1; i < m->f->nlangs; i++) {
 		acc += m->s->lang_share[i];
@@ -737,16 +918,10 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	call_init(&sl->c, m->f, (uint64_t)slot, line, lang);
 	sl->inc = inc;
 	sl->rec = rec;
+	memset(&sl->patience, 0, offsetof(sim_slot, run_t) - offsetof(sim_slot, patience));
 	sl->live = true;
-	sl->counted = t >= m->t_start + m->s->warmup_ms;
-	sl->decide = sl->decided = false;
-	sl->leg_no = 0;
-	sl->tiers_seen = 0;
-	sl->patience = sl->asksup = 0;
-	sl->npend = 0;
+	sl->counted = t >= m->t_counted;
 	sl->run_t = RUN_UNKNOWN;
-	sl->qt_pending = false;
-	memset(sl->timer, 0, sizeof sl->timer);
 	m->live++;
 	m->res->arrivals++;
 	if (redial)
@@ -758,7 +933,7 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	/* --calls N counts the calls the figures count (placed after the
 	 * warm-up), redials included, so a run reports exactly N calls. */
 	m->placed += sl->counted;
-	if (m->o->calls > 0 && m->placed >= m->o->calls) {
+	if (m->calls > 0 && m->placed >= m->calls) {
 		m->arrivals_done = true;
 		m->t_stop = t + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
 	}
@@ -789,7 +964,7 @@ static int64_t next_arrival(sim *m, int i)
 		double rate = sg->rate;
 		int64_t change = sg->change;
 		if (rate > 0) {
-			double gap = rng_exp1(&m->r[RS_ARRIVAL]) / rate;
+			double gap = -log(rng_uniform(&m->r[RS_ARRIVAL])) / rate;   /* rng_exp1 */
 			if (t + gap < (double)change) {
 				m->arr_t[i] = t + gap;
 				return (int64_t)ceil(t + gap);
@@ -831,16 +1006,67 @@ static int64_t next_staff_change(sim *m, int q, int64_t t)
 	return ag ? scen_profile_next(&ag->staff, t) : INT64_MAX;
 }
 
-static void on_event(sim *m, int64_t now, uint64_t arg)
+/* One more event simulated (held keys count as the events they were). */
+static inline void count_event(sim *m, int64_t now)
 {
-	if (m->failed)
-		return;
 	m->events++;
-	if (m->o->progress && (m->events & 0xffff) == 0) {
+	if (m->progress && (m->events & 0xffff) == 0) {
 		double span = (double)(m->t_end - m->t_start);
 		m->o->progress(m->o->progress_ctx,
 		               span > 0 ? fmin(1.0, (double)(now - m->t_start) / span) : 0);
 	}
+}
+
+/* The caller's next pending event (a key or the hang-up) is being handled. */
+static inline void pend_next(sim_slot *sl)
+{
+	if (sl->npend > 0 && --sl->npend > 0 && sl->run_t != RUN_UNKNOWN)
+		sl->run_t += sl->run_gap;
+	else if (sl->npend == 0)
+		sl->run_t = RUN_UNKNOWN;
+}
+
+/* Hand the call its held keys (press_input_hold), each at its own time, as
+ * the scheduled key events would have been: they come before the call's
+ * next scheduled event, which is firing now.  Each only changes the call
+ * (nothing to drain, no queue timers, the call goes on), so call_handle is
+ * enough, with a sink that leaves out on_action: a held key's actions are
+ * KEY (and STOP_PROMPT for a barge-in), which on_action ignores, and the
+ * inter-digit TIMER, for which act_timer would cancel nothing (the slot's
+ * entry was dropped when the run was pressed) and skip_ivr_timer would drop
+ * the new one. */
+static __attribute__((noinline)) void hand_held_keys(sim *m, sim_slot *sl)
+{
+	while (sl->nbuf > 0) {
+		int64_t t = sl->buf_t;
+		char key = sl->buf_keys[sl->buf_i++];
+		sl->nbuf--;
+		sl->buf_t += sl->buf_gap;
+		count_event(m, t);
+		pend_next(sl);
+		call_event ev = call_ev_key(t, key);
+		/* -DSIM_CHECK_HELD: abort when a held key finds or leaves the call
+		 * otherwise than press_input_hold's argument says (a debug aid). */
+#ifdef SIM_CHECK_HELD
+		int nd0 = sl->c.ndigits;
+		if (sl->c.node < 0 || m->f->nodes[sl->c.node].kind != FLOW_INPUT ||
+		    !(sl->c.state == CALL_LISTENING || sl->c.state == CALL_PROMPTING) || sl->c.t_now > t)
+			abort();
+#endif
+		call_handle(&sl->c, &ev, &m->held_sink);
+#ifdef SIM_CHECK_HELD
+		if (sl->c.state != CALL_LISTENING || sl->c.ndigits != nd0 + 1 || sl->timer[0] ||
+		    m->dq_len || sl->qt_pending || sl->npend == 0 || sl->c.t_now != t)
+			abort();
+#endif
+	}
+}
+
+static void on_event(sim *m, int64_t now, uint64_t arg)
+{
+	if (m->failed)
+		return;
+	count_event(m, now);
 	int kind = EV_KIND(arg);
 	uint32_t slot = EV_SLOT(arg);
 	uint32_t pay = EV_PAY(arg);
@@ -889,6 +1115,8 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 	sim_slot *sl = &m->slots[slot];
 	if (!sl->live || sl->inc != EV_INC(arg))
 		return;   /* left over from a call that has ended */
+	if (sl->nbuf > 0)
+		hand_held_keys(m, sl);
 	call_event ev;
 	switch (kind) {
 	case EV_TIMER: {
@@ -901,10 +1129,7 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 	case EV_KEY:
 	case EV_HANGUP:
 		/* The next of the caller's pending events, if one run. */
-		if (sl->npend > 0 && --sl->npend > 0 && sl->run_t != RUN_UNKNOWN)
-			sl->run_t += sl->run_gap;
-		else if (sl->npend == 0)
-			sl->run_t = RUN_UNKNOWN;
+		pend_next(sl);
 		ev = kind == EV_KEY ? call_ev_key(now, (char)pay) : call_ev(CALL_EV_HANGUP, now);
 		break;
 	case EV_PATIENCE:
@@ -936,6 +1161,36 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 }
 
 /* ---- setup and figures ------------------------------------------------------- */
+
+/* The outcome every talk ends with when no draw is needed: each queue's
+ * agents (or the default, resolved, for a queue without) give one outcome
+ * a share of 1, so scen_draw_outcome returns it whatever u (< 1) it draws,
+ * and all give the same one.  Its stream, RS_OUTCOME, feeds nothing else:
+ * not drawing from it changes no output.  -1 when any group needs the
+ * draw (the stream's position then matters across queues). */
+static int fixed_outcome(const sim *m)
+{
+	int fixed = -1;
+	for (int q = 0; q < m->f->nqueues; q++) {
+		const scen_agents *ag = agents_for(m, q);
+		int o = CALL_AGENT_RESOLVED;
+		if (ag) {
+			o = -1;
+			for (int i = 0; i < CALL_AGENT_NOUTCOMES; i++)
+				if (ag->outcome[i] != 0) {
+					if (o >= 0 || ag->outcome[i] < 1.0)
+						return -1;
+					o = i;
+				}
+			if (o < 0)
+				return -1;
+		}
+		if (fixed >= 0 && o != fixed)
+			return -1;
+		fixed = o;
+	}
+	return fixed;
+}
 
 static int build_roster(sim *m, char *err, size_t errlen)
 {
@@ -1050,11 +1305,24 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	m.t_stop = INT64_MAX;
 	m.sink.fn = o->db ? on_action_rec : on_action;
 	m.sink.ctx = &m;
+	m.held_sink.fn = on_held_rec;   /* without records: every kind skipped */
+	m.held_sink.ctx = &m;
+	m.held_sink.skip = o->db ? 1u << CALL_ACT_TIMER : ~0u;
 	if (!o->db)   /* the recorder wants every action; on_action alone does not */
 		m.sink.skip = 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED |
 		              1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
 		              1u << CALL_ACT_INPUT_DONE | 1u << CALL_ACT_FAILURE |
 		              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE;
+	if (!o->db) {
+		/* act_visit only marks menus and inputs: a flow without any
+		 * (M/M/c: a line into a queue) needs no visit actions. */
+		bool listens = false;
+		for (int n = 0; n < f->nnodes; n++)
+			if (f->nodes[n].kind == FLOW_MENU || f->nodes[n].kind == FLOW_INPUT)
+				listens = true;
+		if (!listens)
+			m.sink.skip |= 1u << CALL_ACT_VISIT;
+	}
 	uint64_t seed = o->has_seed ? o->seed : s->seed;
 	for (int i = 0; i < RS_N; i++)
 		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);
@@ -1093,6 +1361,32 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	}
 	if (build_roster(&m, err, errlen) != 0)
 		goto done;
+	m.t_counted = s->start + s->warmup_ms;
+	m.calls = o->calls;
+	m.progress = o->progress;
+	const scen_agents **ag_of = malloc(((size_t)f->nqueues + 1) * sizeof *ag_of);
+	m.tier_bit = malloc(((size_t)f->nqueues + 1) * sizeof *m.tier_bit);
+	if (!ag_of || !m.tier_bit) {
+		free(ag_of);
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (int q = 0; q < f->nqueues; q++) {
+		int tier = f->nodes[f->queue_nodes[q]].u.queue.tier;
+		m.tier_bit[q] = tier >= 1 && tier <= CALL_MAX_TIER ? (uint16_t)(1u << tier) : 0;
+		ag_of[q] = agents_for(&m, q);   /* from the scenario: m.ag_of is still NULL */
+	}
+	m.ag_of = ag_of;
+	m.nlangs = f->nlangs > 0 ? f->nlangs : 1;
+	m.ans = malloc(((size_t)f->nnodes * (size_t)m.nlangs + 1) * sizeof *m.ans);
+	if (!m.ans) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (int n = 0; n < f->nnodes; n++)
+		for (int l = 0; l < m.nlangs; l++)
+			m.ans[n * m.nlangs + l] = scen_answer_for(s, n, l);
+	m.fixed_outcome = fixed_outcome(&m);
 	for (int q = 0; q < f->nqueues; q++)
 		at_timer(&m, s->start, ev_pack(EV_STAFF, 0, 0, (uint32_t)q));
 	m.arr_t = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_t);
@@ -1146,6 +1440,9 @@ done:
 	free(m.dq);
 	free(m.arr_t);
 	free(m.arr_seg);
+	free(m.ans);
+	free(m.ag_of);
+	free(m.tier_bit);
 	acd_free(m.a);
 	sched_destroy(m.clock);
 	return rc;

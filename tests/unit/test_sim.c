@@ -316,6 +316,49 @@ static void test_caller_shares(void **state)
 	unload(&w);
 }
 
+/* Typed inputs: the leading keys of a run are held out of the scheduler and
+ * handed to the call before its next event (sim.c, press_input_hold).  Every
+ * valid entry must still complete the input (digits up to the maximum, or a
+ * terminator), with or without barge-in, and every short one must still
+ * miss at the terminator until the input fails. */
+static void test_input_runs(void **state)
+{
+	(void)state;
+	static const char *const fl =
+	     "flow t { languages en }\n"
+	     "line main \"1\" { start r }\n"
+	     "input r { prompt p; digits 4..6; terminator #; timeout 10s; interdigit 5s; tries 2;"
+	     " next -> q; failure -> hangup }\n"
+	     "queue q { tier 1 }\n";
+	for (int k = 0; k < 2; k++) {
+		char sc[512];
+		snprintf(sc, sizeof sc,
+		         "scenario s {\n start 2026-11-30 08:00\n length 4h\n seed 5\n"
+		         " arrivals main { rate 300/h }\n"
+		         " caller { think exp(300ms); bargein 50%%; input r { %s 100%% } }\n"
+		         " agents q { staff 50; handle exp(1m) }\n}\n", k ? "short" : "valid");
+		world w;
+		load(&w, fl, sc);
+		sim_options o;
+		memset(&o, 0, sizeof o);
+		sim_result *r = NULL;
+		char err[256];
+		assert_int_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+		int64_t n = r->calls;
+		assert_true(n > 1000);
+		assert_int_equal(r->unfinished, 0);
+		if (k == 0) {
+			assert_int_equal(r->queues[0].total.offered, n);
+			assert_int_equal(r->outcomes[CALL_OUT_RESOLVED_TIER1], n);
+		} else {
+			assert_int_equal(r->queues[0].total.offered, 0);
+			assert_int_equal(r->outcomes[CALL_OUT_FAILED], n);
+		}
+		sim_result_free(r);
+		unload(&w);
+	}
+}
+
 /* Staffing changes at local times; agents on a call when their shift ends
  * finish it first, so busy time stays within staffed time. */
 static void test_staffing_schedule(void **state)
@@ -358,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_tandem),
 		cmocka_unit_test(test_determinism_and_crn),
 		cmocka_unit_test(test_caller_shares),
+		cmocka_unit_test(test_input_runs),
 		cmocka_unit_test(test_staffing_schedule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
