@@ -686,12 +686,16 @@ ACT_FN act_play(sim *m, const call *c, const call_action *a)
 	int slot = (int)c->id;
 	sim_slot *sl = slot_of(c);
 	if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
-		/* Most callers do not barge in: draw that here (caller_decide's
-		 * first draw) and call it only for those who do. */
+		/* Barge-in is one draw a try, at its first prompt: `bargein 30%`
+		 * is the share of callers who press during the prompts, so a
+		 * caller who did not barge into the first prompt waits for the
+		 * end (a draw per prompt would make it 51% for a menu of two
+		 * prompts).  Most callers do not barge in: draw that here
+		 * (caller_decide's first draw) and call it only for those who do. */
 		const flow_node *nd = &m->f->nodes[a->node];
+		sl->decide = false;
 		if (!barges_in(m, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
 			return;   /* decide at LISTEN instead */
-		sl->decide = false;
 		caller_decide(m, slot, a->node, a->t, true, a->ms, a->t + a->ms, true);
 	}
 }

@@ -359,6 +359,36 @@ static void test_input_runs(void **state)
 	}
 }
 
+/* `bargein 30%` is the share of callers who press during a try's prompts:
+ * one draw a try, not one a prompt (with two prompts that would be 51%).
+ * Callers who wait for the end think 5 s, past the 1-s timeout, and the
+ * menu has one try, so only the barging callers reach the queue. */
+static void test_bargein_share(void **state)
+{
+	(void)state;
+	world w;
+	load(&w,
+	     "flow t { languages en }\n"
+	     "line main \"1\" { start m }\n"
+	     "menu m { prompt a b; timeout 1s; tries 1; option 1 -> q; failure -> hangup }\n"
+	     "queue q { tier 1 }\n",
+	     "scenario s {\n start 2026-11-30 08:00\n length 8h\n seed 9\n"
+	     " arrivals main { rate 1000/h }\n"
+	     " caller { think const(5s); bargein 30%; menu m { 1 100% } }\n"
+	     " agents q { staff 100; handle exp(1m) }\n}\n");
+	sim_options o;
+	memset(&o, 0, sizeof o);
+	sim_result *r = NULL;
+	char err[256];
+	assert_int_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+	double n = (double)r->calls, share = (double)r->queues[0].total.offered / n;
+	/* 8,000 calls: the standard error of the share is 0.5 points. */
+	assert_true(n > 7000);
+	assert_true(fabs(share - 0.30) < 0.025);
+	sim_result_free(r);
+	unload(&w);
+}
+
 /* Staffing changes at local times; agents on a call when their shift ends
  * finish it first, so busy time stays within staffed time. */
 static void test_staffing_schedule(void **state)
@@ -395,6 +425,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mmc_small),
+		cmocka_unit_test(test_bargein_share),
 		cmocka_unit_test(test_mmc_abandon),
 		cmocka_unit_test(test_mm1),
 		cmocka_unit_test(test_mmc_large),
