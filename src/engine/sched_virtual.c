@@ -23,39 +23,41 @@
  *          that bucket is crowded (below), until it runs dry;
  *   far    a 4-ary min-heap on the full key, for everything later.
  *
- * So current < later buckets < far, and the next timer is the head of the
- * current list (or the front's root).  A pop unlinks that head; when the
- * current bucket is empty it moves to the next non-empty one (a
+ * So current bucket < later buckets < far, and the next timer is the head
+ * of the current list (or the front's root).  A pop unlinks that head; when
+ * the current bucket is empty it moves to the next non-empty one (a
  * find-first-set over a two-level bitmap of the other buckets), and far
- * timers the window now covers move into the ring.  Because every list
- * orders by the full key, the order timers arrive in does not matter: ties
- * (same ms, same priority) still fire in seq order.
+ * timers the window now covers move into the ring.  Every list orders by
+ * the full key, so the order timers arrive in does not matter: ties (same
+ * ms, same priority) still fire in seq order.
  *
- * Why sorted lists and not a sorted copy of the bucket made when it becomes
- * current: both workloads put a few timers in a bucket (USCIS ~4, M/M/c
- * under 1), so finding a new timer's place costs one or two comparisons,
- * while copying each timer into a sorted array when its bucket came up
- * cost ~50 instructions a timer and ~60 a bucket; the pop is then an
- * unlink, and moving to the next bucket a bitmap scan.
+ * Why lists sorted as timers come, and not a bucket sorted when it becomes
+ * current (as before): both workloads put a few timers in a bucket (USCIS
+ * ~4, M/M/c under 1), and most go into an empty list, after its tail (a
+ * burst at one instant, a delay after an earlier one) or before its head,
+ * each one comparison; copying every timer into a sorted array when its
+ * bucket came up cost ~60 instructions a timer.  A pop is then an unlink,
+ * and moving to the next bucket a bitmap scan.
  *
- * Crowded buckets: finding a place walks at most WALK entries.  A ring
- * bucket whose walk would go further is marked unsorted (`uns`), takes its
- * timers anywhere from then on, and is made a heap (Floyd) when it becomes
- * current; the current bucket's list is poured into the front heap (a
- * sorted array is already a heap) when its walk would go further.  So a
- * sched_at is O(WALK) at worst, a pop O(log n).
+ * Crowded buckets: a timer that goes between head and tail walks from the
+ * head, past at most WALK entries.  A ring bucket whose walk would go
+ * further is marked unsorted (`uns`), takes its timers at the tail from
+ * then on, and is made a heap (Floyd) when it becomes current; the current
+ * bucket's list is poured into the front heap (a sorted list, in order, is
+ * already a heap) when its walk would go further.  So a sched_at is
+ * O(WALK) at worst, a pop O(log n).
  *
  * Why coarse buckets: both workloads are sparse in time (the M/M/c bench
  * has ~100 timers spread over a minute, a USCIS day ~15 events a second),
  * so 1-ms buckets would put every timer on its own cache line; 256-ms
- * buckets keep the ring's heads (16 KB) and bitmap in L1, and each list
- * holds a handful of entries.
+ * buckets keep the bitmap in L1 and each list short.  (Measured with
+ * callgrind: 128 ms and 512 ms took more instructions on both workloads.)
  *
- * The hot paths — sched_virtual_at into a ring bucket, at or after its
- * head, and sched_virtual_next from the current list — are leaf functions;
+ * The hot paths — sched_virtual_at into an empty ring bucket or after its
+ * tail, sched_virtual_next from the current list — are leaf functions;
  * everything else (a new node, a walk, the current bucket, the far heap, a
  * new bucket, the front heap) is a call to a function of its own, so the
- * common path keeps to a few registers.
+ * common paths keep to a few registers.
  *
  * Cancel.  A list timer is unlinked at once, so the IVR's cancelled
  * timeouts (seconds ahead) never cost a pop.  A heap timer is cancelled
@@ -63,12 +65,13 @@
  * migrates, or by a purge when a heap's dead outnumber its live (memory
  * within 2x the live).
  *
- * Ids: node index + 1 in the low 32 bits, the node's generation in the
- * high; the generation changes when the timer fires or is cancelled and a
- * node is reused only after it left every structure, so an id of a fired
- * or cancelled timer is harmless and 0 is never an id.
+ * Ids: node index + 1 in the low 32 bits, the low 32 bits of the timer's
+ * seq in the high.  A node is reused only after it left every structure,
+ * and then with another seq, so an id of a fired or cancelled timer is
+ * harmless (until 2^32 more timers are scheduled, and then only if they
+ * land on the same node at the same seq mod 2^32), and 0 is never an id.
  *
- * Memory: the ring's heads and bitmaps are part of the struct; nodes and
+ * Memory: the ring's lists and bitmaps are part of the struct; nodes and
  * heaps grow by doubling and never shrink, so after the peak nothing is
  * allocated.
  */
@@ -87,7 +90,7 @@
 #define NWORDS (NBUCKETS / 64)       /* bitmap: one bit per bucket */
 _Static_assert(NWORDS >= 1 && NWORDS <= 64, "the summary is a single word");
 
-/* Entries a sched_at may pass in a list before the bucket counts as
+/* Entries a sched_at may walk past in a list before the bucket counts as
  * crowded (see the top). */
 #ifndef WALK
 #define WALK 16
@@ -103,15 +106,15 @@ _Static_assert(NWORDS >= 1 && NWORDS <= 64, "the summary is a single word");
 /* One per pending timer, indexed by the id's low half.  Padded to 64
  * bytes: indexing is then a shift, on every path. */
 typedef struct vnode {
-	uint32_t next, prev;         /* list links (prev unused at a head); next = free list link */
-	uint32_t gen;                /* bumped when the timer fires or is cancelled */
+	uint32_t next, prev;         /* list links; next = free list link */
 	uint32_t where;              /* ring slot, or N_FREE / N_FRONT / N_FAR / N_DEAD */
+	uint32_t pad1_;
 	int64_t when;
 	uint64_t order;              /* pri << 56 | seq */
 	sched_fn fn;
 	void *ctx;
 	uint64_t arg;
-	uint64_t pad_;
+	uint64_t pad2_;
 } vnode;
 _Static_assert(sizeof(vnode) == 64, "a node is 64 bytes");
 
@@ -129,6 +132,14 @@ typedef struct vheap {
 	uint32_t dead;
 } vheap;
 
+/* A bucket's list: head is the first (smallest) entry, NIL when empty;
+ * tail the last, meaningful only when not empty.  A node's next is the one
+ * after it (NIL at the tail), its prev the one before it (not kept up to
+ * date at the head, where it is never read). */
+typedef struct vlist {
+	uint32_t head, tail;
+} vlist;
+
 #define SEQ_BITS 56
 
 typedef struct vsched {
@@ -136,6 +147,9 @@ typedef struct vsched {
 	int64_t now;
 	uint64_t curb;               /* current bucket, of ubucket() */
 	uint32_t cslot;              /* its ring slot: curb mod NBUCKETS */
+	/* the slot sched_virtual_next pops from: cslot, or while stopped
+	 * NBUCKETS, a list always empty, so that its fast path tests one thing */
+	uint32_t pslot;
 	bool stopped;
 	bool fheap;                  /* the current bucket is the front heap (its list is empty) */
 	/* seq counts every sched_at that succeeded, so the pending count is
@@ -145,10 +159,14 @@ typedef struct vsched {
 	vnode *nodes;
 	uint32_t nnodes, capnodes;
 	uint32_t freen;              /* free list head, N_FREE when empty */
+	/* far timers enter the window when curb reaches far_at: the far top's
+	 * bucket - (NBUCKETS - 1), UINT64_MAX when the far heap is empty
+	 * (far_sync), so a new bucket compares once */
+	uint64_t far_at;
 	uint64_t summary;            /* bit w: bits[w] != 0 */
 	uint64_t bits[NWORDS];       /* bit b: slot b is not current and its list is not empty */
 	uint64_t uns[NWORDS];        /* bit b: slot b's list may be unsorted (crowded) */
-	uint32_t head[NBUCKETS];     /* first (smallest) of each list, NIL when empty */
+	vlist list[NBUCKETS + 1];    /* + the stopped clock's empty one (pslot) */
 } vsched;
 
 static const sched_ops vops;
@@ -158,6 +176,19 @@ static const sched_ops vops;
 static inline uint64_t ubucket(int64_t when)
 {
 	return ((uint64_t)when ^ (1ull << 63)) >> BUCKET_BITS;
+}
+
+/* The current slot is b: pslot follows it unless stopped. */
+static inline void set_cslot(vsched *v, uint32_t b)
+{
+	v->cslot = b;
+	v->pslot = v->stopped ? NBUCKETS : b;
+}
+
+static inline void set_stopped(vsched *v, bool stopped)
+{
+	v->stopped = stopped;
+	v->pslot = stopped ? NBUCKETS : v->cslot;
 }
 
 /* ---- nodes ------------------------------------------------------------------------ */
@@ -181,11 +212,10 @@ static bool grow_nodes(vsched *v)
 	return true;
 }
 
-/* The id is spent (gen changes) and the node can be reused. */
+/* The node can be reused (its id is spent: a new timer has another seq). */
 static inline void node_free(vsched *v, uint32_t h)
 {
 	vnode *n = &v->nodes[h];
-	n->gen++;
 	n->where = N_FREE;
 	n->next = v->freen;
 	v->freen = h;
@@ -227,28 +257,38 @@ static inline uint32_t ring_next(const vsched *v, uint32_t p)
 	return (w << 6) | (uint32_t)__builtin_ctzll(m);
 }
 
-/* Lists: head[b] is the first (smallest) entry, NIL when the list is
- * empty; an entry's next is the one after it (NIL at the tail), its prev
- * the one before it, and the head's prev is the tail, so that both ends
- * are at hand: timers often come in time order (a same-instant burst, a
- * delay after the previous one), and then go after the tail. */
-
-static inline void list_append(vnode *ns, uint32_t *head, uint32_t h)
+/* h (when and order set) as the only entry of the empty list l. */
+static inline void list_first(vnode *ns, vlist *l, uint32_t h)
 {
-	uint32_t c = *head, t = ns[c].prev;
-	ns[h].prev = t;
 	ns[h].next = NIL;
-	ns[t].next = h;
-	ns[c].prev = h;
+	l->head = l->tail = h;
 }
 
-/* Link h between p, before it, and the end of a sorted list, which is
- * after it, walking at most WALK entries; false (nothing linked) when it
- * would have to walk further (a crowded bucket). */
-static bool list_walk(vnode *ns, uint32_t p, uint32_t h)
+/* h after the tail of the non-empty list l. */
+static inline void list_append(vnode *ns, vlist *l, uint32_t h)
+{
+	ns[h].prev = l->tail;
+	ns[h].next = NIL;
+	ns[l->tail].next = h;
+	l->tail = h;
+}
+
+/* h before the head of the non-empty list l. */
+static inline void list_prepend(vnode *ns, vlist *l, uint32_t h)
+{
+	ns[h].next = l->head;
+	ns[l->head].prev = h;
+	l->head = h;
+}
+
+/* h into the sorted list l, whose head is before it and tail after it:
+ * walked to from the head, past at most WALK entries; false (nothing
+ * linked) when it would have to walk further (a crowded bucket). */
+static inline bool list_walk(vnode *ns, const vlist *l, uint32_t h)
 {
 	int64_t when = ns[h].when;
 	uint64_t order = ns[h].order;
+	uint32_t p = l->head;
 	for (unsigned k = 0; k < WALK; k++) {
 		uint32_t x = ns[p].next;     /* never NIL: the tail is after h */
 		if (!node_before(&ns[x], when, order)) {
@@ -263,50 +303,30 @@ static bool list_walk(vnode *ns, uint32_t p, uint32_t h)
 	return false;
 }
 
-/* Link h (when and order set) after the tail of the non-empty sorted list
- * *head when it goes there; false (nothing linked) when it does not. */
-static inline bool list_after_tail(vnode *ns, uint32_t *head, uint32_t h)
+/* ring_insert's walk.  A crowded bucket is marked unsorted and takes h
+ * at its tail. */
+static __attribute__((noinline)) void ring_walk(vsched *v, uint32_t b, uint32_t h)
 {
-	vnode *n = &ns[h];
-	uint32_t c = *head, t = ns[c].prev;
-	if (!node_before(&ns[t], n->when, n->order))
-		return false;
-	n->prev = t;
-	n->next = NIL;
-	ns[t].next = h;
-	ns[c].prev = h;
-	return true;
+	vnode *ns = v->nodes;
+	vlist *l = &v->list[b];
+	if (bit_test(v->uns, b))
+		list_append(ns, l, h);
+	else if (!list_walk(ns, l, h)) {
+		v->uns[b >> 6] |= 1ull << (b & 63);
+		list_append(ns, l, h);
+	}
 }
 
-/* Link h (when and order set) before the head of the non-empty sorted
- * list *head when it goes there; false (nothing linked) when it does not. */
-static inline bool list_before_head(vnode *ns, uint32_t *head, uint32_t h)
-{
-	vnode *n = &ns[h];
-	uint32_t c = *head;
-	if (node_before(&ns[c], n->when, n->order))
-		return false;
-	n->prev = ns[c].prev;
-	n->next = c;
-	ns[c].prev = h;
-	*head = h;
-	return true;
-}
-
-/* ring_push when h does not go after the tail: before the head, or walked
- * to from the head.  A crowded bucket is
- * marked unsorted and takes h at its tail. */
+/* ring_push when h does not go after the tail of slot b's list: before
+ * the head, or walked to (apart, so that this path saves no registers). */
 static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_t h)
 {
 	vnode *ns = v->nodes;
-	if (list_before_head(ns, &v->head[b], h))
-		return;
-	if (!bit_test(v->uns, b)) {
-		if (list_walk(ns, v->head[b], h))
-			return;
-		v->uns[b >> 6] |= 1ull << (b & 63);
-	}
-	list_append(ns, &v->head[b], h);
+	vlist *l = &v->list[b];
+	if (!node_before(&ns[l->head], ns[h].when, ns[h].order))
+		list_prepend(ns, l, h);
+	else
+		ring_walk(v, b, h);
 }
 
 /* Node h (when and order set) into the list of ring slot b, not the
@@ -315,34 +335,28 @@ static inline void ring_push(vsched *v, uint32_t b, uint32_t h)
 {
 	vnode *ns = v->nodes;
 	vnode *n = &ns[h];
+	vlist *l = &v->list[b];
 	n->where = b;
-	if (v->head[b] == NIL) {
-		n->next = NIL;
-		n->prev = h;
-		v->head[b] = h;
+	if (l->head == NIL) {
+		list_first(ns, l, h);
 		v->bits[b >> 6] |= 1ull << (b & 63);
 		v->summary |= 1ull << (b >> 6);
-	} else if (!list_after_tail(ns, &v->head[b], h)) {
+	} else if (node_before(&ns[l->tail], n->when, n->order)) {
+		list_append(ns, l, h);
+	} else {
 		ring_insert(v, b, h);
 	}
 }
 
-/* Take h, the head of list b, off it. */
-static inline void list_pop(vsched *v, uint32_t b, vnode *n)
-{
-	uint32_t nx = n->next;
-	v->head[b] = nx;
-	if (nx != NIL)
-		v->nodes[nx].prev = n->prev;
-}
-
+/* h, pending in a list, out of it. */
 static inline void list_unlink(vsched *v, uint32_t h)
 {
 	vnode *ns = v->nodes;
 	vnode *n = &ns[h];
 	uint32_t b = n->where;
-	if (v->head[b] == h) {
-		list_pop(v, b, n);
+	vlist *l = &v->list[b];
+	if (l->head == h) {
+		l->head = n->next;
 		if (n->next == NIL) {
 			/* (the current slot's bit is clear already) */
 			ring_clear_bit(v, b);
@@ -350,7 +364,10 @@ static inline void list_unlink(vsched *v, uint32_t h)
 		}
 	} else {
 		ns[n->prev].next = n->next;
-		ns[n->next != NIL ? n->next : v->head[b]].prev = n->prev;
+		if (n->next != NIL)
+			ns[n->next].prev = n->prev;
+		else
+			l->tail = n->prev;
 	}
 }
 
@@ -494,6 +511,13 @@ static inline bool heap_clean_top(vsched *v, vheap *hp)
 	return false;
 }
 
+/* far_at after the far heap changed. */
+static inline void far_sync(vsched *v)
+{
+	uint64_t ub = v->far.n ? ubucket(v->far.e[0].when) : UINT64_MAX;
+	v->far_at = ub < NBUCKETS - 1 ? 0 : ub - (NBUCKETS - 1);
+}
+
 /* ---- the current bucket -------------------------------------------------------- */
 
 /* Pour the current bucket's list into the (empty) front heap and make the
@@ -503,13 +527,13 @@ static void front_from_list(vsched *v, bool sorted)
 {
 	ventry *e = v->front.e;
 	uint32_t k = 0;
-	for (uint32_t h = v->head[v->cslot]; h != NIL;) {
+	for (uint32_t h = v->list[v->cslot].head; h != NIL;) {
 		vnode *n = &v->nodes[h];
 		n->where = N_FRONT;
 		e[k++] = (ventry){ .when = n->when, .order = n->order, .h = h };
 		h = n->next;
 	}
-	v->head[v->cslot] = NIL;
+	v->list[v->cslot].head = NIL;
 	v->front.n = k;
 	if (!sorted && k > 1)
 		for (uint32_t i = (k - 2) / ARITY + 1; i-- > 0;)
@@ -525,16 +549,21 @@ static void cur_put(vsched *v, uint32_t h)
 	vnode *ns = v->nodes;
 	vnode *n = &ns[h];
 	if (!v->fheap) {
-		uint32_t *head = &v->head[v->cslot];
+		vlist *l = &v->list[v->cslot];
 		n->where = v->cslot;
-		if (*head == NIL) {
-			n->next = NIL;
-			n->prev = h;
-			*head = h;
+		if (l->head == NIL) {
+			list_first(ns, l, h);
 			return;
 		}
-		if (list_after_tail(ns, head, h) || list_before_head(ns, head, h) ||
-		    list_walk(ns, *head, h))
+		if (node_before(&ns[l->tail], n->when, n->order)) {
+			list_append(ns, l, h);
+			return;
+		}
+		if (!node_before(&ns[l->head], n->when, n->order)) {
+			list_prepend(ns, l, h);
+			return;
+		}
+		if (list_walk(ns, l, h))
 			return;
 		front_from_list(v, true);
 	}
@@ -542,7 +571,7 @@ static void cur_put(vsched *v, uint32_t h)
 	heap_put(&v->front, n, h);
 }
 
-/* ---- the clock ------------------------------------------------------------------ */
+/* ---- scheduling ------------------------------------------------------------------ */
 
 /* sched_virtual_at for a timer beyond the ring: the far heap, which may
  * have to grow.  On failure the seq taken is given back. */
@@ -551,13 +580,11 @@ static __attribute__((noinline)) sched_id at_far(vsched *v, uint32_t h, sched_id
 	vnode *n = &v->nodes[h];
 	n->where = N_FAR;
 	if (!heap_push(&v->far, n, h)) {
-		/* back on the free list; its generation is unspent */
-		n->where = N_FREE;
-		n->next = v->freen;
-		v->freen = h;
+		node_free(v, h);
 		v->seq--;
 		return 0;
 	}
+	far_sync(v);
 	return id;
 }
 
@@ -576,17 +603,13 @@ static __attribute__((noinline)) sched_id at_grow(vsched *v, int64_t when, int p
 {
 	if (v->nnodes == v->capnodes && !grow_nodes(v))
 		return 0;
-	uint32_t h = v->nnodes++;
-	v->nodes[h].gen = 1;
-	v->nodes[h].where = N_FREE;
-	v->nodes[h].next = N_FREE;
-	v->freen = h;
+	node_free(v, v->nnodes++);
 	return sched_virtual_at(&v->base, when, pri, fn, ctx, arg);
 }
 
-/* The common case — a bucket of the ring, 17.5 minutes ahead, at or after
- * its head — is a leaf function of a few dozen instructions; the rest are
- * calls. */
+/* The common case — an empty bucket of the ring, 17.5 minutes ahead, or
+ * after its tail — is a leaf function of a few dozen instructions; the
+ * rest are calls. */
 sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
 {
 	assert(s->ops == &vops);
@@ -600,13 +623,14 @@ sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ct
 		when = v->now;
 	vnode *n = &v->nodes[h];
 	v->freen = n->next;                  /* before ring_push reuses `next` */
+	uint64_t seq = v->seq++;
 	n->when = when;
 	/* seq < 2^56: it would take years of sched_at at 1 GHz to reach */
-	n->order = ((uint64_t)pri << SEQ_BITS) | v->seq++;
+	n->order = ((uint64_t)pri << SEQ_BITS) | seq;
 	n->fn = fn;
 	n->ctx = ctx;
 	n->arg = arg;
-	sched_id id = ((uint64_t)n->gen << 32) | (uint64_t)(h + 1);
+	sched_id id = (seq << 32) | (uint64_t)(h + 1);
 	uint64_t ub = ubucket(when);
 	uint64_t d = ub - v->curb;
 	/* d - 1 wraps for the current bucket (d == 0) and any before it */
@@ -624,29 +648,32 @@ bool sched_virtual_cancel(sched *s, sched_id id)
 	if ((uint32_t)id == 0 || h >= v->nnodes)
 		return false;
 	vnode *n = &v->nodes[h];
-	if (n->gen != (uint32_t)(id >> 32))
+	/* a free or dead node is no pending timer; a live one is this id's
+	 * only while its seq is the id's */
+	if (n->where == N_FREE || n->where == N_DEAD || (uint32_t)n->order != (uint32_t)(id >> 32))
 		return false;
 	if (n->where < NBUCKETS) {
 		list_unlink(v, h);
 		node_free(v, h);
-	} else if (n->where == N_FRONT || n->where == N_FAR) {
+	} else {
 		/* lazy: dropped at the root, when migrating or by a purge */
 		vheap *hp = n->where == N_FRONT ? &v->front : &v->far;
 		n->where = N_DEAD;
-		n->gen++;
 		hp->dead++;
-		if (hp->dead > 64 && hp->dead > hp->n - hp->dead)
+		if (hp->dead > 64 && hp->dead > hp->n - hp->dead) {
 			heap_purge(v, hp, true);
-	} else {
-		return false;
+			far_sync(v);
+		}
 	}
 	v->cancelled++;
 	return true;
 }
 
+/* ---- taking timers ---------------------------------------------------------------- */
+
 /* Move the far timers the window now covers into the ring or the current
  * bucket.  Never allocates. */
-static __attribute__((noinline)) void migrate_far(vsched *v)
+static void migrate_far(vsched *v)
 {
 	/* far timers are all at or after curb (they were beyond the old window
 	 * and the ring's were before them), so ub - curb cannot wrap */
@@ -662,6 +689,40 @@ static __attribute__((noinline)) void migrate_far(vsched *v)
 			ring_push(v, (uint32_t)(ub & (NBUCKETS - 1)), e.h);
 		}
 	}
+	far_sync(v);
+}
+
+/* The current bucket is empty and the ring is not (summary != 0): move to
+ * the ring's next non-empty bucket. */
+static inline void ring_advance(vsched *v)
+{
+	uint32_t cb = v->cslot;
+	uint32_t b = ring_next(v, (cb + 1) & (NBUCKETS - 1));
+	if (b == NBUCKETS)
+		b = ring_next(v, 0);          /* wrapped round the ring */
+	v->curb += (b - cb) & (NBUCKETS - 1);
+	set_cslot(v, b);
+	ring_clear_bit(v, b);
+}
+
+/* After the current bucket moved: whether it is unsorted or far timers
+ * entered the window (advance_fix's work). */
+static inline bool advance_needs_fix(const vsched *v)
+{
+	return v->curb >= v->far_at || bit_test(v->uns, v->cslot);
+}
+
+/* Make an unsorted new current bucket the front heap, and move the far
+ * timers the window now covers into the ring. */
+static __attribute__((noinline)) void advance_fix(vsched *v)
+{
+	uint32_t b = v->cslot;
+	if (bit_test(v->uns, b)) {
+		v->uns[b >> 6] &= ~(1ull << (b & 63));
+		front_from_list(v, false);
+	}
+	if (v->curb >= v->far_at)
+		migrate_far(v);
 }
 
 /* The current bucket is empty (its list, or the front heap): move it to
@@ -675,25 +736,17 @@ static __attribute__((noinline)) bool advance(vsched *v)
 	v->fheap = false;
 	v->front.n = 0;                      /* (empty already: dead entries are dropped at the root) */
 	if (v->summary) {
-		uint32_t cb = v->cslot;
-		uint32_t b = ring_next(v, (cb + 1) & (NBUCKETS - 1));
-		if (b == NBUCKETS)
-			b = ring_next(v, 0);          /* wrapped round the ring */
-		v->curb += (b - cb) & (NBUCKETS - 1);
-		v->cslot = b;
-		ring_clear_bit(v, b);
-		if (bit_test(v->uns, b)) {
-			v->uns[b >> 6] &= ~(1ull << (b & 63));
-			front_from_list(v, false);
-		}
+		ring_advance(v);
 	} else {
-		if (!heap_clean_top(v, &v->far))
+		bool any = heap_clean_top(v, &v->far);
+		far_sync(v);
+		if (!any)
 			return false;
 		v->curb = ubucket(v->far.e[0].when);
-		v->cslot = (uint32_t)(v->curb & (NBUCKETS - 1));
+		set_cslot(v, (uint32_t)(v->curb & (NBUCKETS - 1)));
 	}
-	if (v->far.n > 0 && ubucket(v->far.e[0].when) - v->curb < NBUCKETS)
-		migrate_far(v);
+	if (advance_needs_fix(v))
+		advance_fix(v);
 	return true;
 }
 
@@ -722,7 +775,8 @@ static inline bool take(vsched *v, int64_t until, uint32_t *out)
 				return false;
 			heap_pop(f);
 		} else {
-			h = v->head[v->cslot];
+			vlist *l = &v->list[v->cslot];
+			h = l->head;
 			if (h == NIL) {
 				if (!advance(v))
 					return false;
@@ -730,7 +784,7 @@ static inline bool take(vsched *v, int64_t until, uint32_t *out)
 			}
 			if (v->nodes[h].when > until)
 				return false;
-			list_pop(v, v->cslot, &v->nodes[h]);
+			l->head = v->nodes[h].next;
 		}
 		v->now = v->nodes[h].when;   /* no pending timer is before now (see sched_virtual_at) */
 		v->fired++;
@@ -739,14 +793,14 @@ static inline bool take(vsched *v, int64_t until, uint32_t *out)
 	}
 }
 
-/* sched_virtual_next's general case: stopped, an empty current list (the
- * next bucket, or the front heap), or no timer due. */
+/* sched_virtual_next's general case: stopped, the front heap, the ring
+ * empty (the far heap's next bucket), or no timer due. */
 static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_t *now,
                                                 uint64_t *arg)
 {
 	uint32_t h;
 	if (v->stopped) {
-		v->stopped = false;
+		set_stopped(v, false);
 		return false;
 	}
 	if (!take(v, until, &h)) {
@@ -760,22 +814,55 @@ static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_
 	return true;
 }
 
+/* next_bucket's new bucket is unsorted or far timers entered the window
+ * (apart, so that next_bucket makes no call but tail calls). */
+static __attribute__((noinline)) bool next_fix(vsched *v, int64_t until, int64_t *now,
+                                               uint64_t *arg)
+{
+	advance_fix(v);
+	return sched_virtual_next(&v->base, until, now, arg);
+}
+
+/* sched_virtual_next when the current list is empty or the clock stopped:
+ * the common case — the ring's next bucket in the same bitmap word — here,
+ * then the fast path again (a tail call); the rest in next_slow. */
+static __attribute__((noinline)) bool next_bucket(vsched *v, int64_t until, int64_t *now,
+                                                  uint64_t *arg)
+{
+	if (v->stopped || v->fheap)
+		return next_slow(v, until, now, arg);
+	uint32_t cb = v->cslot;
+	uint32_t p = (cb + 1) & (NBUCKETS - 1);
+	uint32_t w = p >> 6;
+	uint64_t m = v->bits[w] & (~0ull << (p & 63));
+	if (!m)
+		return next_slow(v, until, now, arg);
+	uint32_t b = (w << 6) | (uint32_t)__builtin_ctzll(m);
+	v->curb += (b - cb) & (NBUCKETS - 1);
+	v->cslot = v->pslot = b;             /* (not stopped) */
+	if ((v->bits[w] ^= m & -m) == 0)      /* m's lowest bit is b's */
+		v->summary &= ~(1ull << w);
+	if (advance_needs_fix(v))
+		return next_fix(v, until, now, arg);
+	return sched_virtual_next(&v->base, until, now, arg);
+}
+
 /* The common case — the head of the current list, due by `until` — is a
- * leaf function; the rest is a call.  (With the front heap current, the
+ * leaf function; the rest are calls.  (With the front heap current, the
  * current list is empty.) */
 bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 {
 	assert(s->ops == &vops);
 	vsched *v = (vsched *)s;
-	uint32_t b = v->cslot;
-	uint32_t h = v->head[b];
-	if (h == NIL || v->stopped)
-		return next_slow(v, until, now, arg);
+	vlist *l = &v->list[v->pslot];
+	uint32_t h = l->head;
+	if (h == NIL)
+		return next_bucket(v, until, now, arg);
 	vnode *n = &v->nodes[h];
 	int64_t when = n->when;
 	if (when > until)
 		return next_slow(v, until, now, arg);
-	list_pop(v, b, n);
+	l->head = n->next;
 	v->now = when;               /* no pending timer is before now */
 	v->fired++;
 	*arg = n->arg;
@@ -808,7 +895,7 @@ static bool v_cancel(sched *s, sched_id id)
 static int v_run(sched *s, int64_t until)
 {
 	vsched *v = (vsched *)s;
-	v->stopped = false;
+	set_stopped(v, false);
 	uint32_t h;
 	while (!v->stopped && take(v, until, &h)) {
 		vnode *n = &v->nodes[h];
@@ -821,7 +908,7 @@ static int v_run(sched *s, int64_t until)
 			fn(s, v->now, ctx, arg);
 	}
 	if (v->stopped) {
-		v->stopped = false;          /* spent: a later sched_virtual_next runs on */
+		set_stopped(v, false);       /* spent: a later sched_virtual_next runs on */
 		return 1;
 	}
 	if (until != SCHED_FOREVER && until > v->now)
@@ -831,7 +918,7 @@ static int v_run(sched *s, int64_t until)
 
 static void v_stop(sched *s)
 {
-	((vsched *)s)->stopped = true;
+	set_stopped((vsched *)s, true);
 }
 
 static void v_destroy(sched *s)
@@ -856,9 +943,11 @@ sched *sched_virtual_new(int64_t start)
 	v->base.ops = &vops;
 	v->now = start;
 	v->curb = ubucket(start);
-	v->cslot = (uint32_t)(v->curb & (NBUCKETS - 1));
+	set_cslot(v, (uint32_t)(v->curb & (NBUCKETS - 1)));
 	v->freen = N_FREE;
-	memset(v->head, 0xff, sizeof v->head);      /* every list empty (NIL) */
+	v->far_at = UINT64_MAX;
+	for (uint32_t b = 0; b <= NBUCKETS; b++)
+		v->list[b].head = NIL;               /* every list empty */
 	if (!grow_nodes(v)) {
 		v_destroy(&v->base);
 		return NULL;
