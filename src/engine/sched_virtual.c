@@ -283,50 +283,45 @@ static inline void list_prepend(vnode *ns, vlist *l, uint32_t h)
 
 /* h into the sorted list l, whose head is before it and tail after it:
  * walked to from the head, past at most WALK entries; false (nothing
- * linked) when it would have to walk further (a crowded bucket). */
+ * linked) when it would have to walk further (a crowded bucket).  On
+ * pointers, few live values: it runs without saving registers. */
 static inline bool list_walk(vnode *ns, const vlist *l, uint32_t h)
 {
-	int64_t when = ns[h].when;
-	uint64_t order = ns[h].order;
-	uint32_t p = l->head;
+	vnode *n = &ns[h];
+	vnode *p = &ns[l->head];
 	for (unsigned k = 0; k < WALK; k++) {
-		uint32_t x = ns[p].next;     /* never NIL: the tail is after h */
-		if (!node_before(&ns[x], when, order)) {
-			ns[h].prev = p;
-			ns[h].next = x;
-			ns[p].next = h;
-			ns[x].prev = h;
+		uint32_t x = p->next;        /* never NIL: the tail is after h */
+		vnode *q = &ns[x];
+		if (!node_before(q, n->when, n->order)) {
+			n->prev = q->prev;   /* p's index */
+			n->next = x;
+			p->next = h;
+			q->prev = h;
 			return true;
 		}
-		p = x;
+		p = q;
 	}
 	return false;
 }
 
-/* ring_insert's walk.  A crowded bucket is marked unsorted and takes h
- * at its tail. */
-static __attribute__((noinline)) void ring_walk(vsched *v, uint32_t b, uint32_t h)
+/* A crowded ring bucket: marked unsorted, it takes h at its tail. */
+static __attribute__((noinline)) void ring_crowded(vsched *v, uint32_t b, uint32_t h)
 {
-	vnode *ns = v->nodes;
-	vlist *l = &v->list[b];
-	if (bit_test(v->uns, b))
-		list_append(ns, l, h);
-	else if (!list_walk(ns, l, h)) {
-		v->uns[b >> 6] |= 1ull << (b & 63);
-		list_append(ns, l, h);
-	}
+	v->uns[b >> 6] |= 1ull << (b & 63);
+	list_append(v->nodes, &v->list[b], h);
 }
 
 /* ring_push when h does not go after the tail of slot b's list: before
- * the head, or walked to (apart, so that this path saves no registers). */
+ * the head, or walked to (apart, so that the common paths save no
+ * registers). */
 static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_t h)
 {
 	vnode *ns = v->nodes;
 	vlist *l = &v->list[b];
 	if (!node_before(&ns[l->head], ns[h].when, ns[h].order))
 		list_prepend(ns, l, h);
-	else
-		ring_walk(v, b, h);
+	else if (bit_test(v->uns, b) || !list_walk(ns, l, h))
+		ring_crowded(v, b, h);
 }
 
 /* Node h (when and order set) into the list of ring slot b, not the
@@ -844,7 +839,20 @@ static __attribute__((noinline)) bool next_bucket(vsched *v, int64_t until, int6
 		v->summary &= ~(1ull << w);
 	if (advance_needs_fix(v))
 		return next_fix(v, until, now, arg);
-	return sched_virtual_next(&v->base, until, now, arg);
+	/* the fast path's pop, on a list known not to be empty */
+	vlist *l = &v->list[b];
+	uint32_t h = l->head;
+	vnode *n = &v->nodes[h];
+	int64_t when = n->when;
+	if (when > until)
+		return next_slow(v, until, now, arg);
+	l->head = n->next;
+	v->now = when;
+	v->fired++;
+	*arg = n->arg;
+	*now = when;
+	node_free(v, h);
+	return true;
 }
 
 /* The common case — the head of the current list, due by `until` — is a
