@@ -314,7 +314,7 @@ static __attribute__((noinline)) void ring_crowded(vsched *v, uint32_t b, uint32
 /* ring_push when h does not go after the tail of slot b's list: before
  * the head, or walked to (apart, so that the common paths save no
  * registers). */
-static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_t h)
+static inline __attribute__((always_inline)) void ring_insert_(vsched *v, uint32_t b, uint32_t h)
 {
 	vnode *ns = v->nodes;
 	vlist *l = &v->list[b];
@@ -322,6 +322,11 @@ static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_
 		list_prepend(ns, l, h);
 	else if (bit_test(v->uns, b) || !list_walk(ns, l, h))
 		ring_crowded(v, b, h);
+}
+
+static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_t h)
+{
+	ring_insert_(v, b, h);
 }
 
 /* Node h (when and order set) into the list of ring slot b, not the
@@ -568,9 +573,17 @@ static void cur_put(vsched *v, uint32_t h)
 
 /* ---- scheduling ------------------------------------------------------------------ */
 
+/* The id of the timer in node h: its seq's low half (order's) over h + 1.
+ * Made from the node at the end, so that sched_virtual_at keeps no
+ * register for it. */
+static inline sched_id make_id(const vnode *n, uint32_t h)
+{
+	return (n->order << 32) | (uint64_t)(h + 1);
+}
+
 /* sched_virtual_at for a timer beyond the ring: the far heap, which may
  * have to grow.  On failure the seq taken is given back. */
-static __attribute__((noinline)) sched_id at_far(vsched *v, uint32_t h, sched_id id)
+static __attribute__((noinline)) sched_id at_far(vsched *v, uint32_t h)
 {
 	vnode *n = &v->nodes[h];
 	n->where = N_FAR;
@@ -580,15 +593,22 @@ static __attribute__((noinline)) sched_id at_far(vsched *v, uint32_t h, sched_id
 		return 0;
 	}
 	far_sync(v);
-	return id;
+	return make_id(n, h);
 }
 
 /* sched_virtual_at for a timer within the current bucket (such as one at
  * `now`).  Apart so that the ring's path needs few registers. */
-static __attribute__((noinline)) sched_id at_cur(vsched *v, uint32_t h, sched_id id)
+static __attribute__((noinline)) sched_id at_cur(vsched *v, uint32_t h)
 {
 	cur_put(v, h);
-	return id;
+	return make_id(&v->nodes[h], h);
+}
+
+/* sched_virtual_at for a timer before the tail of its ring bucket. */
+static __attribute__((noinline)) sched_id at_insert(vsched *v, uint32_t b, uint32_t h)
+{
+	ring_insert_(v, b, h);
+	return make_id(&v->nodes[h], h);
 }
 
 /* The free list is empty: put a node off the end of the table (growing
@@ -612,27 +632,39 @@ sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ct
 	uint32_t h = v->freen;
 	if (h == N_FREE)
 		return at_grow(v, when, pri, fn, ctx, arg);
+	vnode *n = &v->nodes[h];
+	/* stored first: their registers are then free for the rest */
+	n->fn = fn;
+	n->ctx = ctx;
+	n->arg = arg;
+	v->freen = n->next;                  /* before ring_push reuses `next` */
 	if ((unsigned)pri >= SCHED_NPRI)
 		pri = pri < 0 ? 0 : SCHED_NPRI - 1;
 	if (when < v->now)
 		when = v->now;
-	vnode *n = &v->nodes[h];
-	v->freen = n->next;                  /* before ring_push reuses `next` */
 	uint64_t seq = v->seq++;
 	n->when = when;
 	/* seq < 2^56: it would take years of sched_at at 1 GHz to reach */
 	n->order = ((uint64_t)pri << SEQ_BITS) | seq;
-	n->fn = fn;
-	n->ctx = ctx;
-	n->arg = arg;
-	sched_id id = (seq << 32) | (uint64_t)(h + 1);
 	uint64_t ub = ubucket(when);
 	uint64_t d = ub - v->curb;
 	/* d - 1 wraps for the current bucket (d == 0) and any before it */
 	if (d - 1 >= NBUCKETS - 1)
-		return d == 0 || d > (UINT64_MAX >> 1) ? at_cur(v, h, id) : at_far(v, h, id);
-	ring_push(v, (uint32_t)(ub & (NBUCKETS - 1)), h);
-	return id;
+		return d == 0 || d > (UINT64_MAX >> 1) ? at_cur(v, h) : at_far(v, h);
+	/* ring_push, with its walk a tail call */
+	uint32_t b = (uint32_t)(ub & (NBUCKETS - 1));
+	vlist *l = &v->list[b];
+	n->where = b;
+	if (l->head == NIL) {
+		list_first(v->nodes, l, h);
+		v->bits[b >> 6] |= 1ull << (b & 63);
+		v->summary |= 1ull << (b >> 6);
+	} else if (node_before(&v->nodes[l->tail], n->when, n->order)) {
+		list_append(v->nodes, l, h);
+	} else {
+		return at_insert(v, b, h);
+	}
+	return make_id(n, h);
 }
 
 bool sched_virtual_cancel(sched *s, sched_id id)
