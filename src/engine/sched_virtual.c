@@ -544,7 +544,7 @@ static void front_from_list(vsched *v, bool sorted)
 /* Node h (when and order set) into the current bucket: its sorted list,
  * or the front heap once that list is crowded.  Never allocates (the front
  * has room for every node). */
-static void cur_put(vsched *v, uint32_t h)
+static inline __attribute__((always_inline)) void cur_put(vsched *v, uint32_t h)
 {
 	vnode *ns = v->nodes;
 	vnode *n = &ns[h];
@@ -667,6 +667,22 @@ sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ct
 	return make_id(n, h);
 }
 
+/* sched_virtual_cancel of a timer in a heap (apart, so that the list's
+ * path saves no registers): lazy, dropped at the root, when migrating or
+ * by a purge. */
+static __attribute__((noinline)) bool cancel_heap(vsched *v, vnode *n)
+{
+	vheap *hp = n->where == N_FRONT ? &v->front : &v->far;
+	n->where = N_DEAD;
+	hp->dead++;
+	if (hp->dead > 64 && hp->dead > hp->n - hp->dead) {
+		heap_purge(v, hp, true);
+		far_sync(v);
+	}
+	v->cancelled++;
+	return true;
+}
+
 bool sched_virtual_cancel(sched *s, sched_id id)
 {
 	assert(s->ops == &vops);
@@ -679,19 +695,10 @@ bool sched_virtual_cancel(sched *s, sched_id id)
 	 * only while its seq is the id's */
 	if (n->where == N_FREE || n->where == N_DEAD || (uint32_t)n->order != (uint32_t)(id >> 32))
 		return false;
-	if (n->where < NBUCKETS) {
-		list_unlink(v, h);
-		node_free(v, h);
-	} else {
-		/* lazy: dropped at the root, when migrating or by a purge */
-		vheap *hp = n->where == N_FRONT ? &v->front : &v->far;
-		n->where = N_DEAD;
-		hp->dead++;
-		if (hp->dead > 64 && hp->dead > hp->n - hp->dead) {
-			heap_purge(v, hp, true);
-			far_sync(v);
-		}
-	}
+	if (n->where >= NBUCKETS)
+		return cancel_heap(v, n);
+	list_unlink(v, h);
+	node_free(v, h);
 	v->cancelled++;
 	return true;
 }
