@@ -311,9 +311,9 @@ static __attribute__((noinline)) void ring_crowded(vsched *v, uint32_t b, uint32
 	list_append(v->nodes, &v->list[b], h);
 }
 
-/* ring_push when h does not go after the tail of slot b's list: before
- * the head, or walked to (apart, so that the common paths save no
- * registers). */
+/* h when it does not go after the tail of slot b's list: before the head,
+ * or walked to.  Inlined into the two functions that call it, both apart
+ * from the common paths so that those save no registers for it. */
 static inline __attribute__((always_inline)) void ring_insert_(vsched *v, uint32_t b, uint32_t h)
 {
 	vnode *ns = v->nodes;
@@ -324,6 +324,7 @@ static inline __attribute__((always_inline)) void ring_insert_(vsched *v, uint32
 		ring_crowded(v, b, h);
 }
 
+/* ring_push's (sched_virtual_at has at_insert). */
 static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_t h)
 {
 	ring_insert_(v, b, h);
