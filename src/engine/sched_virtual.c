@@ -1,6 +1,6 @@
 /*
- * sched_virtual.c — the virtual clock: a calendar of coarse buckets for the
- * near future between a small sorted front and a far heap.
+ * sched_virtual.c — the virtual clock: a calendar of coarse buckets, each a
+ * sorted list, with a far heap beyond.
  *
  * Order: (when, pri, seq), exactly.  seq is a counter bumped by every
  * sched_at, so two timers at the same instant and priority fire in the
@@ -9,59 +9,69 @@
  * deterministic.
  *
  * Time is cut into buckets of BUCKET_MS (2^BUCKET_BITS ms); `curb` is the
- * current bucket.  A pending timer lives in exactly one of three places:
+ * current bucket and `cslot` its slot in the ring.  A pending timer lives in
+ * exactly one of three places:
  *
- *   front  every timer before the end of the current bucket (including
- *          any scheduled at `now` after the bucket moved past it), ordered
- *          on the full key: an array sorted in descending order while it
- *          holds at most FRONT_SORTED entries (the next timer is the last
- *          one), else a 4-ary min-heap until it runs dry;
- *   ring   NBUCKETS unsorted doubly linked lists, one per bucket, for the
- *          buckets curb+1 .. curb+NBUCKETS-1 (17.5 minutes ahead, so
- *          IVR timers, patience and handling times nearly all fit);
+ *   ring   NBUCKETS doubly linked lists, one per bucket, for the current
+ *          bucket and the next NBUCKETS-1 (17.5 minutes ahead, so IVR
+ *          timers, patience and handling times nearly all fit), each kept
+ *          sorted on the full key as timers are scheduled.  The current
+ *          bucket's list also takes every timer before the bucket's end
+ *          (including any scheduled at `now` after the bucket moved past
+ *          it);
+ *   front  a 4-ary min-heap standing in for the current bucket's list when
+ *          that bucket is crowded (below), until it runs dry;
  *   far    a 4-ary min-heap on the full key, for everything later.
  *
- * So front < ring < far, and the next timer is always the front's top.
- * When the front runs dry the current bucket moves to the next non-empty
- * one (a find-first-set over a two-level bitmap) and its list is poured
- * into the front and sorted; timers of the far heap that the window now
- * covers move into the ring.  Because the front orders by the full key,
- * the order a bucket's timers arrive in does not matter: no FIFO argument
- * is needed, and ties (same ms, same priority) still fire in seq order.
+ * So current bucket < later buckets < far, and the next timer is the head
+ * of the current list (or the front's root).  A pop unlinks that head; when
+ * the current bucket is empty it moves to the next non-empty one (a
+ * find-first-set over a two-level bitmap of the other buckets), and far
+ * timers the window now covers move into the ring.  Every list orders by
+ * the full key, so the order timers arrive in does not matter: ties (same
+ * ms, same priority) still fire in seq order.
+ *
+ * Why lists sorted as timers come, and not a bucket sorted when it becomes
+ * current (as before): both workloads put a few timers in a bucket (USCIS
+ * ~4, M/M/c under 1), and most go into an empty list, after its tail (a
+ * burst at one instant, a delay after an earlier one) or before its head,
+ * each one comparison; copying every timer into a sorted array when its
+ * bucket came up cost ~60 instructions a timer.  A pop is then an unlink,
+ * and moving to the next bucket a bitmap scan.
+ *
+ * Crowded buckets: a timer that goes between head and tail walks from the
+ * head, past at most WALK entries.  A ring bucket whose walk would go
+ * further is marked unsorted (`uns`), takes its timers at the tail from
+ * then on, and is made a heap (Floyd) when it becomes current; the current
+ * bucket's list is poured into the front heap (a sorted list, in order, is
+ * already a heap) when its walk would go further.  So a sched_at is
+ * O(WALK) at worst, a pop O(log n).
  *
  * Why coarse buckets: both workloads are sparse in time (the M/M/c bench
  * has ~100 timers spread over a minute, a USCIS day ~15 events a second),
  * so 1-ms buckets would put every timer on its own cache line; 256-ms
- * buckets keep the ring's heads (16 KB) and bitmap in L1, and the front
- * holds a handful of entries.  (Measured with callgrind: 256 ms took the
- * fewest instructions on both workloads; 128 ms up to 1.4% more, 512 ms
- * up to 0.6% more.)  A sched_at is an O(1) list insert; a pop is a
- * decrement plus, every few pops, a bitmap scan and a tiny insertion sort.
+ * buckets keep the bitmap in L1 and each list short.  (Measured with
+ * callgrind: 128 ms and 512 ms took more instructions on both workloads.)
  *
- * Why a sorted array and not a heap for the front: with 2-4 timers per
- * bucket a heap's sifting is all overhead, while popping the last entry of
- * a descending array costs nothing and sorting a few entries by insertion
- * little.  Past FRONT_SORTED entries (crowded instants) insertion would
- * move too much, so the array is reversed, which makes a valid heap.
+ * The hot paths — sched_virtual_at into an empty ring bucket or after its
+ * tail, sched_virtual_next from the current list — are leaf functions;
+ * everything else (a new node, a walk, the current bucket, the far heap, a
+ * new bucket, the front heap) is a call to a function of its own, so the
+ * common paths keep to a few registers.
  *
- * The hot paths — sched_virtual_at into the ring, sched_virtual_next from
- * a sorted front — are leaf functions; everything else (a new node, the
- * current bucket, the far heap, a new bucket, a cancelled top, a heap
- * front) is a tail call to a function of its own, so the common path keeps
- * to a few registers (sched_virtual_next's saves none).
- *
- * Cancel.  A ring timer is unlinked at once, so the IVR's cancelled
+ * Cancel.  A list timer is unlinked at once, so the IVR's cancelled
  * timeouts (seconds ahead) never cost a pop.  A heap timer is cancelled
  * lazily: its node is marked dead and dropped when it reaches the root or
  * migrates, or by a purge when a heap's dead outnumber its live (memory
  * within 2x the live).
  *
- * Ids: node index + 1 in the low 32 bits, the node's generation in the
- * high; the generation changes when the timer fires or is cancelled and a
- * node is reused only after it left every structure, so an id of a fired
- * or cancelled timer is harmless and 0 is never an id.
+ * Ids: node index + 1 in the low 32 bits, the low 32 bits of the timer's
+ * seq in the high.  A node is reused only after it left every structure,
+ * and then with another seq, so an id of a fired or cancelled timer is
+ * harmless (until 2^32 more timers are scheduled, and then only if they
+ * land on the same node at the same seq mod 2^32), and 0 is never an id.
  *
- * Memory: the ring's heads and bitmap are part of the struct; nodes and
+ * Memory: the ring's lists and bitmaps are part of the struct; nodes and
  * heaps grow by doubling and never shrink, so after the peak nothing is
  * allocated.
  */
@@ -80,24 +90,31 @@
 #define NWORDS (NBUCKETS / 64)       /* bitmap: one bit per bucket */
 _Static_assert(NWORDS >= 1 && NWORDS <= 64, "the summary is a single word");
 
-/* Node states other than "in ring bucket b" (b < NBUCKETS). */
+/* Entries a sched_at may walk past in a list before the bucket counts as
+ * crowded (see the top). */
+#ifndef WALK
+#define WALK 16
+#endif
+
+/* Node states other than "in the list of ring slot b" (b < NBUCKETS). */
 #define N_FREE 0xffffffffu
 #define N_FRONT 0xfffffffeu
 #define N_FAR 0xfffffffdu
 #define N_DEAD 0xfffffffcu           /* cancelled, still in a heap */
+#define NIL N_FREE                   /* end of a list, an empty list */
 
 /* One per pending timer, indexed by the id's low half.  Padded to 64
  * bytes: indexing is then a shift, on every path. */
 typedef struct vnode {
-	uint32_t next, prev;         /* ring list; next = free list link */
-	uint32_t gen;                /* bumped when the timer fires or is cancelled */
-	uint32_t where;              /* ring bucket, or N_FREE / N_FRONT / N_FAR / N_DEAD */
+	uint32_t next, prev;         /* list links; next = free list link */
+	uint32_t where;              /* ring slot, or N_FREE / N_FRONT / N_FAR / N_DEAD */
+	uint32_t pad1_;
 	int64_t when;
 	uint64_t order;              /* pri << 56 | seq */
 	sched_fn fn;
 	void *ctx;
 	uint64_t arg;
-	uint64_t pad_;
+	uint64_t pad2_;
 } vnode;
 _Static_assert(sizeof(vnode) == 64, "a node is 64 bytes");
 
@@ -115,24 +132,41 @@ typedef struct vheap {
 	uint32_t dead;
 } vheap;
 
+/* A bucket's list: head is the first (smallest) entry, NIL when empty;
+ * tail the last, meaningful only when not empty.  A node's next is the one
+ * after it (NIL at the tail), its prev the one before it (not kept up to
+ * date at the head, where it is never read). */
+typedef struct vlist {
+	uint32_t head, tail;
+} vlist;
+
 #define SEQ_BITS 56
 
 typedef struct vsched {
 	sched base;
 	int64_t now;
 	uint64_t curb;               /* current bucket, of ubucket() */
+	uint32_t cslot;              /* its ring slot: curb mod NBUCKETS */
+	/* the slot sched_virtual_next pops from: cslot, or while stopped
+	 * NBUCKETS, a list always empty, so that its fast path tests one thing */
+	uint32_t pslot;
+	bool stopped;
+	bool fheap;                  /* the current bucket is the front heap (its list is empty) */
 	/* seq counts every sched_at that succeeded, so the pending count is
 	 * seq - fired - cancelled and the hot paths keep no `live` counter */
 	uint64_t seq, fired, cancelled;
-	bool stopped;
-	bool fheap;                  /* the front is a heap, not a sorted array */
 	vheap front, far;
 	vnode *nodes;
 	uint32_t nnodes, capnodes;
 	uint32_t freen;              /* free list head, N_FREE when empty */
+	/* far timers enter the window when curb reaches far_at: the far top's
+	 * bucket - (NBUCKETS - 1), UINT64_MAX when the far heap is empty
+	 * (far_sync), so a new bucket compares once */
+	uint64_t far_at;
 	uint64_t summary;            /* bit w: bits[w] != 0 */
-	uint64_t bits[NWORDS];       /* bit b: bucket b's list is not empty */
-	uint32_t head[NBUCKETS];     /* meaningful only where the bit is set */
+	uint64_t bits[NWORDS];       /* bit b: slot b is not current and its list is not empty */
+	uint64_t uns[NWORDS];        /* bit b: slot b's list may be unsorted (crowded) */
+	vlist list[NBUCKETS + 1];    /* + the stopped clock's empty one (pslot) */
 } vsched;
 
 static const sched_ops vops;
@@ -142,6 +176,19 @@ static const sched_ops vops;
 static inline uint64_t ubucket(int64_t when)
 {
 	return ((uint64_t)when ^ (1ull << 63)) >> BUCKET_BITS;
+}
+
+/* The current slot is b: pslot follows it unless stopped. */
+static inline void set_cslot(vsched *v, uint32_t b)
+{
+	v->cslot = b;
+	v->pslot = v->stopped ? NBUCKETS : b;
+}
+
+static inline void set_stopped(vsched *v, bool stopped)
+{
+	v->stopped = stopped;
+	v->pslot = stopped ? NBUCKETS : v->cslot;
 }
 
 /* ---- nodes ------------------------------------------------------------------------ */
@@ -165,56 +212,32 @@ static bool grow_nodes(vsched *v)
 	return true;
 }
 
-/* The id is spent (gen changes) and the node can be reused. */
+/* The node can be reused (its id is spent: a new timer has another seq). */
 static inline void node_free(vsched *v, uint32_t h)
 {
 	vnode *n = &v->nodes[h];
-	n->gen++;
 	n->where = N_FREE;
 	n->next = v->freen;
 	v->freen = h;
 }
 
-/* ---- ring --------------------------------------------------------------------------- */
-
-static inline void ring_push(vsched *v, uint32_t b, uint32_t h)
+/* a is before the key (when, order) */
+static inline bool node_before(const vnode *a, int64_t when, uint64_t order)
 {
-	vnode *n = &v->nodes[h];
-	n->where = b;
-	n->prev = N_FREE;
-	uint64_t bit = 1ull << (b & 63);
-	if (v->bits[b >> 6] & bit) {
-		n->next = v->head[b];
-		v->nodes[n->next].prev = h;
-	} else {
-		n->next = N_FREE;
-		v->bits[b >> 6] |= bit;
-		v->summary |= 1ull << (b >> 6);
-	}
-	v->head[b] = h;
+	return a->when < when || (a->when == when && a->order < order);
+}
+
+/* ---- lists and the ring ------------------------------------------------------------ */
+
+static inline bool bit_test(const uint64_t *bm, uint32_t b)
+{
+	return (bm[b >> 6] >> (b & 63)) & 1;
 }
 
 static inline void ring_clear_bit(vsched *v, uint32_t b)
 {
 	if ((v->bits[b >> 6] &= ~(1ull << (b & 63))) == 0)
 		v->summary &= ~(1ull << (b >> 6));
-}
-
-static inline void ring_unlink(vsched *v, uint32_t h)
-{
-	vnode *n = &v->nodes[h];
-	uint32_t b = n->where;
-	if (n->prev == N_FREE) {
-		v->head[b] = n->next;
-		if (n->next == N_FREE)
-			ring_clear_bit(v, b);
-		else
-			v->nodes[n->next].prev = N_FREE;
-	} else {
-		v->nodes[n->prev].next = n->next;
-		if (n->next != N_FREE)
-			v->nodes[n->next].prev = n->prev;
-	}
 }
 
 /* First non-empty bucket at or after p (no wrap); NBUCKETS when none. */
@@ -232,6 +255,121 @@ static inline uint32_t ring_next(const vsched *v, uint32_t p)
 		m = v->bits[w];
 	}
 	return (w << 6) | (uint32_t)__builtin_ctzll(m);
+}
+
+/* h (when and order set) as the only entry of the empty list l. */
+static inline void list_first(vnode *ns, vlist *l, uint32_t h)
+{
+	ns[h].next = NIL;
+	l->head = l->tail = h;
+}
+
+/* h after the tail of the non-empty list l. */
+static inline void list_append(vnode *ns, vlist *l, uint32_t h)
+{
+	ns[h].prev = l->tail;
+	ns[h].next = NIL;
+	ns[l->tail].next = h;
+	l->tail = h;
+}
+
+/* h before the head of the non-empty list l. */
+static inline void list_prepend(vnode *ns, vlist *l, uint32_t h)
+{
+	ns[h].next = l->head;
+	ns[l->head].prev = h;
+	l->head = h;
+}
+
+/* h into the sorted list l, whose head is before it and tail after it:
+ * walked to from the head, past at most WALK entries; false (nothing
+ * linked) when it would have to walk further (a crowded bucket).  On
+ * pointers, few live values: it runs without saving registers. */
+static inline bool list_walk(vnode *ns, const vlist *l, uint32_t h)
+{
+	vnode *n = &ns[h];
+	vnode *p = &ns[l->head];
+	for (unsigned k = 0; k < WALK; k++) {
+		uint32_t x = p->next;        /* never NIL: the tail is after h */
+		vnode *q = &ns[x];
+		if (!node_before(q, n->when, n->order)) {
+			n->prev = q->prev;   /* p's index */
+			n->next = x;
+			p->next = h;
+			q->prev = h;
+			return true;
+		}
+		p = q;
+	}
+	return false;
+}
+
+/* A crowded ring bucket: marked unsorted, it takes h at its tail. */
+static __attribute__((noinline)) void ring_crowded(vsched *v, uint32_t b, uint32_t h)
+{
+	v->uns[b >> 6] |= 1ull << (b & 63);
+	list_append(v->nodes, &v->list[b], h);
+}
+
+/* h when it does not go after the tail of slot b's list: before the head,
+ * or walked to.  Inlined into the two functions that call it, both apart
+ * from the common paths so that those save no registers for it. */
+static inline __attribute__((always_inline)) void ring_insert_(vsched *v, uint32_t b, uint32_t h)
+{
+	vnode *ns = v->nodes;
+	vlist *l = &v->list[b];
+	if (!node_before(&ns[l->head], ns[h].when, ns[h].order))
+		list_prepend(ns, l, h);
+	else if (bit_test(v->uns, b) || !list_walk(ns, l, h))
+		ring_crowded(v, b, h);
+}
+
+/* ring_push's (sched_virtual_at has at_insert). */
+static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_t h)
+{
+	ring_insert_(v, b, h);
+}
+
+/* Node h (when and order set) into the list of ring slot b, not the
+ * current one. */
+static inline void ring_push(vsched *v, uint32_t b, uint32_t h)
+{
+	vnode *ns = v->nodes;
+	vnode *n = &ns[h];
+	vlist *l = &v->list[b];
+	n->where = b;
+	if (l->head == NIL) {
+		list_first(ns, l, h);
+		v->bits[b >> 6] |= 1ull << (b & 63);
+		v->summary |= 1ull << (b >> 6);
+	} else if (node_before(&ns[l->tail], n->when, n->order)) {
+		list_append(ns, l, h);
+	} else {
+		ring_insert(v, b, h);
+	}
+}
+
+/* h, pending in a list, out of it. */
+static inline void list_unlink(vsched *v, uint32_t h)
+{
+	vnode *ns = v->nodes;
+	vnode *n = &ns[h];
+	uint32_t b = n->where;
+	vlist *l = &v->list[b];
+	if (l->head == h) {
+		l->head = n->next;
+		if (n->next == NIL) {
+			/* (the current slot's bit is clear already) */
+			ring_clear_bit(v, b);
+			v->uns[b >> 6] &= ~(1ull << (b & 63));
+		}
+	} else {
+		ns[n->prev].next = n->next;
+		if (n->next != NIL)
+			ns[n->next].prev = n->prev;
+		else
+			l->tail = n->prev;
+	}
 }
 
 /* ---- heaps (front and far) ----------------------------------------------------------- */
@@ -374,118 +512,104 @@ static inline bool heap_clean_top(vsched *v, vheap *hp)
 	return false;
 }
 
-/* ---- the front ---------------------------------------------------------------- */
+/* far_at after the far heap changed. */
+static inline void far_sync(vsched *v)
+{
+	uint64_t ub = v->far.n ? ubucket(v->far.e[0].when) : UINT64_MAX;
+	v->far_at = ub < NBUCKETS - 1 ? 0 : ub - (NBUCKETS - 1);
+}
 
-/* Most buckets hold one or two timers (both workloads), where a heap's
- * sifting is all overhead.  So the front starts as an array sorted in
- * descending key order: the next timer is the last entry (a pop is a
- * decrement), and an insert walks from the end.  Pouring a bucket's list
- * (newest first) puts same-instant ties in place without moving anything.
- * Past FRONT_SORTED entries an insert would move too much, so the array is
- * reversed — ascending order is a valid heap — and the front stays a heap
- * until it runs dry.  Either way it pops in key order, and keys are unique,
- * so the order is the same. */
-#ifndef FRONT_SORTED
-#define FRONT_SORTED 16
-#endif
-/* a sorted front is never purged (that needs more than 64 dead entries) */
-_Static_assert(FRONT_SORTED >= 1 && FRONT_SORTED <= 64, "sorted front fits under the purge");
+/* ---- the current bucket -------------------------------------------------------- */
 
-static inline void front_to_heap(vsched *v)
+/* Pour the current bucket's list into the (empty) front heap and make the
+ * front the current bucket.  A sorted list, in order, is already a heap;
+ * an unsorted one is made one (Floyd). */
+static void front_from_list(vsched *v, bool sorted)
 {
 	ventry *e = v->front.e;
-	for (uint32_t i = 0, j = v->front.n - 1; i < j; i++, j--) {
-		ventry t = e[i];
-		e[i] = e[j];
-		e[j] = t;
+	uint32_t k = 0;
+	for (uint32_t h = v->list[v->cslot].head; h != NIL;) {
+		vnode *n = &v->nodes[h];
+		n->where = N_FRONT;
+		e[k++] = (ventry){ .when = n->when, .order = n->order, .h = h };
+		h = n->next;
 	}
+	v->list[v->cslot].head = NIL;
+	v->front.n = k;
+	if (!sorted && k > 1)
+		for (uint32_t i = (k - 2) / ARITY + 1; i-- > 0;)
+			sift_down(e, k, i);
 	v->fheap = true;
 }
 
-/* Insert into a sorted front that has room (n < FRONT_SORTED). */
-static inline void front_insert_sorted(vheap *f, ventry k)
+/* Node h (when and order set) into the current bucket: its sorted list,
+ * or the front heap once that list is crowded.  Never allocates (the front
+ * has room for every node). */
+static inline __attribute__((always_inline)) void cur_put(vsched *v, uint32_t h)
 {
-	uint32_t i = f->n;
-	while (i > 0 && before(&f->e[i - 1], &k)) {
-		f->e[i] = f->e[i - 1];
-		i--;
-	}
-	f->e[i] = k;
-	f->n++;
-}
-
-static inline void front_put(vsched *v, const vnode *n, uint32_t h)
-{
-	ventry k = { .when = n->when, .order = n->order, .h = h };
-	vheap *f = &v->front;
+	vnode *ns = v->nodes;
+	vnode *n = &ns[h];
 	if (!v->fheap) {
-		if (f->n < FRONT_SORTED) {
-			front_insert_sorted(f, k);
+		vlist *l = &v->list[v->cslot];
+		n->where = v->cslot;
+		if (l->head == NIL) {
+			list_first(ns, l, h);
 			return;
 		}
-		front_to_heap(v);
+		if (node_before(&ns[l->tail], n->when, n->order)) {
+			list_append(ns, l, h);
+			return;
+		}
+		if (!node_before(&ns[l->head], n->when, n->order)) {
+			list_prepend(ns, l, h);
+			return;
+		}
+		if (list_walk(ns, l, h))
+			return;
+		front_from_list(v, true);
 	}
-	f->e[f->n] = k;
-	sift_up(f->e, f->n++);
+	n->where = N_FRONT;
+	heap_put(&v->front, n, h);
 }
 
-/* ---- the clock ------------------------------------------------------------------ */
+/* ---- scheduling ------------------------------------------------------------------ */
 
-/* Into the front, the ring or the far heap, by its bucket.  Only the far
- * heap may have to grow (false when out of memory): the front has room for
- * every node (grow_nodes). */
-static bool place(vsched *v, uint32_t h)
+/* The id of the timer in node h: its seq's low half (order's) over h + 1.
+ * Made from the node at the end, so that sched_virtual_at keeps no
+ * register for it. */
+static inline sched_id make_id(const vnode *n, uint32_t h)
+{
+	return (n->order << 32) | (uint64_t)(h + 1);
+}
+
+/* sched_virtual_at for a timer beyond the ring: the far heap, which may
+ * have to grow.  On failure the seq taken is given back. */
+static __attribute__((noinline)) sched_id at_far(vsched *v, uint32_t h)
 {
 	vnode *n = &v->nodes[h];
-	uint64_t ub = ubucket(n->when);
-	uint64_t d = ub - v->curb;
-	/* d - 1 wraps for d == 0 and for a bucket before curb (d "negative") */
-	if (d - 1 < NBUCKETS - 1) {
-		ring_push(v, (uint32_t)(ub & (NBUCKETS - 1)), h);
-		return true;
-	}
-	if (d == 0 || d > (UINT64_MAX >> 1)) {
-		n->where = N_FRONT;
-		front_put(v, n, h);
-		return true;
-	}
 	n->where = N_FAR;
-	return heap_push(&v->far, n, h);
-}
-
-/* The node is off the free list and placed: spend a seq, make the id. */
-static inline sched_id take_id(vsched *v, uint32_t h)
-{
-	v->seq++;
-	return ((uint64_t)v->nodes[h].gen << 32) | (uint64_t)(h + 1);
-}
-
-/* sched_virtual_at's general case, for a node it has filled in: the far
- * heap or a front that is a heap or full. */
-static __attribute__((noinline)) sched_id at_place(vsched *v, uint32_t h)
-{
-	if (!place(v, h)) {
-		/* back on the free list; its generation is unspent */
-		vnode *n = &v->nodes[h];
-		n->where = N_FREE;
-		n->next = v->freen;
-		v->freen = h;
+	if (!heap_push(&v->far, n, h)) {
+		node_free(v, h);
+		v->seq--;
 		return 0;
 	}
-	return take_id(v, h);
+	far_sync(v);
+	return make_id(n, h);
 }
 
 /* sched_virtual_at for a timer within the current bucket (such as one at
- * `now`), in its filled-in node: a small sorted front takes it by
- * insertion.  Apart so that the ring's path needs few registers. */
-static __attribute__((noinline)) sched_id at_front(vsched *v, uint32_t h)
+ * `now`).  Apart so that the ring's path needs few registers. */
+static __attribute__((noinline)) sched_id at_cur(vsched *v, uint32_t h)
 {
-	if (v->fheap || v->front.n >= FRONT_SORTED)
-		return at_place(v, h);
-	vnode *n = &v->nodes[h];
-	n->where = N_FRONT;
-	front_insert_sorted(&v->front, (ventry){ .when = n->when, .order = n->order, .h = h });
-	return take_id(v, h);
+	cur_put(v, h);
+	return make_id(&v->nodes[h], h);
+}
+
+/* sched_virtual_at for a timer before the tail of its ring bucket. */
+static __attribute__((noinline)) sched_id at_insert(vsched *v, uint32_t b, uint32_t h)
+{
+	ring_insert_(v, b, h);
+	return make_id(&v->nodes[h], h);
 }
 
 /* The free list is empty: put a node off the end of the table (growing
@@ -495,16 +619,13 @@ static __attribute__((noinline)) sched_id at_grow(vsched *v, int64_t when, int p
 {
 	if (v->nnodes == v->capnodes && !grow_nodes(v))
 		return 0;
-	uint32_t h = v->nnodes++;
-	v->nodes[h].gen = 1;
-	v->nodes[h].where = N_FREE;
-	v->nodes[h].next = N_FREE;
-	v->freen = h;
+	node_free(v, v->nnodes++);
 	return sched_virtual_at(&v->base, when, pri, fn, ctx, arg);
 }
 
-/* The common case — a bucket of the ring, 17.5 minutes ahead — is a leaf
- * function of a few dozen instructions; the rest are tail calls. */
+/* The common case — an empty bucket of the ring, 17.5 minutes ahead, or
+ * after its tail — is a leaf function of a few dozen instructions; the
+ * rest are calls. */
 sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
 {
 	assert(s->ops == &vops);
@@ -512,24 +633,55 @@ sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ct
 	uint32_t h = v->freen;
 	if (h == N_FREE)
 		return at_grow(v, when, pri, fn, ctx, arg);
+	vnode *n = &v->nodes[h];
+	/* stored first: their registers are then free for the rest */
+	n->fn = fn;
+	n->ctx = ctx;
+	n->arg = arg;
+	v->freen = n->next;                  /* before ring_push reuses `next` */
 	if ((unsigned)pri >= SCHED_NPRI)
 		pri = pri < 0 ? 0 : SCHED_NPRI - 1;
 	if (when < v->now)
 		when = v->now;
-	vnode *n = &v->nodes[h];
-	v->freen = n->next;                  /* before ring_push reuses `next` */
+	uint64_t seq = v->seq++;
 	n->when = when;
-	n->order = ((uint64_t)pri << SEQ_BITS) | (v->seq & ((1ull << SEQ_BITS) - 1));
-	n->fn = fn;
-	n->ctx = ctx;
-	n->arg = arg;
+	/* seq < 2^56: it would take years of sched_at at 1 GHz to reach */
+	n->order = ((uint64_t)pri << SEQ_BITS) | seq;
 	uint64_t ub = ubucket(when);
 	uint64_t d = ub - v->curb;
 	/* d - 1 wraps for the current bucket (d == 0) and any before it */
 	if (d - 1 >= NBUCKETS - 1)
-		return d == 0 || d > (UINT64_MAX >> 1) ? at_front(v, h) : at_place(v, h);
-	ring_push(v, (uint32_t)(ub & (NBUCKETS - 1)), h);
-	return take_id(v, h);
+		return d == 0 || d > (UINT64_MAX >> 1) ? at_cur(v, h) : at_far(v, h);
+	/* ring_push, with its walk a tail call */
+	uint32_t b = (uint32_t)(ub & (NBUCKETS - 1));
+	vlist *l = &v->list[b];
+	n->where = b;
+	if (l->head == NIL) {
+		list_first(v->nodes, l, h);
+		v->bits[b >> 6] |= 1ull << (b & 63);
+		v->summary |= 1ull << (b >> 6);
+	} else if (node_before(&v->nodes[l->tail], n->when, n->order)) {
+		list_append(v->nodes, l, h);
+	} else {
+		return at_insert(v, b, h);
+	}
+	return make_id(n, h);
+}
+
+/* sched_virtual_cancel of a timer in a heap (apart, so that the list's
+ * path saves no registers): lazy, dropped at the root, when migrating or
+ * by a purge. */
+static __attribute__((noinline)) bool cancel_heap(vsched *v, vnode *n)
+{
+	vheap *hp = n->where == N_FRONT ? &v->front : &v->far;
+	n->where = N_DEAD;
+	hp->dead++;
+	if (hp->dead > 64 && hp->dead > hp->n - hp->dead) {
+		heap_purge(v, hp, true);
+		far_sync(v);
+	}
+	v->cancelled++;
+	return true;
 }
 
 bool sched_virtual_cancel(sched *s, sched_id id)
@@ -540,90 +692,96 @@ bool sched_virtual_cancel(sched *s, sched_id id)
 	if ((uint32_t)id == 0 || h >= v->nnodes)
 		return false;
 	vnode *n = &v->nodes[h];
-	if (n->gen != (uint32_t)(id >> 32))
+	/* a free or dead node is no pending timer; a live one is this id's
+	 * only while its seq is the id's */
+	if (n->where == N_FREE || n->where == N_DEAD || (uint32_t)n->order != (uint32_t)(id >> 32))
 		return false;
-	if (n->where < NBUCKETS) {
-		ring_unlink(v, h);
-		node_free(v, h);
-	} else if (n->where == N_FRONT || n->where == N_FAR) {
-		/* lazy: dropped at the root, when migrating or by a purge */
-		vheap *hp = n->where == N_FRONT ? &v->front : &v->far;
-		n->where = N_DEAD;
-		n->gen++;
-		hp->dead++;
-		if (hp->dead > 64 && hp->dead > hp->n - hp->dead)
-			heap_purge(v, hp, hp == &v->far || v->fheap);
-	} else {
-		return false;
-	}
+	if (n->where >= NBUCKETS)
+		return cancel_heap(v, n);
+	list_unlink(v, h);
+	node_free(v, h);
 	v->cancelled++;
 	return true;
 }
 
-/* Move the far timers the window now covers into the ring (or the front). */
-static __attribute__((noinline)) void migrate_far(vsched *v)
+/* ---- taking timers ---------------------------------------------------------------- */
+
+/* Move the far timers the window now covers into the ring or the current
+ * bucket.  Never allocates. */
+static void migrate_far(vsched *v)
 {
 	/* far timers are all at or after curb (they were beyond the old window
 	 * and the ring's were before them), so ub - curb cannot wrap */
-	while (v->far.n > 0 && ubucket(v->far.e[0].when) - v->curb < NBUCKETS) {
+	uint64_t ub;
+	while (v->far.n > 0 && (ub = ubucket(v->far.e[0].when)) - v->curb < NBUCKETS) {
 		ventry e = heap_pop(&v->far);
 		if (v->nodes[e.h].where == N_DEAD) {
 			v->far.dead--;
 			node_free(v, e.h);
+		} else if (ub == v->curb) {
+			cur_put(v, e.h);
 		} else {
-			place(v, e.h);                /* front or ring: no allocation */
+			ring_push(v, (uint32_t)(ub & (NBUCKETS - 1)), e.h);
 		}
 	}
+	far_sync(v);
 }
 
-/* The front is empty: move the current bucket to the next one holding a
- * timer, pour that bucket into the front, and move the far timers the
- * window now covers into the ring (or the front).  Never allocates; false
- * when no timer is left anywhere.  Moving past `now` is harmless: a later
- * sched_at before the current bucket's end goes to the front, which orders
- * by the full key. */
+/* The current bucket is empty and the ring is not (summary != 0): move to
+ * the ring's next non-empty bucket. */
+static inline void ring_advance(vsched *v)
+{
+	uint32_t cb = v->cslot;
+	uint32_t b = ring_next(v, (cb + 1) & (NBUCKETS - 1));
+	if (b == NBUCKETS)
+		b = ring_next(v, 0);          /* wrapped round the ring */
+	v->curb += (b - cb) & (NBUCKETS - 1);
+	set_cslot(v, b);
+	ring_clear_bit(v, b);
+}
+
+/* After the current bucket moved: whether it is unsorted or far timers
+ * entered the window (advance_fix's work). */
+static inline bool advance_needs_fix(const vsched *v)
+{
+	return v->curb >= v->far_at || bit_test(v->uns, v->cslot);
+}
+
+/* Make an unsorted new current bucket the front heap, and move the far
+ * timers the window now covers into the ring. */
+static __attribute__((noinline)) void advance_fix(vsched *v)
+{
+	uint32_t b = v->cslot;
+	if (bit_test(v->uns, b)) {
+		v->uns[b >> 6] &= ~(1ull << (b & 63));
+		front_from_list(v, false);
+	}
+	if (v->curb >= v->far_at)
+		migrate_far(v);
+}
+
+/* The current bucket is empty (its list, or the front heap): move it to
+ * the next bucket holding a timer, and move the far timers the window now
+ * covers into the ring (or the new current bucket).  Never allocates;
+ * false when no timer is left anywhere.  Moving past `now` is harmless: a
+ * later sched_at before the current bucket's end goes to the current
+ * bucket, which orders by the full key. */
 static __attribute__((noinline)) bool advance(vsched *v)
 {
-	v->fheap = false;                    /* an empty front starts sorted again */
+	v->fheap = false;
+	v->front.n = 0;                      /* (empty already: dead entries are dropped at the root) */
 	if (v->summary) {
-		uint32_t cb = (uint32_t)(v->curb & (NBUCKETS - 1));
-		uint32_t b = ring_next(v, (cb + 1) & (NBUCKETS - 1));
-		if (b == NBUCKETS)
-			b = ring_next(v, 0);          /* wrapped round the ring */
-		v->curb += (b - cb) & (NBUCKETS - 1);
-		uint32_t h = v->head[b];
-		ring_clear_bit(v, b);
-		/* Sorted by insertion as it pours; the list is newest first, so
-		 * same-instant ties land in place.  Past FRONT_SORTED the rest is
-		 * appended and the whole made a heap (Floyd: any order will do). */
-		ventry *e = v->front.e;
-		uint32_t k = 0;
-		do {
-			vnode *n = &v->nodes[h];
-			n->where = N_FRONT;
-			ventry x = { .when = n->when, .order = n->order, .h = h };
-			uint32_t j = k++;
-			if (j < FRONT_SORTED)
-				while (j > 0 && before(&e[j - 1], &x)) {
-					e[j] = e[j - 1];
-					j--;
-				}
-			e[j] = x;
-			h = n->next;
-		} while (h != N_FREE);
-		v->front.n = k;
-		if (k > FRONT_SORTED) {
-			for (uint32_t i = (k - 2) / ARITY + 1; i-- > 0;)
-				sift_down(e, k, i);
-			v->fheap = true;
-		}
+		ring_advance(v);
 	} else {
-		if (!heap_clean_top(v, &v->far))
+		bool any = heap_clean_top(v, &v->far);
+		far_sync(v);
+		if (!any)
 			return false;
 		v->curb = ubucket(v->far.e[0].when);
+		set_cslot(v, (uint32_t)(v->curb & (NBUCKETS - 1)));
 	}
-	if (v->far.n > 0)
-		migrate_far(v);
+	if (advance_needs_fix(v))
+		advance_fix(v);
 	return true;
 }
 
@@ -632,71 +790,54 @@ static __attribute__((noinline)) bool advance(vsched *v)
 static inline bool take(vsched *v, int64_t until, uint32_t *out)
 {
 	for (;;) {
-		vheap *f = &v->front;
-		if (f->n == 0) {
-			if (!advance(v))
-				return false;
-			continue;
-		}
-		const ventry *top = v->fheap ? &f->e[0] : &f->e[f->n - 1];
-		uint32_t h = top->h;
-		int64_t when = top->when;
-		if (v->nodes[h].where == N_DEAD) {
-			/* cancelled while in the front */
-			if (v->fheap)
+		uint32_t h;
+		if (v->fheap) {
+			vheap *f = &v->front;
+			if (f->n == 0) {
+				if (!advance(v))
+					return false;
+				continue;
+			}
+			h = f->e[0].h;
+			if (v->nodes[h].where == N_DEAD) {
+				/* cancelled while in the front */
 				heap_pop(f);
-			else
-				f->n--;
-			f->dead--;
-			node_free(v, h);
-			continue;
-		}
-		if (when > until)
-			return false;
-		if (v->fheap)
+				f->dead--;
+				node_free(v, h);
+				continue;
+			}
+			if (f->e[0].when > until)
+				return false;
 			heap_pop(f);
-		else
-			f->n--;
-		v->now = when;       /* no pending timer is before now (see sched_virtual_at) */
+		} else {
+			vlist *l = &v->list[v->cslot];
+			h = l->head;
+			if (h == NIL) {
+				if (!advance(v))
+					return false;
+				continue;
+			}
+			if (v->nodes[h].when > until)
+				return false;
+			l->head = v->nodes[h].next;
+		}
+		v->now = v->nodes[h].when;   /* no pending timer is before now (see sched_virtual_at) */
 		v->fired++;
 		*out = h;
 		return true;
 	}
 }
 
-/* Pop the top of a sorted front of nf > 0 entries when it is live and due
- * by `until`, as sched_virtual_next; false (nothing changed) otherwise. */
-static inline bool pop_sorted(vsched *v, uint32_t nf, int64_t until, int64_t *now,
-                              uint64_t *arg)
-{
-	const ventry *top = &v->front.e[nf - 1];
-	uint32_t h = top->h;
-	int64_t when = top->when;
-	vnode *n = &v->nodes[h];
-	if (n->where == N_DEAD || when > until)
-		return false;
-	v->front.n = nf - 1;
-	v->now = when;               /* no pending timer is before now */
-	v->fired++;
-	*arg = n->arg;
-	*now = when;
-	node_free(v, h);
-	return true;
-}
-
-/* sched_virtual_next's general case: stopped, an empty front (the next
- * bucket), a heap, a cancelled timer on top, or no timer due. */
+/* sched_virtual_next's general case: stopped, the front heap, the ring
+ * empty (the far heap's next bucket), or no timer due. */
 static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_t *now,
                                                 uint64_t *arg)
 {
 	uint32_t h;
 	if (v->stopped) {
-		v->stopped = false;
+		set_stopped(v, false);
 		return false;
 	}
-	if (v->front.n == 0 && advance(v) && !v->fheap && v->front.n > 0 &&
-	    pop_sorted(v, v->front.n, until, now, arg))
-		return true;
 	if (!take(v, until, &h)) {
 		if (until != SCHED_FOREVER && until > v->now)
 			v->now = until;
@@ -708,15 +849,73 @@ static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_
 	return true;
 }
 
-/* The common case — a sorted front holding a live timer due by `until` —
- * is a leaf function; the rest is a tail call. */
+/* next_bucket's new bucket is unsorted or far timers entered the window
+ * (apart, so that next_bucket makes no call but tail calls). */
+static __attribute__((noinline)) bool next_fix(vsched *v, int64_t until, int64_t *now,
+                                               uint64_t *arg)
+{
+	advance_fix(v);
+	return sched_virtual_next(&v->base, until, now, arg);
+}
+
+/* sched_virtual_next when the current list is empty or the clock stopped:
+ * the common case — the ring's next bucket in the same bitmap word — here,
+ * then the fast path again (a tail call); the rest in next_slow. */
+static __attribute__((noinline)) bool next_bucket(vsched *v, int64_t until, int64_t *now,
+                                                  uint64_t *arg)
+{
+	if (v->stopped || v->fheap)
+		return next_slow(v, until, now, arg);
+	uint32_t cb = v->cslot;
+	uint32_t p = (cb + 1) & (NBUCKETS - 1);
+	uint32_t w = p >> 6;
+	uint64_t m = v->bits[w] & (~0ull << (p & 63));
+	if (!m)
+		return next_slow(v, until, now, arg);
+	uint32_t b = (w << 6) | (uint32_t)__builtin_ctzll(m);
+	v->curb += (b - cb) & (NBUCKETS - 1);
+	v->cslot = v->pslot = b;             /* (not stopped) */
+	if ((v->bits[w] ^= m & -m) == 0)      /* m's lowest bit is b's */
+		v->summary &= ~(1ull << w);
+	if (advance_needs_fix(v))
+		return next_fix(v, until, now, arg);
+	/* the fast path's pop, on a list known not to be empty */
+	vlist *l = &v->list[b];
+	uint32_t h = l->head;
+	vnode *n = &v->nodes[h];
+	int64_t when = n->when;
+	if (when > until)
+		return next_slow(v, until, now, arg);
+	l->head = n->next;
+	v->now = when;
+	v->fired++;
+	*arg = n->arg;
+	*now = when;
+	node_free(v, h);
+	return true;
+}
+
+/* The common case — the head of the current list, due by `until` — is a
+ * leaf function; the rest are calls.  (With the front heap current, the
+ * current list is empty.) */
 bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 {
 	assert(s->ops == &vops);
 	vsched *v = (vsched *)s;
-	uint32_t nf = v->front.n;
-	if (nf == 0 || v->fheap || v->stopped || !pop_sorted(v, nf, until, now, arg))
+	vlist *l = &v->list[v->pslot];
+	uint32_t h = l->head;
+	if (h == NIL)
+		return next_bucket(v, until, now, arg);
+	vnode *n = &v->nodes[h];
+	int64_t when = n->when;
+	if (when > until)
 		return next_slow(v, until, now, arg);
+	l->head = n->next;
+	v->now = when;               /* no pending timer is before now */
+	v->fired++;
+	*arg = n->arg;
+	*now = when;
+	node_free(v, h);
 	return true;
 }
 
@@ -744,7 +943,7 @@ static bool v_cancel(sched *s, sched_id id)
 static int v_run(sched *s, int64_t until)
 {
 	vsched *v = (vsched *)s;
-	v->stopped = false;
+	set_stopped(v, false);
 	uint32_t h;
 	while (!v->stopped && take(v, until, &h)) {
 		vnode *n = &v->nodes[h];
@@ -757,7 +956,7 @@ static int v_run(sched *s, int64_t until)
 			fn(s, v->now, ctx, arg);
 	}
 	if (v->stopped) {
-		v->stopped = false;          /* spent: a later sched_virtual_next runs on */
+		set_stopped(v, false);       /* spent: a later sched_virtual_next runs on */
 		return 1;
 	}
 	if (until != SCHED_FOREVER && until > v->now)
@@ -767,7 +966,7 @@ static int v_run(sched *s, int64_t until)
 
 static void v_stop(sched *s)
 {
-	((vsched *)s)->stopped = true;
+	set_stopped((vsched *)s, true);
 }
 
 static void v_destroy(sched *s)
@@ -786,15 +985,17 @@ static const sched_ops vops = {
 
 sched *sched_virtual_new(int64_t start)
 {
-	/* head[] needs no initialising (read only where the bit is set), but
-	 * calloc of the whole struct is simplest and costs nothing hot */
 	vsched *v = calloc(1, sizeof *v);
 	if (!v)
 		return NULL;
 	v->base.ops = &vops;
 	v->now = start;
 	v->curb = ubucket(start);
+	set_cslot(v, (uint32_t)(v->curb & (NBUCKETS - 1)));
 	v->freen = N_FREE;
+	v->far_at = UINT64_MAX;
+	for (uint32_t b = 0; b <= NBUCKETS; b++)
+		v->list[b].head = NIL;               /* every list empty */
 	if (!grow_nodes(v)) {
 		v_destroy(&v->base);
 		return NULL;
