@@ -185,7 +185,6 @@ struct sched_virtual_ {
 	struct sched_vnode_ *nodes;
 	uint32_t nnodes, capnodes;
 	uint32_t freen;              /* free list head, N_FREE when empty */
-	uint32_t nuns;               /* bits set in uns */
 	/* far timers enter the window when curb reaches far_at: the far top's
 	 * bucket - (NBUCKETS - 1), UINT64_MAX when the far heap is empty
 	 * (far_sync), so a new bucket compares once */

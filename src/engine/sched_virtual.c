@@ -54,10 +54,13 @@
  * callgrind: 128 ms and 512 ms took more instructions on both workloads.)
  *
  * The hot paths — sched_virtual_at into an empty ring bucket or after its
- * tail, sched_virtual_next from the current list — are leaf functions;
- * everything else (a new node, a walk, the current bucket, the far heap, a
- * new bucket, the front heap) is a call to a function of its own, so the
- * common paths keep to a few registers.
+ * tail, sched_virtual_next from the current list — are inline in sched.h
+ * (the structures are declared there), so the simulator makes no call for
+ * them; everything else (a new node, a walk, the current bucket, the far
+ * heap, a new bucket, the front heap) is a call to a function of its own
+ * here (sched_virtual_*_), so the common paths keep to a few registers.
+ * Checking that a sched is a virtual one is for debug builds only
+ * (TIERLINE_DEBUG_INVARIANTS).
  *
  * Cancel.  A list timer is unlinked at once, so the IVR's cancelled
  * timeouts (seconds ahead) never cost a pop.  A heap timer is cancelled
@@ -281,7 +284,7 @@ static inline __attribute__((always_inline)) void ring_insert_(vsched *v, uint32
 		ring_crowded(v, b, h);
 }
 
-/* ring_push's (sched_virtual_at has at_insert). */
+/* ring_push's (sched_virtual_at has sched_virtual_insert_). */
 static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_t h)
 {
 	ring_insert_(v, b, h);
@@ -562,9 +565,11 @@ static __attribute__((noinline)) sched_id at_cur(vsched *v, uint32_t h)
 	return make_id(&v->nodes[h], h);
 }
 
-/* sched_virtual_at for a timer before the tail of its ring bucket. */
-static __attribute__((noinline)) sched_id at_insert(vsched *v, uint32_t b, uint32_t h)
+/* sched_virtual_at (sched.h's inline one too) for a timer before the tail
+ * of ring slot b's list (`where` set). */
+sched_id sched_virtual_insert_(sched *s, uint32_t b, uint32_t h)
 {
+	vsched *v = (vsched *)s;
 	ring_insert_(v, b, h);
 	return make_id(&v->nodes[h], h);
 }
@@ -635,25 +640,20 @@ sched_id sched_virtual_at_(sched *s, int64_t when, int pri, sched_fn fn, void *c
 	} else if (node_before(&v->nodes[l->tail], n->when, n->order)) {
 		list_append(v->nodes, l, h);
 	} else {
-		return at_insert(v, b, h);
+		return sched_virtual_insert_(s, b, h);
 	}
 	return make_id(n, h);
 }
 
-/* The inline sched_virtual_at's ways out once node h is filled in (when,
- * order, fn, ctx, arg; off the free list; seq taken).  Outside the ring:
- * d, its bucket's distance from the current one, is 0 or wrapped for the
- * current bucket, else beyond the ring (the far heap). */
+/* The inline sched_virtual_at's way out, once node h is filled in (when,
+ * order, fn, ctx, arg; off the free list; seq taken), for a timer outside
+ * the ring: d, its bucket's distance from the current one, is 0 or wrapped
+ * for the current bucket, else beyond the ring (the far heap).  (Its other
+ * way out is sched_virtual_insert_.) */
 sched_id sched_virtual_outside_(sched *s, uint64_t d, uint32_t h)
 {
 	vsched *v = (vsched *)s;
 	return d == 0 || d > (UINT64_MAX >> 1) ? at_cur(v, h) : at_far(v, h);
-}
-
-/* Before the tail of ring slot b's list (`where` set). */
-sched_id sched_virtual_insert_(sched *s, uint32_t b, uint32_t h)
-{
-	return at_insert((vsched *)s, b, h);
 }
 
 /* sched_virtual_cancel of a timer in a heap (apart, so that the list's
@@ -837,8 +837,8 @@ static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_
 	return true;
 }
 
-/* next_bucket's new bucket is unsorted or far timers entered the window
- * (apart, so that next_bucket makes no call but tail calls). */
+/* sched_virtual_next_bucket_'s new bucket is unsorted or far timers
+ * entered the window (apart, so that it makes no call but tail calls). */
 static __attribute__((noinline)) bool next_fix(vsched *v, int64_t until, int64_t *now,
                                                uint64_t *arg)
 {
@@ -846,12 +846,12 @@ static __attribute__((noinline)) bool next_fix(vsched *v, int64_t until, int64_t
 	return sched_virtual_next_(&v->base, until, now, arg);
 }
 
-/* sched_virtual_next when the current list is empty or the clock stopped:
- * the common case — the ring's next bucket in the same bitmap word — here,
- * then the fast path again (a tail call); the rest in next_slow. */
-static __attribute__((noinline)) bool next_bucket(vsched *v, int64_t until, int64_t *now,
-                                                  uint64_t *arg)
+/* sched_virtual_next (sched.h's inline one too) when the current list is
+ * empty or the clock stopped: the common case — the ring's next bucket in
+ * the same bitmap word — here, popping its head; the rest in next_slow. */
+bool sched_virtual_next_bucket_(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 {
+	vsched *v = (vsched *)s;
 	if (v->stopped || v->fheap)
 		return next_slow(v, until, now, arg);
 	uint32_t cb = v->cslot;
@@ -885,8 +885,8 @@ static __attribute__((noinline)) bool next_bucket(vsched *v, int64_t until, int6
 
 /* sched_virtual_next in general (the inline one's way out, and
  * next_fix's): the head of the current list if due (as the inline one),
- * else a new bucket (next_bucket) or the rest (next_slow).  (With the
- * front heap current, the current list is empty.) */
+ * else a new bucket (sched_virtual_next_bucket_) or the rest (next_slow).
+ * (With the front heap current, the current list is empty.) */
 bool sched_virtual_next_(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 {
 	CHECK_VIRTUAL(s);
@@ -894,7 +894,7 @@ bool sched_virtual_next_(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 	vlist *l = &v->list[v->pslot];
 	uint32_t h = l->head;
 	if (h == NIL)
-		return next_bucket(v, until, now, arg);
+		return sched_virtual_next_bucket_(s, until, now, arg);
 	vnode *n = &v->nodes[h];
 	int64_t when = n->when;
 	if (when > until)
@@ -906,12 +906,6 @@ bool sched_virtual_next_(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 	*now = when;
 	node_free(v, h);
 	return true;
-}
-
-/* The inline sched_virtual_next's way out for an empty current list. */
-bool sched_virtual_next_bucket_(sched *s, int64_t until, int64_t *now, uint64_t *arg)
-{
-	return next_bucket((vsched *)s, until, now, arg);
 }
 
 static int64_t v_now(sched *s)
