@@ -82,10 +82,14 @@ sched *sched_virtual_new(int64_t start);
 
 /* Direct calls for a driver that owns a virtual clock (the simulator): the
  * same as sched_now / sched_at_pri / sched_cancel, without the indirect
- * call.  Only for a scheduler made by sched_virtual_new (asserted).
- * `fn` may be NULL for timers consumed with sched_virtual_next. */
-int64_t  sched_virtual_now(sched *s);
-sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg);
+ * call.  Only for a scheduler made by sched_virtual_new (asserted in a
+ * build with TIERLINE_DEBUG_INVARIANTS, such as the sanitizer build; the
+ * others trust the caller, the checks costing a few % of a simulation).
+ * `fn` may be NULL for timers consumed with sched_virtual_next.
+ * sched_virtual_now and sched_virtual_at are inline (below). */
+static inline int64_t  sched_virtual_now(sched *s);
+static inline sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx,
+                                        uint64_t arg);
 bool     sched_virtual_cancel(sched *s, sched_id id);
 
 /* Pull instead of push: take the next timer due at or before `until`,
@@ -103,7 +107,7 @@ bool     sched_virtual_cancel(sched *s, sched_id id);
  *     while (sched_virtual_next(s, until, &now, &arg))
  *             handle(now, arg);      // may sched_virtual_at / _cancel / sched_stop
  */
-bool     sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg);
+static inline bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg);
 /* Number of pending (not cancelled) timers. */
 uint64_t sched_virtual_pending(sched *s);
 /* Timers dispatched so far. */
@@ -118,5 +122,176 @@ struct event_base;
 /* Real-time clock on an existing event_base; `tz` converts wall time to
  * local ms (see util_now_local_ms). */
 sched *sched_real_new(struct event_base *base, const char *tz);
+
+/* ---- the virtual clock's fast paths (sched_virtual.c's internals) --------------
+ *
+ * The simulator calls sched_virtual_at and sched_virtual_next once or
+ * twice per event, and their common cases — a timer into an empty ring
+ * bucket or after its tail, a pop of the current bucket's head — are a few
+ * dozen instructions, so a call (argument set-up, saved registers) and the
+ * checks of the general path were a third of them.  They are inlined here;
+ * everything else is the out-of-line sched_virtual_*_() below.  The
+ * structures are sched_virtual.c's (the comments there say how they work):
+ * nothing else may read or write them. */
+
+#define SCHED_V_BUCKET_BITS 8                      /* 256-ms buckets */
+#define SCHED_V_RING_BITS 12                       /* 4096 buckets: 17.5 min ahead */
+#define SCHED_V_NBUCKETS (1u << SCHED_V_RING_BITS)
+#define SCHED_V_NWORDS (SCHED_V_NBUCKETS / 64)     /* bitmap: one bit per bucket */
+#define SCHED_V_NIL 0xffffffffu                    /* end of a list; a free node's `where` */
+#define SCHED_V_SEQ_BITS 56                        /* order = pri << 56 | seq */
+
+/* One per pending timer, indexed by the id's low half; 64 bytes, so that
+ * indexing is a shift. */
+struct sched_vnode_ {
+	uint32_t next, prev;         /* list links; next = free list link */
+	uint32_t where;              /* ring slot, or N_FREE / N_FRONT / N_FAR / N_DEAD */
+	uint32_t pad1_;
+	int64_t when;
+	uint64_t order;              /* pri << SCHED_V_SEQ_BITS | seq */
+	sched_fn fn;
+	void *ctx;
+	uint64_t arg;
+	uint64_t pad2_;
+};
+
+/* A bucket's list: head the first (smallest) entry, SCHED_V_NIL when
+ * empty; tail the last, meaningful only when not empty. */
+struct sched_vlist_ {
+	uint32_t head, tail;
+};
+
+struct sched_ventry_;                /* a heap entry */
+struct sched_vheap_ {
+	struct sched_ventry_ *e;
+	uint32_t n, cap;             /* entries, live + dead */
+	uint32_t dead;
+};
+
+struct sched_virtual_ {
+	sched base;
+	int64_t now;
+	uint64_t curb;               /* current bucket, of ubucket() */
+	uint32_t cslot;              /* its ring slot: curb mod NBUCKETS */
+	/* the slot sched_virtual_next pops from: cslot, or while stopped
+	 * NBUCKETS, a list always empty, so that its fast path tests one thing */
+	uint32_t pslot;
+	bool stopped;
+	bool fheap;                  /* the current bucket is the front heap (its list is empty) */
+	/* seq counts every sched_at that succeeded, so the pending count is
+	 * seq - fired - cancelled and the hot paths keep no `live` counter */
+	uint64_t seq, fired, cancelled;
+	struct sched_vheap_ front, far;
+	struct sched_vnode_ *nodes;
+	uint32_t nnodes, capnodes;
+	uint32_t freen;              /* free list head, N_FREE when empty */
+	/* far timers enter the window when curb reaches far_at: the far top's
+	 * bucket - (NBUCKETS - 1), UINT64_MAX when the far heap is empty
+	 * (far_sync), so a new bucket compares once */
+	uint64_t far_at;
+	uint64_t summary;            /* bit w: bits[w] != 0 */
+	uint64_t bits[SCHED_V_NWORDS]; /* bit b: slot b is not current and its list is not empty */
+	uint64_t uns[SCHED_V_NWORDS];  /* bit b: slot b's list may be unsorted (crowded) */
+	/* + the stopped clock's empty one (pslot) */
+	struct sched_vlist_ list[SCHED_V_NBUCKETS + 1];
+};
+
+/* The general paths, for the inline ones only. */
+sched_id sched_virtual_at_(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg);
+sched_id sched_virtual_outside_(sched *s, uint64_t d, uint32_t h);
+sched_id sched_virtual_insert_(sched *s, uint32_t b, uint32_t h);
+bool     sched_virtual_next_(sched *s, int64_t until, int64_t *now, uint64_t *arg);
+bool     sched_virtual_next_bucket_(sched *s, int64_t until, int64_t *now, uint64_t *arg);
+void     sched_virtual_check_(sched *s);
+
+static inline int64_t sched_virtual_now(sched *s)
+{
+#ifdef TIERLINE_DEBUG_INVARIANTS
+	sched_virtual_check_(s);
+#endif
+	return ((struct sched_virtual_ *)s)->now;
+}
+
+/* Inline: a timer into an empty ring bucket or after its tail.  A timer
+ * before a bucket's tail (sched_virtual_insert_), in the current bucket
+ * or beyond the ring (sched_virtual_outside_) goes out of line with its
+ * node filled in; a new node or a priority out of range to
+ * sched_virtual_at_.  (A constant pri, as the simulator passes, makes its
+ * test and shift free.)  Always inlined: GCC otherwise made an
+ * out-of-line copy of it, which was the call again. */
+static inline __attribute__((always_inline)) sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx,
+                                        uint64_t arg)
+{
+#ifdef TIERLINE_DEBUG_INVARIANTS
+	sched_virtual_check_(s);
+#endif
+	struct sched_virtual_ *v = (struct sched_virtual_ *)s;
+	uint32_t h = v->freen;
+	if (h == SCHED_V_NIL || (unsigned)pri >= SCHED_NPRI)
+		return sched_virtual_at_(s, when, pri, fn, ctx, arg);
+	struct sched_vnode_ *ns = v->nodes;
+	struct sched_vnode_ *n = &ns[h];
+	n->fn = fn;
+	n->ctx = ctx;
+	n->arg = arg;
+	v->freen = n->next;
+	if (when < v->now)
+		when = v->now;
+	uint64_t order = ((uint64_t)pri << SCHED_V_SEQ_BITS) | v->seq++;
+	n->when = when;
+	n->order = order;
+	/* the bucket: monotonic over all of int64, sign bit flipped */
+	uint64_t ub = ((uint64_t)when ^ (1ull << 63)) >> SCHED_V_BUCKET_BITS;
+	uint64_t d = ub - v->curb;
+	/* d - 1 wraps for the current bucket (d == 0) and any before it */
+	if (d - 1 >= SCHED_V_NBUCKETS - 1)
+		return sched_virtual_outside_(s, d, h);
+	uint32_t b = (uint32_t)(ub & (SCHED_V_NBUCKETS - 1));
+	struct sched_vlist_ *l = &v->list[b];
+	n->where = b;
+	if (l->head == SCHED_V_NIL) {
+		n->next = SCHED_V_NIL;
+		l->head = l->tail = h;
+		v->bits[b >> 6] |= 1ull << (b & 63);
+		v->summary |= 1ull << (b >> 6);
+	} else {
+		struct sched_vnode_ *t = &ns[l->tail];
+		if (!(t->when < when || (t->when == when && t->order < order)))
+			return sched_virtual_insert_(s, b, h);
+		n->prev = l->tail;
+		n->next = SCHED_V_NIL;
+		t->next = h;
+		l->tail = h;
+	}
+	return (order << 32) | (uint64_t)(h + 1);
+}
+
+/* Inline: the head of the current bucket's list, due by `until`.  An
+ * empty list (a new bucket, or stopped) is sched_virtual_next_bucket_'s,
+ * a head not due sched_virtual_next_'s. */
+static inline __attribute__((always_inline)) bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg)
+{
+#ifdef TIERLINE_DEBUG_INVARIANTS
+	sched_virtual_check_(s);
+#endif
+	struct sched_virtual_ *v = (struct sched_virtual_ *)s;
+	struct sched_vlist_ *l = &v->list[v->pslot];
+	uint32_t h = l->head;
+	if (h == SCHED_V_NIL)
+		return sched_virtual_next_bucket_(s, until, now, arg);
+	struct sched_vnode_ *n = &v->nodes[h];
+	int64_t when = n->when;
+	if (when > until)
+		return sched_virtual_next_(s, until, now, arg);
+	l->head = n->next;
+	v->now = when;               /* no pending timer is before now */
+	v->fired++;
+	*arg = n->arg;
+	*now = when;
+	n->where = SCHED_V_NIL;      /* node_free */
+	n->next = v->freen;
+	v->freen = h;
+	return true;
+}
 
 #endif

@@ -54,10 +54,13 @@
  * callgrind: 128 ms and 512 ms took more instructions on both workloads.)
  *
  * The hot paths — sched_virtual_at into an empty ring bucket or after its
- * tail, sched_virtual_next from the current list — are leaf functions;
- * everything else (a new node, a walk, the current bucket, the far heap, a
- * new bucket, the front heap) is a call to a function of its own, so the
- * common paths keep to a few registers.
+ * tail, sched_virtual_next from the current list — are inline in sched.h
+ * (the structures are declared there), so the simulator makes no call for
+ * them; everything else (a new node, a walk, the current bucket, the far
+ * heap, a new bucket, the front heap) is a call to a function of its own
+ * here (sched_virtual_*_), so the common paths keep to a few registers.
+ * Checking that a sched is a virtual one is for debug builds only
+ * (TIERLINE_DEBUG_INVARIANTS).
  *
  * Cancel.  A list timer is unlinked at once, so the IVR's cancelled
  * timeouts (seconds ahead) never cost a pop.  A heap timer is cancelled
@@ -80,14 +83,11 @@
 #include <string.h>
 #include "tierline/sched.h"
 
-#ifndef BUCKET_BITS
-#define BUCKET_BITS 8                /* 256-ms buckets */
-#endif
-#ifndef RING_BITS
-#define RING_BITS 12                 /* 4096 buckets: 1049 s (17.5 min) ahead */
-#endif
-#define NBUCKETS (1u << RING_BITS)
-#define NWORDS (NBUCKETS / 64)       /* bitmap: one bit per bucket */
+/* The sizes are sched.h's, whose inline fast paths share the structures. */
+#define BUCKET_BITS SCHED_V_BUCKET_BITS  /* 256-ms buckets */
+#define RING_BITS SCHED_V_RING_BITS      /* 4096 buckets: 1049 s (17.5 min) ahead */
+#define NBUCKETS SCHED_V_NBUCKETS
+#define NWORDS SCHED_V_NWORDS
 _Static_assert(NWORDS >= 1 && NWORDS <= 64, "the summary is a single word");
 
 /* Entries a sched_at may walk past in a list before the bucket counts as
@@ -97,77 +97,37 @@ _Static_assert(NWORDS >= 1 && NWORDS <= 64, "the summary is a single word");
 #endif
 
 /* Node states other than "in the list of ring slot b" (b < NBUCKETS). */
-#define N_FREE 0xffffffffu
+#define N_FREE SCHED_V_NIL
 #define N_FRONT 0xfffffffeu
 #define N_FAR 0xfffffffdu
 #define N_DEAD 0xfffffffcu           /* cancelled, still in a heap */
 #define NIL N_FREE                   /* end of a list, an empty list */
 
-/* One per pending timer, indexed by the id's low half.  Padded to 64
- * bytes: indexing is then a shift, on every path. */
-typedef struct vnode {
-	uint32_t next, prev;         /* list links; next = free list link */
-	uint32_t where;              /* ring slot, or N_FREE / N_FRONT / N_FAR / N_DEAD */
-	uint32_t pad1_;
-	int64_t when;
-	uint64_t order;              /* pri << 56 | seq */
-	sched_fn fn;
-	void *ctx;
-	uint64_t arg;
-	uint64_t pad2_;
-} vnode;
+/* One per pending timer, indexed by the id's low half (sched.h). */
+typedef struct sched_vnode_ vnode;
 _Static_assert(sizeof(vnode) == 64, "a node is 64 bytes");
 
 /* Heap entries hold only the key and a node index (24 bytes), so sifting
  * moves little memory. */
-typedef struct ventry {
+typedef struct sched_ventry_ {
 	int64_t when;
 	uint64_t order;
 	uint32_t h;
 } ventry;
 
-typedef struct vheap {
-	ventry *e;
-	uint32_t n, cap;             /* entries, live + dead */
-	uint32_t dead;
-} vheap;
+typedef struct sched_vheap_ vheap;
 
 /* A bucket's list: head is the first (smallest) entry, NIL when empty;
  * tail the last, meaningful only when not empty.  A node's next is the one
  * after it (NIL at the tail), its prev the one before it (not kept up to
  * date at the head, where it is never read). */
-typedef struct vlist {
-	uint32_t head, tail;
-} vlist;
+typedef struct sched_vlist_ vlist;
 
-#define SEQ_BITS 56
+#define SEQ_BITS SCHED_V_SEQ_BITS
 
-typedef struct vsched {
-	sched base;
-	int64_t now;
-	uint64_t curb;               /* current bucket, of ubucket() */
-	uint32_t cslot;              /* its ring slot: curb mod NBUCKETS */
-	/* the slot sched_virtual_next pops from: cslot, or while stopped
-	 * NBUCKETS, a list always empty, so that its fast path tests one thing */
-	uint32_t pslot;
-	bool stopped;
-	bool fheap;                  /* the current bucket is the front heap (its list is empty) */
-	/* seq counts every sched_at that succeeded, so the pending count is
-	 * seq - fired - cancelled and the hot paths keep no `live` counter */
-	uint64_t seq, fired, cancelled;
-	vheap front, far;
-	vnode *nodes;
-	uint32_t nnodes, capnodes;
-	uint32_t freen;              /* free list head, N_FREE when empty */
-	/* far timers enter the window when curb reaches far_at: the far top's
-	 * bucket - (NBUCKETS - 1), UINT64_MAX when the far heap is empty
-	 * (far_sync), so a new bucket compares once */
-	uint64_t far_at;
-	uint64_t summary;            /* bit w: bits[w] != 0 */
-	uint64_t bits[NWORDS];       /* bit b: slot b is not current and its list is not empty */
-	uint64_t uns[NWORDS];        /* bit b: slot b's list may be unsorted (crowded) */
-	vlist list[NBUCKETS + 1];    /* + the stopped clock's empty one (pslot) */
-} vsched;
+/* The clock; its fields are described in sched.h, whose inline fast paths
+ * use them. */
+typedef struct sched_virtual_ vsched;
 
 static const sched_ops vops;
 
@@ -324,7 +284,7 @@ static inline __attribute__((always_inline)) void ring_insert_(vsched *v, uint32
 		ring_crowded(v, b, h);
 }
 
-/* ring_push's (sched_virtual_at has at_insert). */
+/* ring_push's (sched_virtual_at has sched_virtual_insert_). */
 static __attribute__((noinline)) void ring_insert(vsched *v, uint32_t b, uint32_t h)
 {
 	ring_insert_(v, b, h);
@@ -605,9 +565,11 @@ static __attribute__((noinline)) sched_id at_cur(vsched *v, uint32_t h)
 	return make_id(&v->nodes[h], h);
 }
 
-/* sched_virtual_at for a timer before the tail of its ring bucket. */
-static __attribute__((noinline)) sched_id at_insert(vsched *v, uint32_t b, uint32_t h)
+/* sched_virtual_at (sched.h's inline one too) for a timer before the tail
+ * of ring slot b's list (`where` set). */
+sched_id sched_virtual_insert_(sched *s, uint32_t b, uint32_t h)
 {
+	vsched *v = (vsched *)s;
 	ring_insert_(v, b, h);
 	return make_id(&v->nodes[h], h);
 }
@@ -620,15 +582,30 @@ static __attribute__((noinline)) sched_id at_grow(vsched *v, int64_t when, int p
 	if (v->nnodes == v->capnodes && !grow_nodes(v))
 		return 0;
 	node_free(v, v->nnodes++);
-	return sched_virtual_at(&v->base, when, pri, fn, ctx, arg);
+	return sched_virtual_at_(&v->base, when, pri, fn, ctx, arg);
 }
 
-/* The common case — an empty bucket of the ring, 17.5 minutes ahead, or
- * after its tail — is a leaf function of a few dozen instructions; the
- * rest are calls. */
-sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
+/* Scheduler checks only in a debug build: the simulator's hot loop calls
+ * the direct API millions of times (sched.h). */
+#ifdef TIERLINE_DEBUG_INVARIANTS
+#define CHECK_VIRTUAL(s) assert((s)->ops == &vops)
+#else
+#define CHECK_VIRTUAL(s) ((void)(s))
+#endif
+
+void sched_virtual_check_(sched *s)
 {
 	assert(s->ops == &vops);
+	(void)s;
+}
+
+/* sched_virtual_at in general (the inline one's way out for a new node or
+ * a priority out of range; the vtable's).  The common case — an empty
+ * bucket of the ring, 17.5 minutes ahead, or after its tail — is a leaf
+ * function of a few dozen instructions; the rest are calls. */
+sched_id sched_virtual_at_(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
+{
+	CHECK_VIRTUAL(s);
 	vsched *v = (vsched *)s;
 	uint32_t h = v->freen;
 	if (h == N_FREE)
@@ -663,9 +640,20 @@ sched_id sched_virtual_at(sched *s, int64_t when, int pri, sched_fn fn, void *ct
 	} else if (node_before(&v->nodes[l->tail], n->when, n->order)) {
 		list_append(v->nodes, l, h);
 	} else {
-		return at_insert(v, b, h);
+		return sched_virtual_insert_(s, b, h);
 	}
 	return make_id(n, h);
+}
+
+/* The inline sched_virtual_at's way out, once node h is filled in (when,
+ * order, fn, ctx, arg; off the free list; seq taken), for a timer outside
+ * the ring: d, its bucket's distance from the current one, is 0 or wrapped
+ * for the current bucket, else beyond the ring (the far heap).  (Its other
+ * way out is sched_virtual_insert_.) */
+sched_id sched_virtual_outside_(sched *s, uint64_t d, uint32_t h)
+{
+	vsched *v = (vsched *)s;
+	return d == 0 || d > (UINT64_MAX >> 1) ? at_cur(v, h) : at_far(v, h);
 }
 
 /* sched_virtual_cancel of a timer in a heap (apart, so that the list's
@@ -686,7 +674,7 @@ static __attribute__((noinline)) bool cancel_heap(vsched *v, vnode *n)
 
 bool sched_virtual_cancel(sched *s, sched_id id)
 {
-	assert(s->ops == &vops);
+	CHECK_VIRTUAL(s);
 	vsched *v = (vsched *)s;
 	uint32_t h = (uint32_t)id - 1;
 	if ((uint32_t)id == 0 || h >= v->nnodes)
@@ -849,21 +837,21 @@ static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_
 	return true;
 }
 
-/* next_bucket's new bucket is unsorted or far timers entered the window
- * (apart, so that next_bucket makes no call but tail calls). */
+/* sched_virtual_next_bucket_'s new bucket is unsorted or far timers
+ * entered the window (apart, so that it makes no call but tail calls). */
 static __attribute__((noinline)) bool next_fix(vsched *v, int64_t until, int64_t *now,
                                                uint64_t *arg)
 {
 	advance_fix(v);
-	return sched_virtual_next(&v->base, until, now, arg);
+	return sched_virtual_next_(&v->base, until, now, arg);
 }
 
-/* sched_virtual_next when the current list is empty or the clock stopped:
- * the common case — the ring's next bucket in the same bitmap word — here,
- * then the fast path again (a tail call); the rest in next_slow. */
-static __attribute__((noinline)) bool next_bucket(vsched *v, int64_t until, int64_t *now,
-                                                  uint64_t *arg)
+/* sched_virtual_next (sched.h's inline one too) when the current list is
+ * empty or the clock stopped: the common case — the ring's next bucket in
+ * the same bitmap word — here, popping its head; the rest in next_slow. */
+bool sched_virtual_next_bucket_(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 {
+	vsched *v = (vsched *)s;
 	if (v->stopped || v->fheap)
 		return next_slow(v, until, now, arg);
 	uint32_t cb = v->cslot;
@@ -895,17 +883,18 @@ static __attribute__((noinline)) bool next_bucket(vsched *v, int64_t until, int6
 	return true;
 }
 
-/* The common case — the head of the current list, due by `until` — is a
- * leaf function; the rest are calls.  (With the front heap current, the
- * current list is empty.) */
-bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg)
+/* sched_virtual_next in general (the inline one's way out, and
+ * next_fix's): the head of the current list if due (as the inline one),
+ * else a new bucket (sched_virtual_next_bucket_) or the rest (next_slow).
+ * (With the front heap current, the current list is empty.) */
+bool sched_virtual_next_(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 {
-	assert(s->ops == &vops);
+	CHECK_VIRTUAL(s);
 	vsched *v = (vsched *)s;
 	vlist *l = &v->list[v->pslot];
 	uint32_t h = l->head;
 	if (h == NIL)
-		return next_bucket(v, until, now, arg);
+		return sched_virtual_next_bucket_(s, until, now, arg);
 	vnode *n = &v->nodes[h];
 	int64_t when = n->when;
 	if (when > until)
@@ -919,12 +908,6 @@ bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 	return true;
 }
 
-int64_t sched_virtual_now(sched *s)
-{
-	assert(s->ops == &vops);
-	return ((vsched *)s)->now;
-}
-
 static int64_t v_now(sched *s)
 {
 	return ((vsched *)s)->now;
@@ -932,7 +915,7 @@ static int64_t v_now(sched *s)
 
 static sched_id v_at(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
 {
-	return sched_virtual_at(s, when, pri, fn, ctx, arg);
+	return sched_virtual_at_(s, when, pri, fn, ctx, arg);
 }
 
 static bool v_cancel(sched *s, sched_id id)
