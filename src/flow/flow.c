@@ -197,7 +197,7 @@ int flow_find_lang(const flow *f, const char *code)
 /* Days since 1970-01-01 the fast path of flow_hours_open covers (to the
  * year 7711): there every quantity below fits 32 unsigned bits, where
  * divisions by constants are a multiply and a shift. */
-#define HOURS_FAST_DAYS (1u << 21)
+#define HOURS_FAST_DAYS ((uint32_t)FLOW_HOURS_BITS_DAYS)
 
 /* Days since 1970-01-01 as YYYYMMDD for 0 <= days < HOURS_FAST_DAYS: Neri
  * and Schneider's calendar algorithm ("Euclidean affine functions and
@@ -266,6 +266,11 @@ bool flow_hours_open(const flow_hours *h, int64_t local_ms)
 	}
 	if (!open || h->nclosed == 0)
 		return open;
+	if (fast && h->closed_bits) {
+		/* days below closed_day0 wrap to a large index: not closed. */
+		uint32_t i = days - (uint32_t)h->closed_day0;
+		return !(i < (uint32_t)h->closed_ndays && (h->closed_bits[i >> 6] >> (i & 63) & 1));
+	}
 	return !hours_closed_on(h, fast ? fast_yyyymmdd(days) : util_yyyymmdd(local_ms));
 }
 
