@@ -57,7 +57,18 @@ typedef struct flow_hours {
 	flow_loc loc;
 	flow_hours_range *ranges; int nranges;
 	int32_t *closed; int nclosed;       /* YYYYMMDD whole-day exceptions, sorted */
+	/* The closed dates again as a bit per day, built by the parser so
+	 * flow_hours_open (asked by every call that meets hours) tests a bit
+	 * instead of working out the date and searching `closed`: bit i of
+	 * closed_bits is day closed_day0 + i (days since 1970-01-01).  Only
+	 * real dates in [0, FLOW_HOURS_BITS_DAYS) are in it; NULL (hours built
+	 * by hand, or dates too far apart) means `closed` is searched. */
+	const uint64_t *closed_bits; int32_t closed_day0, closed_ndays;
 } flow_hours;
+/* Days since 1970-01-01 below which closed_bits can answer (to the year 7711). */
+#define FLOW_HOURS_BITS_DAYS (1 << 21)
+/* Widest span of closed dates kept as bits (about 90 years, 4 KB). */
+#define FLOW_HOURS_BITS_SPAN (1 << 15)
 
 /* ---- offices ----------------------------------------------------------- */
 typedef struct flow_office {
@@ -118,7 +129,18 @@ typedef struct flow_menu {
 	flow_listen l;
 	flow_option *options; int noptions;
 	uint8_t max_keys;                   /* longest option */
+	/* What the first key of a try does, built by the parser so the state
+	 * machine reads it instead of scanning options (NULL when built by
+	 * hand: it scans).  Indexed by key - FLOW_KEY_FIRST for the DTMF keys
+	 * (flow_is_dtmf): -1 no option starts with it (a no-match), -2 a
+	 * longer option starts with it (wait for more keys), else the index
+	 * of the option that is that key alone (taken at once). */
+	const int16_t *first_key;
 } flow_menu;
+#define FLOW_KEY_FIRST '#'                  /* lowest DTMF key ... */
+#define FLOW_KEY_SPAN ('D' - '#' + 1)       /* ... to 'D', the highest */
+#define FLOW_KEY_NOMATCH (-1)
+#define FLOW_KEY_MORE (-2)
 
 typedef struct flow_input {
 	flow_listen l;
@@ -307,15 +329,17 @@ typedef struct flow_graph_counts {
 void flow_write_dot(const flow *f, const flow_graph_counts *counts, buf *out);
 
 /* Is k a DTMF key: 0-9 * # A B C D (what an option may hold and a menu or
- * input hears).  A bit table: call_handle tests every key with it. */
+ * input hears).  A byte per character: call_handle tests every key with
+ * it, and one load is cheaper than a bit table's shifts and masks. */
 static inline bool flow_is_dtmf(char k)
 {
-	static const uint32_t dtmf[8] = {
-		[1] = 1u << ('#' - 32) | 1u << ('*' - 32) | 0x3ffu << ('0' - 32),
-		[2] = 0xfu << ('A' - 64),
+	static const bool dtmf[256] = {
+		['#'] = 1, ['*'] = 1,
+		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+		['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+		['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
 	};
-	unsigned char u = (unsigned char)k;
-	return dtmf[u >> 5] >> (u & 31) & 1;
+	return dtmf[(unsigned char)k];
 }
 
 #endif

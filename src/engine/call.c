@@ -824,9 +824,22 @@ static void menu_key(call *c, const call_sink *s, const flow_menu *m)
 	const flow_option *exact = NULL;
 	bool longer = false;
 	if (c->ndigits == 1) {
-		/* The first key of a try, by far the most common: one compare per
-		 * option (the same test as below with ndigits == 1). */
+		/* The first key of a try, by far the most common: the parser's
+		 * table says what the scans below would decide (flow.h). */
 		char k = c->digits[0];
+		unsigned ki = (unsigned)(k - FLOW_KEY_FIRST);
+		if (m->first_key && ki < FLOW_KEY_SPAN) {
+			int e = m->first_key[ki];
+			if (e >= 0)
+				take_option(c, s, &m->options[e]);
+			else if (e == FLOW_KEY_NOMATCH)
+				miss(c, s, 1);
+			else
+				listen_more(c, s, &m->l);
+			return;
+		}
+		/* Without a table: one compare per option (the same test as
+		 * below with ndigits == 1). */
 		if (m->max_keys == 1) {
 			/* Every option is one key, no two alike (flow check): the
 			 * first that matches is exact with nothing longer. */

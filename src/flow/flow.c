@@ -197,7 +197,7 @@ int flow_find_lang(const flow *f, const char *code)
 /* Days since 1970-01-01 the fast path of flow_hours_open covers (to the
  * year 7711): there every quantity below fits 32 unsigned bits, where
  * divisions by constants are a multiply and a shift. */
-#define HOURS_FAST_DAYS (1u << 21)
+#define HOURS_FAST_DAYS ((uint32_t)FLOW_HOURS_BITS_DAYS)
 
 /* Days since 1970-01-01 as YYYYMMDD for 0 <= days < HOURS_FAST_DAYS: Neri
  * and Schneider's calendar algorithm ("Euclidean affine functions and
@@ -236,26 +236,11 @@ static bool hours_closed_on(const flow_hours *h, int32_t ymd)
 	return lo < h->nclosed && h->closed[lo] == ymd;
 }
 
-/* Every call that meets hours asks this, so it is cheap: the day is split
- * once, the weekly ranges come first, and the date (the dearest part) is
- * worked out only when a range is open and there are closed dates to
- * check.  A closed date wins over the ranges, so the answer is the same as
- * checking the date first. */
-bool flow_hours_open(const flow_hours *h, int64_t local_ms)
+/* Outside the fast path's days (before 1970, after 7711): the general
+ * calendar functions. */
+static __attribute__((noinline)) bool hours_open_slow(const flow_hours *h, int64_t local_ms)
 {
-	int wd, m;
-	uint32_t days = 0;
-	bool fast = local_ms >= 0 && local_ms < (int64_t)HOURS_FAST_DAYS * UTIL_MS_PER_DAY;
-	if (fast) {
-		uint64_t ums = (uint64_t)local_ms;
-		days = (uint32_t)(ums / (uint64_t)UTIL_MS_PER_DAY);
-		uint32_t rem = (uint32_t)(ums - (uint64_t)days * (uint64_t)UTIL_MS_PER_DAY);
-		wd = (int)((days + 3) % 7);  /* 1970-01-01 was a Thursday (Monday = 0) */
-		m = (int)(rem / 60000);
-	} else {
-		wd = util_weekday(local_ms);
-		m = util_minute_of_day(local_ms);
-	}
+	int wd = util_weekday(local_ms), m = util_minute_of_day(local_ms);
 	bool open = false;
 	for (int i = 0; i < h->nranges; i++) {
 		const flow_hours_range *r = &h->ranges[i];
@@ -266,7 +251,41 @@ bool flow_hours_open(const flow_hours *h, int64_t local_ms)
 	}
 	if (!open || h->nclosed == 0)
 		return open;
-	return !hours_closed_on(h, fast ? fast_yyyymmdd(days) : util_yyyymmdd(local_ms));
+	return !hours_closed_on(h, util_yyyymmdd(local_ms));
+}
+
+/* Every call that meets hours asks this, so it is cheap: the day is split
+ * once, the weekly ranges come first, and the closed dates are asked only
+ * when a range is open, by the parser's bit per day (flow.h) or, without
+ * it, by working out the date and searching.  A closed date wins over the
+ * ranges, so the answer is the same as checking the date first.  Days the
+ * fast path does not cover go out of line, so the common path needs no
+ * frame. */
+bool flow_hours_open(const flow_hours *h, int64_t local_ms)
+{
+	if ((uint64_t)local_ms >= (uint64_t)HOURS_FAST_DAYS * UTIL_MS_PER_DAY)
+		return hours_open_slow(h, local_ms);    /* also every local_ms < 0 */
+	uint64_t ums = (uint64_t)local_ms;
+	uint32_t days = (uint32_t)(ums / (uint64_t)UTIL_MS_PER_DAY);
+	uint32_t rem = (uint32_t)(ums - (uint64_t)days * (uint64_t)UTIL_MS_PER_DAY);
+	int wd = (int)((days + 3) % 7);  /* 1970-01-01 was a Thursday (Monday = 0) */
+	int m = (int)(rem / 60000);
+	bool open = false;
+	for (int i = 0; i < h->nranges; i++) {
+		const flow_hours_range *r = &h->ranges[i];
+		if ((r->days & (1u << wd)) && m >= r->start && m < r->end) {
+			open = true;
+			break;
+		}
+	}
+	if (!open || h->nclosed == 0)
+		return open;
+	if (h->closed_bits) {
+		/* days below closed_day0 wrap to a large index: not closed. */
+		uint32_t i = days - (uint32_t)h->closed_day0;
+		return !(i < (uint32_t)h->closed_ndays && (h->closed_bits[i >> 6] >> (i & 63) & 1));
+	}
+	return !hours_closed_on(h, fast_yyyymmdd(days));
 }
 
 bool flow_hours_ever_open(const flow_hours *h)

@@ -978,6 +978,76 @@ static int cmp_i32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* m->first_key (flow.h): what call.c's scan of the options would decide
+ * for a first key, option by option the same: with every option one key
+ * (max_keys 1) the first that matches is taken, otherwise the last exact
+ * one when no longer option starts with the key. */
+static void menu_first_key(parser *p, flow_menu *m)
+{
+	if (m->noptions > INT16_MAX)
+		return;
+	int16_t *t = arena_alloc(p->mem, FLOW_KEY_SPAN * sizeof *t);
+	if (!t)
+		return;
+	for (int k = 0; k < FLOW_KEY_SPAN; k++) {
+		char key = (char)(FLOW_KEY_FIRST + k);
+		int first = -1, last = -1;
+		bool longer = false;
+		for (int i = 0; i < m->noptions; i++) {
+			const flow_option *o = &m->options[i];
+			if (o->nkeys < 1 || o->keys[0] != key)
+				continue;
+			if (o->nkeys > 1) {
+				longer = true;
+			} else {
+				if (first < 0)
+					first = i;
+				last = i;
+			}
+		}
+		int exact = m->max_keys == 1 ? first : last;
+		t[k] = (int16_t)(longer ? FLOW_KEY_MORE : exact >= 0 ? exact : FLOW_KEY_NOMATCH);
+	}
+	m->first_key = t;
+}
+
+/* h->closed (sorted) as a bit per day for flow_hours_open (flow.h).  A
+ * YYYYMMDD that is no real date (2026-02-30) matches no day and is left
+ * out, as it never equals a day's date; so are days the bits cannot hold.
+ * Nothing kept (NULL) when no date fits or they span too many days. */
+static void hours_closed_bits(parser *p, flow_hours *h)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t *bits = NULL;
+		if (pass == 1) {
+			if (lo > hi || hi - lo >= FLOW_HOURS_BITS_SPAN)
+				return;
+			bits = arena_alloc(p->mem, (size_t)((hi - lo) / 64 + 1) * sizeof *bits);
+			if (!bits)
+				return;
+		}
+		for (int i = 0; i < h->nclosed; i++) {
+			int32_t ymd = h->closed[i];
+			int64_t d = util_days_from_civil(ymd / 10000, ymd / 100 % 100, ymd % 100);
+			if (ymd <= 0 || d < 0 || d >= FLOW_HOURS_BITS_DAYS ||
+			    util_yyyymmdd(d * UTIL_MS_PER_DAY) != ymd)
+				continue;
+			if (pass == 0) {
+				lo = d < lo ? d : lo;
+				hi = d > hi ? d : hi;
+			} else {
+				bits[(d - lo) >> 6] |= (uint64_t)1 << ((d - lo) & 63);
+			}
+		}
+		if (pass == 1) {
+			h->closed_bits = bits;
+			h->closed_day0 = (int32_t)lo;
+			h->closed_ndays = (int32_t)(hi - lo + 1);
+		}
+	}
+}
+
 static void parse_hours(parser *p, flow_loc loc)
 {
 	flow_loc nl = here(p);
@@ -998,6 +1068,7 @@ static void parse_hours(parser *p, flow_loc loc)
 		qsort(c.closed.v, (size_t)c.closed.n, sizeof *c.closed.v, cmp_i32);
 	h->closed = arena_memdup(p->mem, c.closed.v, c.closed.n, sizeof *c.closed.v);
 	h->nclosed = c.closed.n;
+	hours_closed_bits(p, h);
 	VFREE(c.ranges);
 	VFREE(c.closed);
 	int prev = strmap_put(&p->ix->hours, p->mem, name, p->hours.n);
@@ -1809,6 +1880,7 @@ static void parse_node(parser *p, flow_node_kind kind, flow_loc loc)
 		for (int i = 0; i < m->noptions; i++)
 			if (m->options[i].nkeys > m->max_keys)
 				m->max_keys = m->options[i].nkeys;
+		menu_first_key(p, m);
 		break;
 	}
 	case FLOW_INPUT:

@@ -274,6 +274,72 @@ static void test_hours(void **state)
 	diag_free(&dl);
 }
 
+/* The closed dates as bits (flow.h, closed_bits) answer as the search of
+ * `closed` does, every day of 1969..2028 at 10:00 and at 23:59, dates out of
+ * the bits' reach (1969, 9999) included. */
+static void test_hours_closed_bits(void **state)
+{
+	(void)state;
+	diag_list dl;
+	diag_init(&dl);
+	static const char text[] =
+		"flow t { }\n"
+		"line main \"1\" { start m; hours h; closed -> hangup }\n"
+		"hours h { mon-sun 00:00-24:00\n"
+		"  closed 2027-12-31, 2026-01-01, 2024-02-29, 1969-12-31, 1970-01-01, 9999-12-31\n"
+		"  closed 2028-01-01 }\n"
+		"hours far { mon-sun 00:00-24:00; closed 1970-01-01, 2100-01-01 }\n"
+		"menu m { prompt p; option 1 -> hangup }\n";
+	flow *f = load_ok("mem/bits.flow", text, &dl);
+	const flow_hours *h = &f->hours[flow_find_hours(f, "h")];
+	assert_non_null(h->closed_bits);
+	assert_int_equal(h->closed_day0, 0);
+	/* 1970-01-01 .. 2100-01-01 is wider than FLOW_HOURS_BITS_SPAN. */
+	assert_null(f->hours[flow_find_hours(f, "far")].closed_bits);
+	flow_hours plain = *h;
+	plain.closed_bits = NULL;
+	int nclosed = 0;
+	for (int64_t d = util_days_from_civil(1969, 1, 1); d < util_days_from_civil(2029, 1, 1); d++) {
+		int64_t t1 = d * UTIL_MS_PER_DAY + 10 * 3600000LL;
+		int64_t t2 = d * UTIL_MS_PER_DAY + UTIL_MS_PER_DAY - 1;
+		bool o = flow_hours_open(&plain, t1);
+		assert_int_equal(flow_hours_open(h, t1), o);
+		assert_int_equal(flow_hours_open(h, t2), flow_hours_open(&plain, t2));
+		nclosed += !o;
+	}
+	assert_int_equal(nclosed, 6);
+	assert_false(flow_hours_open(h, at(2024, 2, 29, 12, 0, 0)));
+	assert_true(flow_hours_open(h, at(2024, 3, 1, 0, 0, 0)));
+	flow_free(f);
+	diag_free(&dl);
+}
+
+/* A menu's first-key table (flow.h, first_key) says what a scan of the
+ * options says: take, wait for more, or no match. */
+static void test_menu_first_key(void **state)
+{
+	(void)state;
+	diag_list dl;
+	diag_init(&dl);
+	flow *f = load_ok("mem/spec.flow", spec_flow, &dl);
+	const flow_menu *m = &f->nodes[flow_find_node(f, "main")].u.menu;
+	assert_non_null(m->first_key);
+	assert_int_equal(m->first_key['1' - FLOW_KEY_FIRST], 0);
+	assert_int_equal(m->first_key['2' - FLOW_KEY_FIRST], FLOW_KEY_MORE);
+	assert_int_equal(m->first_key['0' - FLOW_KEY_FIRST], 3);
+	assert_int_equal(m->first_key['9' - FLOW_KEY_FIRST], 4);
+	assert_int_equal(m->first_key['*' - FLOW_KEY_FIRST], 5);
+	assert_int_equal(m->first_key['#' - FLOW_KEY_FIRST], 6);
+	assert_int_equal(m->first_key['3' - FLOW_KEY_FIRST], FLOW_KEY_NOMATCH);
+	assert_int_equal(m->first_key['A' - FLOW_KEY_FIRST], FLOW_KEY_NOMATCH);
+	assert_int_equal(m->first_key['D' - FLOW_KEY_FIRST], FLOW_KEY_NOMATCH);
+	const flow_menu *ls = &f->nodes[flow_find_node(f, "language_select")].u.menu;
+	assert_int_equal(ls->first_key['2' - FLOW_KEY_FIRST], 1);
+	assert_int_equal(ls->first_key['5' - FLOW_KEY_FIRST], FLOW_KEY_NOMATCH);
+	flow_free(f);
+	diag_free(&dl);
+}
+
 static char tmpdir[64];
 
 static void write_file(const char *rel, const char *text)
@@ -400,6 +466,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_construct),
 		cmocka_unit_test(test_hours),
+		cmocka_unit_test(test_hours_closed_bits),
+		cmocka_unit_test(test_menu_first_key),
 		cmocka_unit_test(test_prompts_and_includes),
 		cmocka_unit_test(test_errors_are_values),
 	};
