@@ -354,19 +354,18 @@ static int draw_share(rng *r, const scen_choice *ch, int n)
 /* The caller acts at a menu: t0 is when keys may start. */
 /* scen_answer_for, from the table made at the start (a call's language is
  * always one of the flow's). */
-static inline const scen_answer *answer_for(const sim *m, const flow_node *nd, int lang)
+static inline const scen_answer *answer_for(const sim *m, int node, int lang)
 {
-	int node = (int)(nd - m->f->nodes);
 	if (lang < 0 || lang >= m->nlangs)
 		return scen_answer_for(m->s, node, lang);
 	return m->ans[node * m->nlangs + lang];
 }
 
-static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
+static void act_menu(sim *m, int slot, int node, const flow_node *nd, int64_t t0)
 {
 	const flow_menu *mn = &nd->u.menu;
 	sim_slot *sl = &m->slots[slot];
-	const scen_answer *ans = answer_for(m, nd, sl->c.lang);
+	const scen_answer *ans = answer_for(m, node, sl->c.lang);
 	rng *rc = &m->r[RS_CHOICE];
 	if (!ans || ans->nchoices == 0) {
 		if (mn->noptions == 0)
@@ -415,11 +414,12 @@ static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 	}
 }
 
-static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0, int64_t t_ivr)
+static void act_input(sim *m, int slot, int node, const flow_node *nd, int64_t t0,
+                      int64_t t_ivr)
 {
 	const flow_input *in = &nd->u.input;
 	sim_slot *sl = &m->slots[slot];
-	const scen_answer *ans = answer_for(m, nd, sl->c.lang);
+	const scen_answer *ans = answer_for(m, node, sl->c.lang);
 	rng *rc = &m->r[RS_CHOICE], *rk = &m->r[RS_KEYS];
 	scen_choice_kind kind = SCEN_VALID;
 	if (ans && ans->nchoices > 0)
@@ -509,9 +509,9 @@ static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_pro
 	}
 	sl->decided = true;
 	if (nd->kind == FLOW_MENU)
-		act_menu(m, slot, nd, t0);
+		act_menu(m, slot, node, nd, t0);
 	else
-		act_input(m, slot, nd, t0, t_ivr);
+		act_input(m, slot, node, nd, t0, t_ivr);
 }
 
 /* ---- the sink: actions of a call ----------------------------------------- */
@@ -647,8 +647,11 @@ ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = slot_of(c);
 	/* A re-armed slot supersedes its old entry: cancel it so the heap
 	 * does not fill with timers the call would ignore anyway. */
+	bool had = sl->timer[a->slot] != 0;
 	unschedule(m, &sl->timer[a->slot]);
-	if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
+	/* on_action already asked skip_ivr_timer when there was no entry to
+	 * cancel (and the answer was no): ask only when there was one. */
+	if (a->slot == CALL_TIMER_IVR && had && skip_ivr_timer(m, sl, a->at))
 		return;
 	sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
 	                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
