@@ -641,20 +641,25 @@ static inline sim_slot *slot_of(const call *c)
  * pay the register saves and stack frame the queue handlers need. */
 #define ACT_FN static __attribute__((noinline)) void
 
+/* Push a call timer's entry (the slot has none). */
+ACT_FN act_timer_push(sim *m, const call *c, const call_action *a)
+{
+	sim_slot *sl = slot_of(c);
+	sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)c->id, sl->inc,
+	                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+}
+
+/* A timer re-armed while its slot still has an entry (rare: most entries
+ * have fired or were never pushed). */
 ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 {
-	int slot = (int)c->id;
 	sim_slot *sl = slot_of(c);
 	/* A re-armed slot supersedes its old entry: cancel it so the heap
 	 * does not fill with timers the call would ignore anyway. */
-	bool had = sl->timer[a->slot] != 0;
 	unschedule(m, &sl->timer[a->slot]);
-	/* on_action already asked skip_ivr_timer when there was no entry to
-	 * cancel (and the answer was no): ask only when there was one. */
-	if (a->slot == CALL_TIMER_IVR && had && skip_ivr_timer(m, sl, a->at))
+	if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
 		return;
-	sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
-	                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+	act_timer_push(m, c, a);
 }
 
 ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
@@ -802,16 +807,24 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 	sim *m = ctx;
 	switch (a->kind) {
 	case CALL_ACT_TIMER:
-		/* An IVR timer skip_ivr_timer drops, with no entry to cancel
-		 * first (every key of a run re-arms one): nothing to do. */
-		if (a->slot == CALL_TIMER_IVR) {
-			const sim_slot *sl = slot_of(c);
-			if (sl->timer[CALL_TIMER_IVR] == 0 && skip_ivr_timer(m, sl, a->at))
+		/* Nearly every timer finds its slot without an entry: then an
+		 * IVR timer skip_ivr_timer drops needs nothing (every key of a
+		 * run re-arms one), and any other is one push, in a function
+		 * that saves fewer registers than act_timer's cancel path. */
+		if (slot_of(c)->timer[a->slot] == 0) {
+			if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, slot_of(c), a->at))
 				break;
+			act_timer_push(m, c, a);
+		} else {
+			act_timer(m, c, a);
 		}
-		act_timer(m, c, a);
 		break;
-	case CALL_ACT_CANCEL:   act_cancel(m, c, a); break;
+	case CALL_ACT_CANCEL:
+		/* Most cancels find no entry (a barge-in or typed key disarms a
+		 * timer skip_ivr_timer never pushed): test before the call. */
+		if (slot_of(c)->timer[a->slot])
+			act_cancel(m, c, a);
+		break;
 	case CALL_ACT_VISIT:    act_visit(m, c, a); break;
 	case CALL_ACT_MISS:
 	case CALL_ACT_OPTION:   act_retry(m, c, a); break;
