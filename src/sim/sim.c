@@ -490,24 +490,23 @@ static inline bool barges_in(sim *m, const flow_listen *l)
 }
 
 /* A menu or input is about to be heard: decide what this caller does.
- * t_ivr: when the IVR timer armed right after this action falls (prompt end
- * or no-input timeout). */
-static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_prompt,
-                          uint32_t prompt_ms, int64_t t_ivr, bool barging)
+ * barging: the caller barges into the prompt starting at t, prompt_ms long
+ * (act_play drew that); else the prompts are over and the caller thinks
+ * from t.  t_ivr: when the IVR timer armed right after this action falls
+ * (prompt end or no-input timeout).  Six arguments: all in registers. */
+static void caller_decide(sim *m, int slot, int node, int64_t t, int64_t t_ivr, bool barging)
 {
-	sim_slot *sl = &m->slots[slot];
 	const flow_node *nd = &m->f->nodes[node];
-	const flow_listen *l = nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l;
 	int64_t t0;
-	if (during_prompt) {
-		/* Barge-in: decided once per try, when its first prompt starts. */
-		if (!barging && !barges_in(m, l))
-			return;   /* wait for the prompts to end (LISTEN) */
-		t0 = t + 1 + (int64_t)(rng_uniform(&m->r[RS_BARGE]) * (prompt_ms > 1 ? prompt_ms - 1 : 0));
+	if (barging) {
+		/* When in the prompt: prompt_ms is t_ivr - t (the prompt's end). */
+		int64_t prompt_ms = t_ivr - t;
+		t0 = t + 1 + (int64_t)(rng_uniform(&m->r[RS_BARGE]) *
+		                       (uint32_t)(prompt_ms > 1 ? prompt_ms - 1 : 0));
 	} else {
 		t0 = t + think_ms(m);
 	}
-	sl->decided = true;
+	m->slots[slot].decided = true;
 	if (nd->kind == FLOW_MENU)
 		act_menu(m, slot, node, nd, t0);
 	else
@@ -704,7 +703,7 @@ ACT_FN act_play(sim *m, const call *c, const call_action *a)
 		sl->decide = false;
 		if (!barges_in(m, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
 			return;   /* decide at LISTEN instead */
-		caller_decide(m, slot, a->node, a->t, true, a->ms, a->t + a->ms, true);
+		caller_decide(m, slot, a->node, a->t, a->t + a->ms, true);
 	}
 }
 
@@ -714,7 +713,7 @@ ACT_FN act_listen(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = slot_of(c);
 	if (!sl->decided) {
 		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, false, 0, a->t + a->ms, false);
+		caller_decide(m, slot, a->node, a->t, a->t + a->ms, false);
 	}
 }
 
