@@ -354,19 +354,18 @@ static int draw_share(rng *r, const scen_choice *ch, int n)
 /* The caller acts at a menu: t0 is when keys may start. */
 /* scen_answer_for, from the table made at the start (a call's language is
  * always one of the flow's). */
-static inline const scen_answer *answer_for(const sim *m, const flow_node *nd, int lang)
+static inline const scen_answer *answer_for(const sim *m, int node, int lang)
 {
-	int node = (int)(nd - m->f->nodes);
 	if (lang < 0 || lang >= m->nlangs)
 		return scen_answer_for(m->s, node, lang);
 	return m->ans[node * m->nlangs + lang];
 }
 
-static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
+static void act_menu(sim *m, int slot, int node, const flow_node *nd, int64_t t0)
 {
 	const flow_menu *mn = &nd->u.menu;
 	sim_slot *sl = &m->slots[slot];
-	const scen_answer *ans = answer_for(m, nd, sl->c.lang);
+	const scen_answer *ans = answer_for(m, node, sl->c.lang);
 	rng *rc = &m->r[RS_CHOICE];
 	if (!ans || ans->nchoices == 0) {
 		if (mn->noptions == 0)
@@ -415,11 +414,12 @@ static void act_menu(sim *m, int slot, const flow_node *nd, int64_t t0)
 	}
 }
 
-static void act_input(sim *m, int slot, const flow_node *nd, int64_t t0, int64_t t_ivr)
+static void act_input(sim *m, int slot, int node, const flow_node *nd, int64_t t0,
+                      int64_t t_ivr)
 {
 	const flow_input *in = &nd->u.input;
 	sim_slot *sl = &m->slots[slot];
-	const scen_answer *ans = answer_for(m, nd, sl->c.lang);
+	const scen_answer *ans = answer_for(m, node, sl->c.lang);
 	rng *rc = &m->r[RS_CHOICE], *rk = &m->r[RS_KEYS];
 	scen_choice_kind kind = SCEN_VALID;
 	if (ans && ans->nchoices > 0)
@@ -490,28 +490,27 @@ static inline bool barges_in(sim *m, const flow_listen *l)
 }
 
 /* A menu or input is about to be heard: decide what this caller does.
- * t_ivr: when the IVR timer armed right after this action falls (prompt end
- * or no-input timeout). */
-static void caller_decide(sim *m, int slot, int node, int64_t t, bool during_prompt,
-                          uint32_t prompt_ms, int64_t t_ivr, bool barging)
+ * barging: the caller barges into the prompt starting at t, prompt_ms long
+ * (act_play drew that); else the prompts are over and the caller thinks
+ * from t.  t_ivr: when the IVR timer armed right after this action falls
+ * (prompt end or no-input timeout).  Six arguments: all in registers. */
+static void caller_decide(sim *m, int slot, int node, int64_t t, int64_t t_ivr, bool barging)
 {
-	sim_slot *sl = &m->slots[slot];
 	const flow_node *nd = &m->f->nodes[node];
-	const flow_listen *l = nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l;
 	int64_t t0;
-	if (during_prompt) {
-		/* Barge-in: decided once per try, when its first prompt starts. */
-		if (!barging && !barges_in(m, l))
-			return;   /* wait for the prompts to end (LISTEN) */
-		t0 = t + 1 + (int64_t)(rng_uniform(&m->r[RS_BARGE]) * (prompt_ms > 1 ? prompt_ms - 1 : 0));
+	if (barging) {
+		/* When in the prompt: prompt_ms is t_ivr - t (the prompt's end). */
+		int64_t prompt_ms = t_ivr - t;
+		t0 = t + 1 + (int64_t)(rng_uniform(&m->r[RS_BARGE]) *
+		                       (uint32_t)(prompt_ms > 1 ? prompt_ms - 1 : 0));
 	} else {
 		t0 = t + think_ms(m);
 	}
-	sl->decided = true;
+	m->slots[slot].decided = true;
 	if (nd->kind == FLOW_MENU)
-		act_menu(m, slot, nd, t0);
+		act_menu(m, slot, node, nd, t0);
 	else
-		act_input(m, slot, nd, t0, t_ivr);
+		act_input(m, slot, node, nd, t0, t_ivr);
 }
 
 /* ---- the sink: actions of a call ----------------------------------------- */
@@ -641,17 +640,25 @@ static inline sim_slot *slot_of(const call *c)
  * pay the register saves and stack frame the queue handlers need. */
 #define ACT_FN static __attribute__((noinline)) void
 
+/* Push a call timer's entry (the slot has none). */
+ACT_FN act_timer_push(sim *m, const call *c, const call_action *a)
+{
+	sim_slot *sl = slot_of(c);
+	sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)c->id, sl->inc,
+	                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+}
+
+/* A timer re-armed while its slot still has an entry (rare: most entries
+ * have fired or were never pushed). */
 ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 {
-	int slot = (int)c->id;
 	sim_slot *sl = slot_of(c);
 	/* A re-armed slot supersedes its old entry: cancel it so the heap
 	 * does not fill with timers the call would ignore anyway. */
 	unschedule(m, &sl->timer[a->slot]);
 	if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
 		return;
-	sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)slot, sl->inc,
-	                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+	act_timer_push(m, c, a);
 }
 
 ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
@@ -696,7 +703,7 @@ ACT_FN act_play(sim *m, const call *c, const call_action *a)
 		sl->decide = false;
 		if (!barges_in(m, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
 			return;   /* decide at LISTEN instead */
-		caller_decide(m, slot, a->node, a->t, true, a->ms, a->t + a->ms, true);
+		caller_decide(m, slot, a->node, a->t, a->t + a->ms, true);
 	}
 }
 
@@ -706,7 +713,7 @@ ACT_FN act_listen(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = slot_of(c);
 	if (!sl->decided) {
 		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, false, 0, a->t + a->ms, false);
+		caller_decide(m, slot, a->node, a->t, a->t + a->ms, false);
 	}
 }
 
@@ -799,16 +806,24 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 	sim *m = ctx;
 	switch (a->kind) {
 	case CALL_ACT_TIMER:
-		/* An IVR timer skip_ivr_timer drops, with no entry to cancel
-		 * first (every key of a run re-arms one): nothing to do. */
-		if (a->slot == CALL_TIMER_IVR) {
-			const sim_slot *sl = slot_of(c);
-			if (sl->timer[CALL_TIMER_IVR] == 0 && skip_ivr_timer(m, sl, a->at))
+		/* Nearly every timer finds its slot without an entry: then an
+		 * IVR timer skip_ivr_timer drops needs nothing (every key of a
+		 * run re-arms one), and any other is one push, in a function
+		 * that saves fewer registers than act_timer's cancel path. */
+		if (slot_of(c)->timer[a->slot] == 0) {
+			if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, slot_of(c), a->at))
 				break;
+			act_timer_push(m, c, a);
+		} else {
+			act_timer(m, c, a);
 		}
-		act_timer(m, c, a);
 		break;
-	case CALL_ACT_CANCEL:   act_cancel(m, c, a); break;
+	case CALL_ACT_CANCEL:
+		/* Most cancels find no entry (a barge-in or typed key disarms a
+		 * timer skip_ivr_timer never pushed): test before the call. */
+		if (slot_of(c)->timer[a->slot])
+			act_cancel(m, c, a);
+		break;
 	case CALL_ACT_VISIT:    act_visit(m, c, a); break;
 	case CALL_ACT_MISS:
 	case CALL_ACT_OPTION:   act_retry(m, c, a); break;
