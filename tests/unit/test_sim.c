@@ -417,6 +417,28 @@ static void test_staffing_schedule(void **state)
 	/* No patience: nobody abandons; calls offered after 11:00 wait on. */
 	assert_int_equal(q->total.abandoned, 0);
 	assert_true(r->unfinished > 0);
+	/* Wait percentiles per interval: the waits of the legs that entered
+	 * in it (overloaded: none that entered after 09:30 is ever answered, so
+	 * 0 there, printed as null); one queue's
+	 * pooled percentiles are its own. */
+	assert_non_null(q->interval_p90_ms);
+	assert_non_null(q->interval_p95_ms);
+	int with = 0;
+	for (int i = 0; i < q->nintervals; i++) {
+		const acd_figures *iv = &q->intervals[i];
+		assert_true(q->interval_p90_ms[i] <= q->interval_p95_ms[i]);
+		assert_true(q->interval_p95_ms[i] <= iv->wait_max_ms);
+		if (iv->answered == 0)
+			assert_int_equal(q->interval_p95_ms[i], 0);
+		else
+			with++;
+	}
+	assert_int_equal(with, 3);
+	assert_true(q->interval_p90_ms[2] > q->interval_p90_ms[0]);   /* the queue grows */
+	assert_int_equal(q->intervals[3].answered, 0);
+	assert_int_equal(q->interval_p90_ms[3], 0);
+	assert_int_equal(r->wait_p90_ms, q->wait_p90_ms);
+	assert_int_equal(r->wait_p95_ms, q->wait_p95_ms);
 	sim_result_free(r);
 	unload(&w);
 }
