@@ -679,7 +679,10 @@ static inline void act_visit(sim *m, const call *c, const call_action *a)
 	}
 }
 
-/* A retry (or `repeat`) is a new try: the caller decides again. */
+/* A retry (or `repeat`) is a new try: the caller decides again.  Also
+ * after an input completes: its `next -> repeat` starts a new try of the
+ * input without a visit, in which the caller would otherwise stay silent
+ * until the no-input timeout. */
 static inline void act_retry(sim *m, const call *c, const call_action *a)
 {
 	(void)a;
@@ -826,7 +829,8 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 		break;
 	case CALL_ACT_VISIT:    act_visit(m, c, a); break;
 	case CALL_ACT_MISS:
-	case CALL_ACT_OPTION:   act_retry(m, c, a); break;
+	case CALL_ACT_OPTION:
+	case CALL_ACT_INPUT_DONE: act_retry(m, c, a); break;
 	case CALL_ACT_PLAY:     act_play(m, c, a); break;
 	case CALL_ACT_LISTEN:   act_listen(m, c, a); break;
 	case CALL_ACT_ENQUEUE:  act_enqueue(m, c, a); break;
@@ -1330,7 +1334,7 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	if (!o->db)   /* the recorder wants every action; on_action alone does not */
 		m.sink.skip = 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED |
 		              1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
-		              1u << CALL_ACT_INPUT_DONE | 1u << CALL_ACT_FAILURE |
+		              1u << CALL_ACT_FAILURE |
 		              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE;
 	if (!o->db) {
 		/* act_visit only marks menus and inputs: a flow without any
