@@ -258,6 +258,11 @@ typedef struct call {
 	uint16_t hops;
 	uint32_t gen[CALL_NTIMERS];
 	int prompt_i;                 /* position in the current prompt list */
+	/* Tries of menus and inputs started so far (each entry, retry or
+	 * repeat; wraps).  For drivers that act once per try, as the
+	 * simulated caller does: a try's IVR timers all see the same value.
+	 * (Sits in what was padding before hop_t.) */
+	uint32_t try_no;
 	int64_t hop_t;                /* zero-time loop guard: instant being counted */
 	int miss_prompt;              /* miss prompt being played, -1 none */
 	int cur_prompt;               /* prompt playing now (PROMPTING / PLAYING), -1 none */

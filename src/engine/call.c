@@ -425,6 +425,7 @@ static void next_prompt(call *c, const call_sink *s)
  * prompt on the first try and reprompt (or prompt) on later ones. */
 static void start_try(call *c, const call_sink *s, int miss_prompt)
 {
+	c->try_no++;
 	c->ndigits = 0;
 	c->digits[0] = 0;
 	c->prompt_i = 0;

@@ -71,8 +71,10 @@ typedef struct sim_slot {
 	uint16_t tiers_seen;  /* bit per tier reached */
 	bool live;
 	bool counted;
-	bool decide;          /* the caller has yet to decide at this menu/input try */
-	bool decided;         /* keys for this try are scheduled */
+	/* The caller's turns at a menu or input, by the call's try_no: the
+	 * try whose first prompt had its barge-in draw, and the try the
+	 * caller has decided (keys scheduled).  See act_turn. */
+	uint32_t barge_try, decided_try;
 	/* Patience and supervisor-request times drawn at enqueue, pushed only
 	 * once the call is still waiting after the ACD had its say (most
 	 * calls are answered at once, and their timers would only be
@@ -482,7 +484,7 @@ static void act_input(sim *m, int slot, int node, const flow_node *nd, int64_t t
 }
 
 /* Does the caller barge into this try's prompts?  (caller_decide's first
- * draw when prompting, asked by act_play before the call.) */
+ * draw when prompting, asked by act_turn before the call.) */
 static inline bool barges_in(sim *m, const flow_listen *l)
 {
 	return l->bargein && m->s->caller.bargein > 0 &&
@@ -491,7 +493,7 @@ static inline bool barges_in(sim *m, const flow_listen *l)
 
 /* A menu or input is about to be heard: decide what this caller does.
  * barging: the caller barges into the prompt starting at t, prompt_ms long
- * (act_play drew that); else the prompts are over and the caller thinks
+ * (act_turn drew that); else the prompts are over and the caller thinks
  * from t.  t_ivr: when the IVR timer armed right after this action falls
  * (prompt end or no-input timeout).  Six arguments: all in registers. */
 static void caller_decide(sim *m, int slot, int node, int64_t t, int64_t t_ivr, bool barging)
@@ -506,7 +508,7 @@ static void caller_decide(sim *m, int slot, int node, int64_t t, int64_t t_ivr, 
 	} else {
 		t0 = t + think_ms(m);
 	}
-	m->slots[slot].decided = true;
+	m->slots[slot].decided_try = m->slots[slot].c.try_no;
 	if (nd->kind == FLOW_MENU)
 		act_menu(m, slot, node, nd, t0);
 	else
@@ -601,7 +603,7 @@ static void cancel_queue_timers(sim *m, sim_slot *sl)
  * every other event as it was (their seqs keep their order), so outputs
  * are identical; the heap just holds fewer dead entries.  Typing a receipt
  * number no longer costs a push and a cancel per key. */
-static bool skip_ivr_timer(const sim *m, const sim_slot *sl, int64_t at)
+static inline bool skip_ivr_timer(const sim *m, const sim_slot *sl, int64_t at)
 {
 	if (sl->npend == 0 || sl->run_t == RUN_UNKNOWN || sl->run_t > at)
 		return false;
@@ -610,7 +612,7 @@ static bool skip_ivr_timer(const sim *m, const sim_slot *sl, int64_t at)
 		return true;
 	if (c->state != CALL_PROMPTING || c->node < 0)
 		return false;
-	const flow_node *nd = &m->f->nodes[c->node];
+	const flow_node *nd = c->nd;
 	if (nd->kind == FLOW_MENU)
 		return nd->u.menu.l.bargein;
 	if (nd->kind == FLOW_INPUT)
@@ -636,7 +638,7 @@ static inline sim_slot *slot_of(const call *c)
 }
 
 /* The sink: one small handler per kind behind a dispatcher that only
- * tail-calls, so the frequent tiny kinds (timers, visits, prompts) do not
+ * tail-calls, so the frequent tiny kinds (timers, cancels) do not
  * pay the register saves and stack frame the queue handlers need. */
 #define ACT_FN static __attribute__((noinline)) void
 
@@ -661,63 +663,76 @@ ACT_FN act_timer(sim *m, const call *c, const call_action *a)
 	act_timer_push(m, c, a);
 }
 
-ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
+/* The caller's turn at a menu or input comes with the IVR timers the
+ * machine arms as a try is heard: at the try's first prompt (PROMPTING)
+ * the barge-in draw, and when its prompts are over (LISTENING with no key:
+ * the no-input timeout; the inter-digit timeout always follows a key) the
+ * decision of a caller who did not barge in.  Each is once per try
+ * (call.h: try_no).  Taking them from the TIMER action rather than from
+ * PLAY and LISTEN (which the machine emits just before it, at the same
+ * instant, with the same end: PLAY's t + ms and LISTEN's t + timeout are
+ * the timer's `at`) lets the sink skip PLAY, LISTEN, VISIT, MISS and
+ * OPTION: three actions fewer a try.  The draws and pushes come in the
+ * same order as before: the keys first, then the timer (which
+ * skip_ivr_timer may drop because of them). */
+static inline bool caller_turn(const sim_slot *sl, const call *c)
+{
+	return (c->state == CALL_PROMPTING && sl->barge_try != c->try_no) ||
+	       (c->state == CALL_LISTENING && c->ndigits == 0 && sl->decided_try != c->try_no);
+}
+
+ACT_FN act_turn(sim *m, const call *c, const call_action *a)
 {
 	sim_slot *sl = slot_of(c);
-	unschedule(m, &sl->timer[a->slot]);
-}
-
-/* act_visit and act_retry store two flags and call nothing: inline in the
- * dispatcher, where they need no frame either. */
-static inline void act_visit(sim *m, const call *c, const call_action *a)
-{
-	const flow_node *nd = &m->f->nodes[a->node];
-	if (nd->kind == FLOW_MENU || nd->kind == FLOW_INPUT) {
-		sim_slot *sl = slot_of(c);
-		sl->decide = true;
-		sl->decided = false;
-	}
-}
-
-/* A retry (or `repeat`) is a new try: the caller decides again.  Also
- * after an input completes: its `next -> repeat` starts a new try of the
- * input without a visit, in which the caller would otherwise stay silent
- * until the no-input timeout. */
-static inline void act_retry(sim *m, const call *c, const call_action *a)
-{
-	(void)a;
-	sim_slot *sl = slot_of(c);
-	sl->decide = true;
-	sl->decided = false;
-}
-
-ACT_FN act_play(sim *m, const call *c, const call_action *a)
-{
 	int slot = (int)c->id;
-	sim_slot *sl = slot_of(c);
-	if (sl->decide && !sl->decided && (c->state == CALL_PROMPTING) && a->node >= 0) {
+	if (c->state == CALL_PROMPTING) {
 		/* Barge-in is one draw a try, at its first prompt: `bargein 30%`
 		 * is the share of callers who press during the prompts, so a
 		 * caller who did not barge into the first prompt waits for the
 		 * end (a draw per prompt would make it 51% for a menu of two
 		 * prompts).  Most callers do not barge in: draw that here
-		 * (caller_decide's first draw) and call it only for those who do. */
-		const flow_node *nd = &m->f->nodes[a->node];
-		sl->decide = false;
-		if (!barges_in(m, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
-			return;   /* decide at LISTEN instead */
-		caller_decide(m, slot, a->node, a->t, a->t + a->ms, true);
+		 * (caller_decide's first draw) and decide only for those who do;
+		 * the others decide when the prompts are over. */
+		const flow_node *nd = c->nd;
+		sl->barge_try = c->try_no;
+		if (barges_in(m, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
+			caller_decide(m, slot, c->node, a->t, a->at, true);
+	} else {
+		caller_decide(m, slot, c->node, a->t, a->at, false);
+	}
+	if (sl->timer[CALL_TIMER_IVR] == 0) {
+		if (!skip_ivr_timer(m, sl, a->at))
+			act_timer_push(m, c, a);
+	} else {
+		act_timer(m, c, a);
 	}
 }
 
-ACT_FN act_listen(sim *m, const call *c, const call_action *a)
+/* Every TIMER action, out of the dispatcher (which then only tail-calls).
+ * Nearly every timer finds its slot without an entry: then an IVR timer
+ * skip_ivr_timer drops needs nothing (every key of a run re-arms one), and
+ * any other is one push, in a function that saves fewer registers than
+ * act_timer's cancel path. */
+ACT_FN act_arm(sim *m, const call *c, const call_action *a)
 {
-	int slot = (int)c->id;
 	sim_slot *sl = slot_of(c);
-	if (!sl->decided) {
-		sl->decide = false;
-		caller_decide(m, slot, a->node, a->t, a->t + a->ms, false);
+	if (a->slot == CALL_TIMER_IVR && caller_turn(sl, c)) {
+		act_turn(m, c, a);
+		return;
 	}
+	if (sl->timer[a->slot] == 0) {
+		if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, sl, a->at))
+			return;
+		act_timer_push(m, c, a);
+	} else {
+		act_timer(m, c, a);
+	}
+}
+
+ACT_FN act_cancel(sim *m, const call *c, const call_action *a)
+{
+	sim_slot *sl = slot_of(c);
+	unschedule(m, &sl->timer[a->slot]);
 }
 
 ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
@@ -808,31 +823,13 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 {
 	sim *m = ctx;
 	switch (a->kind) {
-	case CALL_ACT_TIMER:
-		/* Nearly every timer finds its slot without an entry: then an
-		 * IVR timer skip_ivr_timer drops needs nothing (every key of a
-		 * run re-arms one), and any other is one push, in a function
-		 * that saves fewer registers than act_timer's cancel path. */
-		if (slot_of(c)->timer[a->slot] == 0) {
-			if (a->slot == CALL_TIMER_IVR && skip_ivr_timer(m, slot_of(c), a->at))
-				break;
-			act_timer_push(m, c, a);
-		} else {
-			act_timer(m, c, a);
-		}
-		break;
+	case CALL_ACT_TIMER:    act_arm(m, c, a); break;
 	case CALL_ACT_CANCEL:
 		/* Most cancels find no entry (a barge-in or typed key disarms a
 		 * timer skip_ivr_timer never pushed): test before the call. */
 		if (slot_of(c)->timer[a->slot])
 			act_cancel(m, c, a);
 		break;
-	case CALL_ACT_VISIT:    act_visit(m, c, a); break;
-	case CALL_ACT_MISS:
-	case CALL_ACT_OPTION:
-	case CALL_ACT_INPUT_DONE: act_retry(m, c, a); break;
-	case CALL_ACT_PLAY:     act_play(m, c, a); break;
-	case CALL_ACT_LISTEN:   act_listen(m, c, a); break;
 	case CALL_ACT_ENQUEUE:  act_enqueue(m, c, a); break;
 	case CALL_ACT_ANSWERED: act_answered(m, c, a); break;
 	case CALL_ACT_LEG_END:  act_leg_end(m, c, a); break;
@@ -1334,18 +1331,10 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	if (!o->db)   /* the recorder wants every action; on_action alone does not */
 		m.sink.skip = 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED |
 		              1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
-		              1u << CALL_ACT_FAILURE |
-		              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE;
-	if (!o->db) {
-		/* act_visit only marks menus and inputs: a flow without any
-		 * (M/M/c: a line into a queue) needs no visit actions. */
-		bool listens = false;
-		for (int n = 0; n < f->nnodes; n++)
-			if (f->nodes[n].kind == FLOW_MENU || f->nodes[n].kind == FLOW_INPUT)
-				listens = true;
-		if (!listens)
-			m.sink.skip |= 1u << CALL_ACT_VISIT;
-	}
+		              1u << CALL_ACT_INPUT_DONE | 1u << CALL_ACT_FAILURE |
+		              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE |
+		              1u << CALL_ACT_VISIT | 1u << CALL_ACT_PLAY | 1u << CALL_ACT_LISTEN |
+		              1u << CALL_ACT_MISS | 1u << CALL_ACT_OPTION;
 	uint64_t seed = o->has_seed ? o->seed : s->seed;
 	for (int i = 0; i < RS_N; i++)
 		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);
