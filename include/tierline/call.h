@@ -298,6 +298,15 @@ const char *call_get_var(const call *c, int var);   /* NULL when unset */
  * the call ended are ignored (nothing is emitted). */
 void call_handle(call *c, const call_event *ev, const call_sink *sink);
 
+/* Feed n keys, key i at t0 + i * gap (gap >= 0): the same as call_handle
+ * of each as a CALL_EV_KEY, in order.  When the sink takes none of KEY,
+ * STOP_PROMPT and TIMER and every key only adds a digit to an input (the
+ * input hears it, it is a DTMF key but not the terminator, and the digits
+ * stay fewer than the input's maximum: each key would only append itself
+ * and re-arm the inter-digit timer) the run is taken in one step with the
+ * same result; otherwise key by key.  For the simulator's held keys. */
+void call_keys(call *c, const char *k, int n, int64_t t0, int64_t gap, const call_sink *sink);
+
 static inline bool call_ended(const call *c) { return c->state == CALL_ENDED; }
 /* In the IVR (placed, not in a queue, not ended). */
 static inline bool call_in_ivr(const call *c)

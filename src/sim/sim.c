@@ -1049,37 +1049,38 @@ static inline void pend_next(sim_slot *sl)
 /* Hand the call its held keys (press_input_hold), each at its own time, as
  * the scheduled key events would have been: they come before the call's
  * next scheduled event, which is firing now.  Each only changes the call
- * (nothing to drain, no queue timers, the call goes on), so call_handle is
- * enough, with a sink that leaves out on_action: a held key's actions are
- * KEY (and STOP_PROMPT for a barge-in), which on_action ignores, and the
- * inter-digit TIMER, for which act_timer would cancel nothing (the slot's
- * entry was dropped when the run was pressed) and skip_ivr_timer would drop
- * the new one. */
+ * (nothing to drain, no queue timers, the call goes on), so the machine
+ * alone is enough, with a sink that leaves out on_action: a held key's
+ * actions are KEY (and STOP_PROMPT for a barge-in), which on_action
+ * ignores, and the inter-digit TIMER, for which act_timer would cancel
+ * nothing (the slot's entry was dropped when the run was pressed) and
+ * skip_ivr_timer would drop the new one.  Without records that sink takes
+ * nothing, and call_keys takes the run in one step. */
 static __attribute__((noinline)) void hand_held_keys(sim *m, sim_slot *sl)
 {
-	while (sl->nbuf > 0) {
-		int64_t t = sl->buf_t;
-		char key = sl->buf_keys[sl->buf_i++];
-		sl->nbuf--;
-		sl->buf_t += sl->buf_gap;
-		count_event(m, t);
+	int n = sl->nbuf;
+	int64_t t0 = sl->buf_t, gap = sl->buf_gap;
+	for (int i = 0; i < n; i++) {
+		count_event(m, t0 + (int64_t)i * gap);
 		pend_next(sl);
-		call_event ev = call_ev_key(t, key);
-		/* -DSIM_CHECK_HELD: abort when a held key finds or leaves the call
-		 * otherwise than press_input_hold's argument says (a debug aid). */
-#ifdef SIM_CHECK_HELD
-		int nd0 = sl->c.ndigits;
-		if (sl->c.node < 0 || m->f->nodes[sl->c.node].kind != FLOW_INPUT ||
-		    !(sl->c.state == CALL_LISTENING || sl->c.state == CALL_PROMPTING) || sl->c.t_now > t)
-			abort();
-#endif
-		call_handle(&sl->c, &ev, &m->held_sink);
-#ifdef SIM_CHECK_HELD
-		if (sl->c.state != CALL_LISTENING || sl->c.ndigits != nd0 + 1 || sl->timer[0] ||
-		    m->dq_len || sl->qt_pending || sl->npend == 0 || sl->c.t_now != t)
-			abort();
-#endif
 	}
+	/* -DSIM_CHECK_HELD: abort when the held keys find or leave the call
+	 * otherwise than press_input_hold's argument says (a debug aid). */
+#ifdef SIM_CHECK_HELD
+	int nd0 = sl->c.ndigits;
+	if (sl->c.node < 0 || m->f->nodes[sl->c.node].kind != FLOW_INPUT ||
+	    !(sl->c.state == CALL_LISTENING || sl->c.state == CALL_PROMPTING) || sl->c.t_now > t0)
+		abort();
+#endif
+	call_keys(&sl->c, sl->buf_keys + sl->buf_i, n, t0, gap, &m->held_sink);
+#ifdef SIM_CHECK_HELD
+	if (sl->c.state != CALL_LISTENING || sl->c.ndigits != nd0 + n || sl->timer[0] ||
+	    m->dq_len || sl->qt_pending || sl->npend == 0 || sl->c.t_now != t0 + (n - 1) * gap)
+		abort();
+#endif
+	sl->nbuf = 0;
+	sl->buf_i = (uint8_t)(sl->buf_i + n);
+	sl->buf_t = t0 + (int64_t)n * gap;
 }
 
 static void on_event(sim *m, int64_t now, uint64_t arg)
