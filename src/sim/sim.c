@@ -201,7 +201,21 @@ static sched_id at_caller(sim *m, int64_t t, uint64_t arg)
 	return sched_virtual_at(m->clock, t, SCHED_PRI_CALLER, NULL, NULL, arg);
 }
 
+/* The same, inline where a call a push was measured: the caller's one-key
+ * answer (press1) and the call timers (act_timer_push). */
+static inline __attribute__((always_inline)) sched_id at_caller_inl(sim *m, int64_t t,
+                                                                    uint64_t arg)
+{
+	return sched_virtual_at(m->clock, t, SCHED_PRI_CALLER, NULL, NULL, arg);
+}
+
 static sched_id at_timer(sim *m, int64_t t, uint64_t arg)
+{
+	return sched_virtual_at(m->clock, t, SCHED_PRI_TIMER, NULL, NULL, arg);
+}
+
+static inline __attribute__((always_inline)) sched_id at_timer_inl(sim *m, int64_t t,
+                                                                   uint64_t arg)
 {
 	return sched_virtual_at(m->clock, t, SCHED_PRI_TIMER, NULL, NULL, arg);
 }
@@ -262,7 +276,7 @@ static void press1(sim *m, int slot, int64_t t, char k)
 {
 	sim_slot *sl = &m->slots[slot];
 	pend(sl, t, 1, 300, flow_is_dtmf(k));
-	at_caller(m, t, ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k));
+	at_caller_inl(m, t, ev_pack(EV_KEY, (uint32_t)slot, sl->inc, (unsigned char)k));
 }
 
 /* The keys of an input run, of which the first `hold` are not scheduled
@@ -647,8 +661,9 @@ static inline sim_slot *slot_of(const call *c)
 ACT_FN act_timer_push(sim *m, const call *c, const call_action *a)
 {
 	sim_slot *sl = slot_of(c);
-	sl->timer[a->slot] = at_timer(m, a->at, ev_pack(EV_TIMER, (uint32_t)c->id, sl->inc,
-	                              (uint32_t)a->slot << 16 | (a->gen & 0xffff)));
+	uint64_t arg = ev_pack(EV_TIMER, (uint32_t)c->id, sl->inc,
+	                      (uint32_t)a->slot << 16 | (a->gen & 0xffff));
+	sl->timer[a->slot] = at_timer_inl(m, a->at, arg);
 }
 
 /* Is an agent's answer to this call waiting in the deferred queue?  Then
