@@ -359,6 +359,39 @@ static void test_input_runs(void **state)
 	}
 }
 
+/* An input whose `next -> repeat` starts it again is a new try, and the
+ * caller decides again (until 2026-11-28 the simulated caller stayed
+ * silent after the first entry until the no-input timeout).  Half the
+ * tries end in a hang-up and the others in an entry that starts the input
+ * again, so every caller hangs up in the end; none reaches the queue
+ * behind the input's failure. */
+static void test_input_repeat_decides(void **state)
+{
+	(void)state;
+	world w;
+	load(&w,
+	     "flow t { languages en }\n"
+	     "line main \"1\" { start r }\n"
+	     "input r { prompt p; digits 2; timeout 5s; tries 1; store v; next -> repeat;"
+	     " failure -> q }\n"
+	     "queue q { tier 1 }\n",
+	     "scenario s {\n start 2026-11-30 08:00\n length 2h\n seed 3\n"
+	     " arrivals main { rate 600/h }\n"
+	     " caller { think const(1s); input r { valid 50%; hangup 50% } }\n"
+	     " agents q { staff 50; handle exp(1m) }\n}\n");
+	sim_options o;
+	memset(&o, 0, sizeof o);
+	sim_result *r = NULL;
+	char err[256];
+	assert_int_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+	assert_true(r->calls > 1000);
+	assert_int_equal(r->unfinished, 0);
+	assert_int_equal(r->queues[0].total.offered, 0);
+	assert_int_equal(r->outcomes[CALL_OUT_ABANDONED_IVR], r->calls);
+	sim_result_free(r);
+	unload(&w);
+}
+
 /* `bargein 30%` is the share of callers who press during a try's prompts:
  * one draw a try, not one a prompt (with two prompts that would be 51%).
  * Callers who wait for the end think 5 s, past the 1-s timeout, and the
@@ -455,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_determinism_and_crn),
 		cmocka_unit_test(test_caller_shares),
 		cmocka_unit_test(test_input_runs),
+		cmocka_unit_test(test_input_repeat_decides),
 		cmocka_unit_test(test_staffing_schedule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
