@@ -333,6 +333,14 @@ static int check_readonly(store *s)
 #define SQL_CHUNK_COLS "INSERT OR FAIL INTO " SQL_CALL_NAMES
 #define SQL_CALL_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
 #define SQL_CALL_NPARAM 12
+/* The chunk statement for appends: every row's id is the table's largest
+ * plus one, so id is left out and SQLite takes it from NewRowid.  A row
+ * then costs no id parameter, no NotNull/MustBeInt on it and no NotExists
+ * probe of the B-tree (the rowid is new by construction). */
+#define SQL_APP_COLS "INSERT OR FAIL INTO calls(line, lang, vars, arrival, ended, " \
+	"outcome, final_node, counted, keys, visits, legs) VALUES "
+#define SQL_APP_ROW "(?,?,?,?,?,?,?,?,?,?,?)"
+#define SQL_APP_NPARAM 11
 static const char SQL_INS_CALL[] = SQL_CALL_COLS SQL_CALL_ROW;
 static const char SQL_INS_REQ[] =
 	"INSERT INTO service_requests(call_id, run, call, seq, type, office, created, due, status) "
@@ -382,6 +390,21 @@ static void copy_err(char *err, size_t errlen, const char *msg)
 int store_open(const char *path, store **out, char *err, size_t errlen)
 {
 	return store_open_flags(path, 0, STORE_BUSY_MS_DEFAULT, out, err, errlen);
+}
+
+/* head, then row STORE_CHUNK times separated by commas, into out (sized
+ * by the caller for that). */
+static void chunk_sql(char *out, const char *head, const char *row)
+{
+	size_t n = strlen(head), rl = strlen(row);
+	memcpy(out, head, n);
+	for (int i = 0; i < STORE_CHUNK; i++) {
+		if (i)
+			out[n++] = ',';
+		memcpy(out + n, row, rl);
+		n += rl;
+	}
+	out[n] = 0;
 }
 
 int store_open_flags(const char *path, int flags, int busy_ms, store **out,
@@ -490,26 +513,22 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 		goto fail;
 	if ((r = migrate(s)))
 		goto fail;
-	/* The chunk statement: SQL_CALL_ROW STORE_CHUNK times. */
+	/* The chunk statements: their row STORE_CHUNK times. */
 	char chunk[sizeof SQL_CHUNK_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
-	size_t n = sizeof SQL_CHUNK_COLS - 1;
-	memcpy(chunk, SQL_CHUNK_COLS, n);
-	for (int i = 0; i < STORE_CHUNK; i++) {
-		if (i)
-			chunk[n++] = ',';
-		memcpy(chunk + n, SQL_CALL_ROW, sizeof SQL_CALL_ROW - 1);
-		n += sizeof SQL_CALL_ROW - 1;
-	}
-	chunk[n] = 0;
+	char app[sizeof SQL_APP_COLS + STORE_CHUNK * sizeof SQL_APP_ROW];
+	chunk_sql(chunk, SQL_CHUNK_COLS, SQL_CALL_ROW);
+	chunk_sql(app, SQL_APP_COLS, SQL_APP_ROW);
 	s->jnames = calloc(PK_JN_SLOTS, sizeof *s->jnames);   /* NULL: no cache */
 	s->bound_chunk = calloc(STORE_CHUNK * SQL_CALL_NPARAM, sizeof *s->bound_chunk);
+	s->bound_app = calloc(STORE_CHUNK * SQL_APP_NPARAM, sizeof *s->bound_app);
 	s->bound_one = calloc(SQL_CALL_NPARAM, sizeof *s->bound_one);
-	if (!s->bound_chunk || !s->bound_one) {
+	if (!s->bound_chunk || !s->bound_app || !s->bound_one) {
 		r = store_failf(s, STORE_ERROR, "out of memory");
 		goto fail;
 	}
 	if ((r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
 	    (r = store_prepare(s, &s->ins_calls, chunk)) ||
+	    (r = store_prepare(s, &s->app_calls, app)) ||
 	    (r = store_prepare(s, &s->max_call, "SELECT coalesce(max(id), 0) FROM calls")) ||
 	    (r = store_prepare(s, &s->ins_req, SQL_INS_REQ)) ||
 	    (r = store_prepare(s, &s->ins_iv, SQL_INS_IV)))
@@ -531,6 +550,7 @@ int store_close(store *s)
 		r = tx_commit(s);
 	sqlite3_finalize(s->ins_call);
 	sqlite3_finalize(s->ins_calls);
+	sqlite3_finalize(s->app_calls);
 	sqlite3_finalize(s->max_call);
 	sqlite3_finalize(s->ins_req);
 	sqlite3_finalize(s->ins_iv);
@@ -538,6 +558,7 @@ int store_close(store *s)
 		sqlite3_close_v2(s->db);
 	free(s->jnames);
 	free(s->bound_chunk);
+	free(s->bound_app);
 	free(s->bound_one);
 	free(s->names);
 	while (s->pool) {
@@ -930,6 +951,23 @@ found:
  * search from the root (a third of SQLite's work per call, measured).
  * Sorted rows of a run with no gap in seq are all such appends. */
 static inline __attribute__((always_inline))
+void bind_cols(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
+               const struct store_row *w)
+{
+	b_txt(s, st, &b[0], p, w, F_LINE);
+	b_txt(s, st, &b[1], p + 1, w, F_LANG);
+	b_txt(s, st, &b[2], p + 2, w, F_VARS);
+	b_int(st, &b[3], p + 3, w->arrival);
+	b_int(st, &b[4], p + 4, w->ended);
+	b_txt(s, st, &b[5], p + 5, w, F_OUTCOME);
+	b_txt(s, st, &b[6], p + 6, w, F_FINAL);
+	b_int(st, &b[7], p + 7, w->counted);
+	b_txt(s, st, &b[8], p + 8, w, F_KEYS);
+	b_txt(s, st, &b[9], p + 9, w, F_VISITS);
+	b_txt(s, st, &b[10], p + 10, w, F_LEGS);
+}
+
+static inline __attribute__((always_inline))
 void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
                      const struct store_row *w, int64_t *max)
 {
@@ -940,17 +978,7 @@ void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
 		b_int(st, &b[0], p, id);
 	if (id > *max && *max >= 0)
 		*max = id;
-	b_txt(s, st, &b[1], p + 1, w, F_LINE);
-	b_txt(s, st, &b[2], p + 2, w, F_LANG);
-	b_txt(s, st, &b[3], p + 3, w, F_VARS);
-	b_int(st, &b[4], p + 4, w->arrival);
-	b_int(st, &b[5], p + 5, w->ended);
-	b_txt(s, st, &b[6], p + 6, w, F_OUTCOME);
-	b_txt(s, st, &b[7], p + 7, w, F_FINAL);
-	b_int(st, &b[8], p + 8, w->counted);
-	b_txt(s, st, &b[9], p + 9, w, F_KEYS);
-	b_txt(s, st, &b[10], p + 10, w, F_VISITS);
-	b_txt(s, st, &b[11], p + 11, w, F_LEGS);
+	bind_cols(s, st, b + 1, p + 1, w);
 }
 
 /* Records a failure in *r and s->err unless an earlier one is there. */
@@ -1010,6 +1038,19 @@ static void ord_sort(struct store_ord *o, struct store_ord *tmp, int n)
 		o[c1[(uint32_t)(tmp[i].id - lo) >> B]++] = tmp[i];
 }
 
+/* Whether the STORE_CHUNK sorted ids at o are exactly max + 1, max + 2, ...
+ * (each checked: a duplicate seq can leave the first and last in place),
+ * so that SQLite's own new rowids are these ids. */
+static bool chunk_appends(const struct store_ord *o, int64_t max)
+{
+	if (max < 0)
+		return false;
+	for (int k = 0; k < STORE_CHUNK; k++)
+		if (o[k].id != max + 1 + k)
+			return false;
+	return true;
+}
+
 /* Writes the buffered calls in id order, then their requests in the order
  * they came (so request ids do not depend on the buffering), and empties
  * the buffer.  Sorted, the rows are appended to the calls B-tree, not
@@ -1045,11 +1086,20 @@ static int flush_rows(store *s)
 	}
 	int i = 0;
 	for (; i + STORE_CHUNK <= n; i += STORE_CHUNK) {
-		sqlite3_stmt *st = s->ins_calls;
+		sqlite3_stmt *st;
 		int64_t max = s->max_id;
-		for (int k = 0; k < STORE_CHUNK; k++)
-			bind_row(s, st, s->bound_chunk + SQL_CALL_NPARAM * k, 1 + SQL_CALL_NPARAM * k,
-			         &s->rows[o[i + k].i], &max);
+		if (chunk_appends(o + i, max)) {
+			st = s->app_calls;
+			for (int k = 0; k < STORE_CHUNK; k++)
+				bind_cols(s, st, s->bound_app + SQL_APP_NPARAM * k,
+				          1 + SQL_APP_NPARAM * k, &s->rows[o[i + k].i]);
+			max += STORE_CHUNK;
+		} else {
+			st = s->ins_calls;
+			for (int k = 0; k < STORE_CHUNK; k++)
+				bind_row(s, st, s->bound_chunk + SQL_CALL_NPARAM * k,
+				         1 + SQL_CALL_NPARAM * k, &s->rows[o[i + k].i], &max);
+		}
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE) {
@@ -1121,6 +1171,9 @@ out:
 	for (int k = 0; k < STORE_CHUNK * SQL_CALL_NPARAM; k++)
 		if (s->bound_chunk[k].kind == B_ARENA)
 			s->bound_chunk[k].kind = B_UNKNOWN;
+	for (int k = 0; k < STORE_CHUNK * SQL_APP_NPARAM; k++)
+		if (s->bound_app[k].kind == B_ARENA)
+			s->bound_app[k].kind = B_UNKNOWN;
 	for (int k = 0; k < SQL_CALL_NPARAM; k++)
 		if (s->bound_one[k].kind == B_ARENA)
 			s->bound_one[k].kind = B_UNKNOWN;

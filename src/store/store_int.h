@@ -20,6 +20,7 @@ struct store {
 	int64_t cur_run, cur_calls;   /* calls written for the run last begun */
 	sqlite3_stmt *ins_call, *ins_req, *ins_iv;
 	sqlite3_stmt *ins_calls;      /* STORE_CHUNK rows per step */
+	sqlite3_stmt *app_calls;      /* the same without id: appends (store.c) */
 	/* Calls buffered for the next multi-row INSERT (store.c): their integer
 	 * columns, and their text packed into one arena (offsets, not pointers,
 	 * since the arena may grow).  Requests wait with them, so that they are
@@ -42,8 +43,8 @@ struct store {
 	struct store_pool *pool;      /* blocks holding the names */
 	struct store_jname *jnames;   /* JSON forms of names by address (store.c) */
 	int nnames;
-	/* What each parameter of ins_calls and ins_call holds now. */
-	struct store_bound *bound_chunk, *bound_one;
+	/* What each parameter of ins_calls, app_calls and ins_call holds now. */
+	struct store_bound *bound_chunk, *bound_app, *bound_one;
 };
 
 #define STORE_NAMES 512               /* distinct names kept at most (half the 2 * STORE_NAMES slots) */

@@ -18,6 +18,9 @@
 #include "tierline/util.h"
 #include "test_store_synth.h"
 
+/* The writer's rows per multi-row INSERT (STORE_CHUNK, src/store/store_int.h). */
+#define STORE_CHUNK_TEST 128
+
 static char tmpdir[256];
 
 static int setup_dir(void **state)
@@ -387,6 +390,40 @@ static void test_writer_dup_mid_chunk(void **state)
 	assert_int_equal(store_run_finish(s, id, true), STORE_OK);
 	assert_int_equal(q1(db, "SELECT count(*) FROM calls"), 500);
 	assert_int_equal(q1(db, "SELECT count(*) FROM calls WHERE id <> (run << 32 | seq)"), 0);
+	assert_int_equal(store_close(s), STORE_OK);
+}
+
+/* A chunk whose first and last ids are those of an append but that holds
+ * a duplicate (seq 179 twice, 180 missing; the second chunk of the run, as
+ * the first one follows no call of the run): it must not go through the
+ * append statement, where SQLite would give the second 179 the id of 180. */
+static void test_writer_dup_in_append_span(void **state)
+{
+	(void)state;
+	store *s;
+	char err[512];
+	assert_int_equal(store_open(tpath("dupspan.db"), &s, err, sizeof err), STORE_OK);
+	store_set_batch(s, 1000);
+	rec_run run = synth_run(25);
+	int64_t id;
+	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	synth_call sc;
+	int errors = 0;
+	for (int i = 0; i < 2 * STORE_CHUNK_TEST; i++) {
+		synth_make(25, (uint64_t)(i == 179 ? 178 : i), &sc);
+		sc.c.nrequests = 0;
+		if (store_call(s, id, &sc.c) != STORE_OK)
+			errors++;
+	}
+	if (store_flush(s) != STORE_OK) {
+		assert_non_null(strstr(store_errmsg(s), "UNIQUE"));
+		errors++;
+	}
+	assert_int_equal(errors, 1);
+	sqlite3 *db = store_sqlite(s);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls"), 2 * STORE_CHUNK_TEST - 1);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls WHERE seq = 180"), 0);
+	assert_int_equal(q1(db, "SELECT max(seq) FROM calls"), 2 * STORE_CHUNK_TEST);
 	assert_int_equal(store_close(s), STORE_OK);
 }
 
@@ -1242,6 +1279,7 @@ int main(void)
 		cmocka_unit_test(test_migrate_from_v2),
 		cmocka_unit_test(test_writer_order_and_chunks),
 		cmocka_unit_test(test_writer_dup_mid_chunk),
+		cmocka_unit_test(test_writer_dup_in_append_span),
 		cmocka_unit_test(test_writer_name_cache_reused_buffer),
 		cmocka_unit_test(test_writer_names),
 		cmocka_unit_test(test_run_row_committed_first),
