@@ -40,6 +40,13 @@ typedef struct recorder {
 	bool oom;                    /* an array could not grow: the record is short */
 } recorder;
 
+/* The action kinds recorder_on_action records; it ignores every other, so
+ * a driver may leave them out (a sink's skip mask, or a test before the
+ * call: most of a call's actions are prompts and timers). */
+#define RECORDER_KINDS (1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED | \
+	1u << CALL_ACT_VISIT | 1u << CALL_ACT_ENQUEUE | 1u << CALL_ACT_ANSWERED | \
+	1u << CALL_ACT_LEG_END | 1u << CALL_ACT_REQUEST | 1u << CALL_ACT_END)
+
 void recorder_init(recorder *r, const flow *f);
 void recorder_free(recorder *r);
 /* Start recording a new call (seq = call number within the run); keeps the

@@ -841,15 +841,17 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 /* The sink of held keys when recording: the recorder alone. */
 static void on_held_rec(void *ctx, const call *c, const call_action *a)
 {
-	sim *m = ctx;
-	recorder_on_action(m->slots[(int)c->id].rec, c, a);
+	(void)ctx;
+	recorder_on_action(slot_of(c)->rec, c, a);
 }
 
-/* The sink when recording: the recorder sees each action first. */
+/* The sink when recording: the recorder sees each action it records first
+ * (RECORDER_KINDS; prompts, timers and retries, most of an IVR call's
+ * actions, would only pass through its switch). */
 static void on_action_rec(void *ctx, const call *c, const call_action *a)
 {
-	sim *m = ctx;
-	recorder_on_action(m->slots[(int)c->id].rec, c, a);
+	if (RECORDER_KINDS >> a->kind & 1)
+		recorder_on_action(slot_of(c)->rec, c, a);
 	on_action(ctx, c, a);
 }
 
@@ -1326,12 +1328,13 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	m.sink.ctx = &m;
 	m.held_sink.fn = on_held_rec;   /* without records: every kind skipped */
 	m.held_sink.ctx = &m;
-	m.held_sink.skip = o->db ? 1u << CALL_ACT_TIMER : ~0u;
-	if (!o->db)   /* the recorder wants every action; on_action alone does not */
-		m.sink.skip = 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED |
-		              1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
-		              1u << CALL_ACT_INPUT_DONE | 1u << CALL_ACT_FAILURE |
-		              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE;
+	m.held_sink.skip = o->db ? ~RECORDER_KINDS : ~0u;
+	/* What neither on_action nor (when recording) the recorder reads. */
+	m.sink.skip = 1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
+	              1u << CALL_ACT_INPUT_DONE | 1u << CALL_ACT_FAILURE |
+	              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE;
+	if (!o->db)
+		m.sink.skip |= 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED;
 	if (!o->db) {
 		/* act_visit only marks menus and inputs: a flow without any
 		 * (M/M/c: a line into a queue) needs no visit actions. */
