@@ -334,14 +334,19 @@ static int check_readonly(store *s)
 #define SQL_CHUNK_COLS "INSERT OR FAIL INTO " SQL_CALL_NAMES
 #define SQL_CALL_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
 #define SQL_CALL_NPARAM 12
-/* The chunk statement for appends: every row's id is the table's largest
+/* The chunk statements for appends: every row's id is the table's largest
  * plus one, so id is left out and SQLite takes it from NewRowid.  A row
  * then costs no id parameter, no NotNull/MustBeInt on it and no NotExists
- * probe of the B-tree (the rowid is new by construction). */
-#define SQL_APP_COLS "INSERT OR FAIL INTO calls(line, lang, vars, arrival, ended, " \
-	"outcome, final_node, counted, keys, visits, legs) VALUES "
-#define SQL_APP_ROW "(?,?,?,?,?,?,?,?,?,?,?)"
-#define SQL_APP_NPARAM 11
+ * probe of the B-tree (the rowid is new by construction).
+ *
+ * A chunk whose rows all have vars NULL, or all keys '[]', also leaves that
+ * column out: SQLite then stores its default (NULL; keys' DEFAULT '[]'),
+ * the same value, and codes a constant default once per statement, where
+ * a parameter costs a Variable and a copy per row.  M/M/c calls never
+ * have vars or keys; USCIS calls never have vars.  The variants are
+ * prepared when first needed (APP_NO_* is the index). */
+enum { APP_NO_VARS = 1, APP_NO_KEYS = 2 };
+#define SQL_APP_NPARAM 11             /* parameters of a row with no column left out */
 static const char SQL_INS_CALL[] = SQL_CALL_COLS SQL_CALL_ROW;
 static const char SQL_INS_REQ[] =
 	"INSERT INTO service_requests(call_id, run, call, seq, type, office, created, due, status) "
@@ -406,6 +411,35 @@ static void chunk_sql(char *out, const char *head, const char *row)
 		n += rl;
 	}
 	out[n] = 0;
+}
+
+static int app_nparam(int mask)
+{
+	return SQL_APP_NPARAM - (mask & APP_NO_VARS ? 1 : 0) - (mask & APP_NO_KEYS ? 1 : 0);
+}
+
+/* Prepares the append statement for mask (APP_NO_*) and its bindings. */
+static int app_prepare(store *s, int mask)
+{
+	char head[192], row[2 * SQL_APP_NPARAM + 2];
+	snprintf(head, sizeof head, "INSERT OR FAIL INTO calls(line, lang, %sarrival, ended, "
+	         "outcome, final_node, counted, %svisits, legs) VALUES ",
+	         mask & APP_NO_VARS ? "" : "vars, ", mask & APP_NO_KEYS ? "" : "keys, ");
+	int np = app_nparam(mask), n = 0;
+	row[n++] = '(';
+	for (int i = 0; i < np; i++) {
+		if (i)
+			row[n++] = ',';
+		row[n++] = '?';
+	}
+	row[n++] = ')';
+	row[n] = 0;
+	char sql[sizeof head + STORE_CHUNK * sizeof row];
+	chunk_sql(sql, head, row);
+	s->bound_app[mask] = calloc((size_t)(STORE_CHUNK * np), sizeof *s->bound_app[mask]);
+	if (!s->bound_app[mask])
+		return store_failf(s, STORE_ERROR, "out of memory");
+	return store_prepare(s, &s->app_calls[mask], sql);
 }
 
 int store_open_flags(const char *path, int flags, int busy_ms, store **out,
@@ -514,22 +548,19 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 		goto fail;
 	if ((r = migrate(s)))
 		goto fail;
-	/* The chunk statements: their row STORE_CHUNK times. */
+	/* The chunk statement: its row STORE_CHUNK times. */
 	char chunk[sizeof SQL_CHUNK_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
-	char app[sizeof SQL_APP_COLS + STORE_CHUNK * sizeof SQL_APP_ROW];
 	chunk_sql(chunk, SQL_CHUNK_COLS, SQL_CALL_ROW);
-	chunk_sql(app, SQL_APP_COLS, SQL_APP_ROW);
 	s->jnames = calloc(PK_JN_SLOTS, sizeof *s->jnames);   /* NULL: no cache */
 	s->bound_chunk = calloc(STORE_CHUNK * SQL_CALL_NPARAM, sizeof *s->bound_chunk);
-	s->bound_app = calloc(STORE_CHUNK * SQL_APP_NPARAM, sizeof *s->bound_app);
 	s->bound_one = calloc(SQL_CALL_NPARAM, sizeof *s->bound_one);
-	if (!s->bound_chunk || !s->bound_app || !s->bound_one) {
+	if (!s->bound_chunk || !s->bound_one) {
 		r = store_failf(s, STORE_ERROR, "out of memory");
 		goto fail;
 	}
-	if ((r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
+	if ((r = app_prepare(s, 0)) ||
+	    (r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
 	    (r = store_prepare(s, &s->ins_calls, chunk)) ||
-	    (r = store_prepare(s, &s->app_calls, app)) ||
 	    (r = store_prepare(s, &s->max_call, "SELECT coalesce(max(id), 0) FROM calls")) ||
 	    (r = store_prepare(s, &s->ins_req, SQL_INS_REQ)) ||
 	    (r = store_prepare(s, &s->ins_iv, SQL_INS_IV)))
@@ -551,7 +582,10 @@ int store_close(store *s)
 		r = tx_commit(s);
 	sqlite3_finalize(s->ins_call);
 	sqlite3_finalize(s->ins_calls);
-	sqlite3_finalize(s->app_calls);
+	for (int m = 0; m < STORE_APP_VARIANTS; m++) {
+		sqlite3_finalize(s->app_calls[m]);
+		free(s->bound_app[m]);
+	}
 	sqlite3_finalize(s->max_call);
 	sqlite3_finalize(s->ins_req);
 	sqlite3_finalize(s->ins_iv);
@@ -559,7 +593,6 @@ int store_close(store *s)
 		sqlite3_close_v2(s->db);
 	free(s->jnames);
 	free(s->bound_chunk);
-	free(s->bound_app);
 	free(s->bound_one);
 	free(s->names);
 	while (s->pool) {
@@ -986,21 +1019,59 @@ found:
  * holds at the end of the table, where an explicit id costs a binary
  * search from the root (a third of SQLite's work per call, measured).
  * Sorted rows of a run with no gap in seq are all such appends. */
+/* The row's columns but id, from parameter p on, less those mask
+ * (APP_NO_*) leaves out; b[j] tracks parameter p + j.  Inlined with a
+ * constant mask, the tests fold away. */
 static inline __attribute__((always_inline))
 void bind_cols(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
-               const struct store_row *w)
+               const struct store_row *w, int mask)
 {
-	b_txt(s, st, &b[0], p, w, F_LINE);
-	b_txt(s, st, &b[1], p + 1, w, F_LANG);
-	b_txt(s, st, &b[2], p + 2, w, F_VARS);
-	b_int(st, &b[3], p + 3, w->arrival);
-	b_int(st, &b[4], p + 4, w->ended);
-	b_txt(s, st, &b[5], p + 5, w, F_OUTCOME);
-	b_txt(s, st, &b[6], p + 6, w, F_FINAL);
-	b_int(st, &b[7], p + 7, w->counted);
-	b_txt(s, st, &b[8], p + 8, w, F_KEYS);
-	b_txt(s, st, &b[9], p + 9, w, F_VISITS);
-	b_txt(s, st, &b[10], p + 10, w, F_LEGS);
+	int j = 0;
+	b_txt(s, st, &b[j], p + j, w, F_LINE), j++;
+	b_txt(s, st, &b[j], p + j, w, F_LANG), j++;
+	if (!(mask & APP_NO_VARS))
+		b_txt(s, st, &b[j], p + j, w, F_VARS), j++;
+	b_int(st, &b[j], p + j, w->arrival), j++;
+	b_int(st, &b[j], p + j, w->ended), j++;
+	b_txt(s, st, &b[j], p + j, w, F_OUTCOME), j++;
+	b_txt(s, st, &b[j], p + j, w, F_FINAL), j++;
+	b_int(st, &b[j], p + j, w->counted), j++;
+	if (!(mask & APP_NO_KEYS))
+		b_txt(s, st, &b[j], p + j, w, F_KEYS), j++;
+	b_txt(s, st, &b[j], p + j, w, F_VISITS), j++;
+	b_txt(s, st, &b[j], p + j, w, F_LEGS);
+}
+
+/* A chunk of appends o[0..STORE_CHUNK) into the append statement for mask. */
+static inline __attribute__((always_inline))
+void bind_app_chunk(store *s, const struct store_ord *o, int mask)
+{
+	sqlite3_stmt *st = s->app_calls[mask];
+	struct store_bound *b = s->bound_app[mask];
+	int np = app_nparam(mask);
+	for (int k = 0; k < STORE_CHUNK; k++)
+		bind_cols(s, st, b + np * k, 1 + np * k, &s->rows[o[k].i], mask);
+}
+
+/* The columns every row of the chunk o[0..STORE_CHUNK) can leave to their
+ * defaults (APP_NO_*); a variant that cannot be prepared is not used. */
+static int app_mask(store *s, const struct store_ord *o)
+{
+	bool no_vars = true, no_keys = true;
+	for (int k = 0; k < STORE_CHUNK; k++) {
+		const struct store_row *w = &s->rows[o[k].i];
+		no_vars &= w->len[F_VARS] == NO_TEXT;
+		no_keys &= w->len[F_KEYS] == 2;          /* "[]", the only 2-byte array */
+	}
+	int mask = (no_vars ? APP_NO_VARS : 0) | (no_keys ? APP_NO_KEYS : 0);
+	if (mask && !s->app_calls[mask] && app_prepare(s, mask) != STORE_OK) {
+		free(s->bound_app[mask]);           /* tried once per chunk at most */
+		s->bound_app[mask] = NULL;
+		sqlite3_finalize(s->app_calls[mask]);
+		s->app_calls[mask] = NULL;
+		return 0;
+	}
+	return mask;
 }
 
 static inline __attribute__((always_inline))
@@ -1014,7 +1085,7 @@ void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
 		b_int(st, &b[0], p, id);
 	if (id > *max && *max >= 0)
 		*max = id;
-	bind_cols(s, st, b + 1, p + 1, w);
+	bind_cols(s, st, b + 1, p + 1, w, 0);
 }
 
 /* Records a failure in *r and s->err unless an earlier one is there. */
@@ -1125,10 +1196,14 @@ static int flush_rows(store *s)
 		sqlite3_stmt *st;
 		int64_t max = s->max_id;
 		if (chunk_appends(o + i, max)) {
-			st = s->app_calls;
-			for (int k = 0; k < STORE_CHUNK; k++)
-				bind_cols(s, st, s->bound_app + SQL_APP_NPARAM * k,
-				          1 + SQL_APP_NPARAM * k, &s->rows[o[i + k].i]);
+			int mask = app_mask(s, o + i);
+			st = s->app_calls[mask];
+			switch (mask) {     /* one loop per mask, its tests folded */
+			case 0: bind_app_chunk(s, o + i, 0); break;
+			case APP_NO_VARS: bind_app_chunk(s, o + i, APP_NO_VARS); break;
+			case APP_NO_KEYS: bind_app_chunk(s, o + i, APP_NO_KEYS); break;
+			default: bind_app_chunk(s, o + i, APP_NO_VARS | APP_NO_KEYS); break;
+			}
 			max += STORE_CHUNK;
 		} else {
 			st = s->ins_calls;
@@ -1207,9 +1282,10 @@ out:
 	for (int k = 0; k < STORE_CHUNK * SQL_CALL_NPARAM; k++)
 		if (s->bound_chunk[k].kind == B_ARENA)
 			s->bound_chunk[k].kind = B_UNKNOWN;
-	for (int k = 0; k < STORE_CHUNK * SQL_APP_NPARAM; k++)
-		if (s->bound_app[k].kind == B_ARENA)
-			s->bound_app[k].kind = B_UNKNOWN;
+	for (int m = 0; m < STORE_APP_VARIANTS; m++)
+		for (int k = 0; s->bound_app[m] && k < STORE_CHUNK * app_nparam(m); k++)
+			if (s->bound_app[m][k].kind == B_ARENA)
+				s->bound_app[m][k].kind = B_UNKNOWN;
 	for (int k = 0; k < SQL_CALL_NPARAM; k++)
 		if (s->bound_one[k].kind == B_ARENA)
 			s->bound_one[k].kind = B_UNKNOWN;
