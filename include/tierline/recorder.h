@@ -54,7 +54,8 @@ void recorder_free(recorder *r);
 void recorder_begin(recorder *r, uint64_t seq);
 /* Feed one action of the call being recorded.  Keys and visits, most of
  * what an IVR call records, are pushed inline while their arrays have
- * room; every other kind, and growth, go to recorder_on_action_slow. */
+ * room, and an answer is two stores; every other kind, and growth, go to
+ * recorder_on_action_slow. */
 void recorder_on_action_slow(recorder *r, const call *c, const call_action *a);
 static inline void recorder_on_action(recorder *r, const call *c, const call_action *a)
 {
@@ -73,6 +74,13 @@ static inline void recorder_on_action(recorder *r, const call *c, const call_act
 			v->t = a->t;
 			return;
 		}
+	} else if (a->kind == CALL_ACT_ANSWERED) {
+		if (r->nlegs > 0) {
+			rec_leg *l = &r->legs[r->nlegs - 1];
+			l->answered = a->t;
+			l->agent = a->agent;
+		}
+		return;
 	}
 	recorder_on_action_slow(r, c, a);
 }
