@@ -1054,7 +1054,9 @@ void bind_app_chunk(store *s, const struct store_ord *o, int mask)
 }
 
 /* The columns every row of the chunk o[0..STORE_CHUNK) can leave to their
- * defaults (APP_NO_*); a variant that cannot be prepared is not used. */
+ * defaults (APP_NO_*).  A variant that cannot be prepared (out of memory)
+ * is not used: the chunk binds every column (mask 0, prepared at open) and
+ * the next such chunk tries again. */
 static int app_mask(store *s, const struct store_ord *o)
 {
 	bool no_vars = true, no_keys = true;
@@ -1065,7 +1067,7 @@ static int app_mask(store *s, const struct store_ord *o)
 	}
 	int mask = (no_vars ? APP_NO_VARS : 0) | (no_keys ? APP_NO_KEYS : 0);
 	if (mask && !s->app_calls[mask] && app_prepare(s, mask) != STORE_OK) {
-		free(s->bound_app[mask]);           /* tried once per chunk at most */
+		free(s->bound_app[mask]);
 		s->bound_app[mask] = NULL;
 		sqlite3_finalize(s->app_calls[mask]);
 		s->app_calls[mask] = NULL;
