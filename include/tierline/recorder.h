@@ -40,13 +40,50 @@ typedef struct recorder {
 	bool oom;                    /* an array could not grow: the record is short */
 } recorder;
 
+/* The action kinds recorder_on_action records; it ignores every other, so
+ * a driver may leave them out (a sink's skip mask, or a test before the
+ * call: most of a call's actions are prompts and timers). */
+#define RECORDER_KINDS (1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED | \
+	1u << CALL_ACT_VISIT | 1u << CALL_ACT_ENQUEUE | 1u << CALL_ACT_ANSWERED | \
+	1u << CALL_ACT_LEG_END | 1u << CALL_ACT_REQUEST | 1u << CALL_ACT_END)
+
 void recorder_init(recorder *r, const flow *f);
 void recorder_free(recorder *r);
 /* Start recording a new call (seq = call number within the run); keeps the
  * buffers.  rc.counted starts true. */
 void recorder_begin(recorder *r, uint64_t seq);
-/* Feed one action of the call being recorded. */
-void recorder_on_action(recorder *r, const call *c, const call_action *a);
+/* Feed one action of the call being recorded.  Keys and visits, most of
+ * what an IVR call records, are pushed inline while their arrays have
+ * room, and an answer is two stores; every other kind, and growth, go to
+ * recorder_on_action_slow. */
+void recorder_on_action_slow(recorder *r, const call *c, const call_action *a);
+static inline void recorder_on_action(recorder *r, const call *c, const call_action *a)
+{
+	if (a->kind == CALL_ACT_KEY || a->kind == CALL_ACT_KEY_IGNORED) {
+		if (r->nkeys < r->ckeys) {
+			rec_key *k = &r->keys[r->nkeys++];
+			k->t = a->t;
+			k->key = a->key;
+			return;
+		}
+	} else if (a->kind == CALL_ACT_VISIT) {
+		const flow *f = r->f;
+		if (r->nvisits < r->cvisits && f && a->node >= 0 && a->node < f->nnodes) {
+			rec_visit *v = &r->visits[r->nvisits++];
+			v->node = f->nodes[a->node].name;
+			v->t = a->t;
+			return;
+		}
+	} else if (a->kind == CALL_ACT_ANSWERED) {
+		if (r->nlegs > 0) {
+			rec_leg *l = &r->legs[r->nlegs - 1];
+			l->answered = a->t;
+			l->agent = a->agent;
+		}
+		return;
+	}
+	recorder_on_action_slow(r, c, a);
+}
 /* A call_sink whose ctx is the recorder. */
 void recorder_sink_fn(void *ctx, const struct call *c, const call_action *a);
 static inline call_sink recorder_sink(recorder *r)

@@ -132,7 +132,7 @@ static const char *queue_name(const flow *f, int q)
 	return f && q >= 0 && q < f->nqueues ? node_name(f, f->queue_nodes[q]) : NULL;
 }
 
-void recorder_on_action(recorder *r, const call *c, const call_action *a)
+void recorder_on_action_slow(recorder *r, const call *c, const call_action *a)
 {
 	const flow *f = r->f;
 	switch (a->kind) {

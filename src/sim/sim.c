@@ -886,15 +886,17 @@ static void on_action(void *ctx, const call *c, const call_action *a)
 /* The sink of held keys when recording: the recorder alone. */
 static void on_held_rec(void *ctx, const call *c, const call_action *a)
 {
-	sim *m = ctx;
-	recorder_on_action(m->slots[(int)c->id].rec, c, a);
+	(void)ctx;
+	recorder_on_action(slot_of(c)->rec, c, a);
 }
 
-/* The sink when recording: the recorder sees each action first. */
+/* The sink when recording: the recorder sees each action it records first
+ * (RECORDER_KINDS; prompts, timers and retries, most of an IVR call's
+ * actions, would only pass through its switch). */
 static void on_action_rec(void *ctx, const call *c, const call_action *a)
 {
-	sim *m = ctx;
-	recorder_on_action(m->slots[(int)c->id].rec, c, a);
+	if (RECORDER_KINDS >> a->kind & 1)
+		recorder_on_action(slot_of(c)->rec, c, a);
 	on_action(ctx, c, a);
 }
 
@@ -1417,14 +1419,17 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	m.sink.ctx = &m;
 	m.held_sink.fn = on_held_rec;   /* without records: every kind skipped */
 	m.held_sink.ctx = &m;
-	m.held_sink.skip = o->db ? 1u << CALL_ACT_TIMER : ~0u;
-	if (!o->db)   /* the recorder wants every action; on_action alone does not */
-		m.sink.skip = 1u << CALL_ACT_START | 1u << CALL_ACT_KEY | 1u << CALL_ACT_KEY_IGNORED |
-		              1u << CALL_ACT_STOP_PROMPT | 1u << CALL_ACT_SET_VAR |
-		              1u << CALL_ACT_INPUT_DONE | 1u << CALL_ACT_FAILURE |
-		              1u << CALL_ACT_CLOSED | 1u << CALL_ACT_IGNORED | 1u << CALL_ACT_ANNOUNCE |
-		              1u << CALL_ACT_VISIT | 1u << CALL_ACT_PLAY | 1u << CALL_ACT_LISTEN |
-		              1u << CALL_ACT_MISS | 1u << CALL_ACT_OPTION;
+	/* Held keys, when recording, go to the recorder alone. */
+	m.held_sink.skip = o->db ? ~RECORDER_KINDS : ~0u;
+	/* The sink delivers only what on_action reads and, when recording,
+	 * what the recorder reads (the caller's turn comes from TIMER, so
+	 * prompts, listens, visits and retries reach nobody without records). */
+	uint32_t reads = 1u << CALL_ACT_TIMER | 1u << CALL_ACT_CANCEL | 1u << CALL_ACT_ENQUEUE |
+	                 1u << CALL_ACT_ANSWERED | 1u << CALL_ACT_LEG_END |
+	                 1u << CALL_ACT_REQUEST | 1u << CALL_ACT_END;
+	if (o->db)
+		reads |= RECORDER_KINDS;
+	m.sink.skip = ~reads;
 	uint64_t seed = o->has_seed ? o->seed : s->seed;
 	for (int i = 0; i < RS_N; i++)
 		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);

@@ -60,7 +60,8 @@ struct store_bound { const char *p; int64_t v; uint32_t len; int kind; };
  * address may have been reused for other text, so it is only a hint) and
  * a fixed-size copy of the kept JSON form, quotes included. */
 #define PK_JN_MAX 40                  /* longest JSON form kept */
-#define PK_JN_SLOTS 64
+#define PK_JN_SLOTS 256               /* a power of two; a flow's names are a few dozen */
+#define PK_JN_PROBE 4
 struct store_jname {
 	const char *addr;             /* NULL: empty slot */
 	uint32_t jlen;
@@ -333,6 +334,19 @@ static int check_readonly(store *s)
 #define SQL_CHUNK_COLS "INSERT OR FAIL INTO " SQL_CALL_NAMES
 #define SQL_CALL_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
 #define SQL_CALL_NPARAM 12
+/* The chunk statements for appends: every row's id is the table's largest
+ * plus one, so id is left out and SQLite takes it from NewRowid.  A row
+ * then costs no id parameter, no NotNull/MustBeInt on it and no NotExists
+ * probe of the B-tree (the rowid is new by construction).
+ *
+ * A chunk whose rows all have vars NULL, or all keys '[]', also leaves that
+ * column out: SQLite then stores its default (NULL; keys' DEFAULT '[]'),
+ * the same value, and codes a constant default once per statement, where
+ * a parameter costs a Variable and a copy per row.  M/M/c calls never
+ * have vars or keys; USCIS calls never have vars.  The variants are
+ * prepared when first needed (APP_NO_* is the index). */
+enum { APP_NO_VARS = 1, APP_NO_KEYS = 2 };
+#define SQL_APP_NPARAM 11             /* parameters of a row with no column left out */
 static const char SQL_INS_CALL[] = SQL_CALL_COLS SQL_CALL_ROW;
 static const char SQL_INS_REQ[] =
 	"INSERT INTO service_requests(call_id, run, call, seq, type, office, created, due, status) "
@@ -382,6 +396,50 @@ static void copy_err(char *err, size_t errlen, const char *msg)
 int store_open(const char *path, store **out, char *err, size_t errlen)
 {
 	return store_open_flags(path, 0, STORE_BUSY_MS_DEFAULT, out, err, errlen);
+}
+
+/* head, then row STORE_CHUNK times separated by commas, into out (sized
+ * by the caller for that). */
+static void chunk_sql(char *out, const char *head, const char *row)
+{
+	size_t n = strlen(head), rl = strlen(row);
+	memcpy(out, head, n);
+	for (int i = 0; i < STORE_CHUNK; i++) {
+		if (i)
+			out[n++] = ',';
+		memcpy(out + n, row, rl);
+		n += rl;
+	}
+	out[n] = 0;
+}
+
+static int app_nparam(int mask)
+{
+	return SQL_APP_NPARAM - (mask & APP_NO_VARS ? 1 : 0) - (mask & APP_NO_KEYS ? 1 : 0);
+}
+
+/* Prepares the append statement for mask (APP_NO_*) and its bindings. */
+static int app_prepare(store *s, int mask)
+{
+	char head[192], row[2 * SQL_APP_NPARAM + 2];
+	snprintf(head, sizeof head, "INSERT OR FAIL INTO calls(line, lang, %sarrival, ended, "
+	         "outcome, final_node, counted, %svisits, legs) VALUES ",
+	         mask & APP_NO_VARS ? "" : "vars, ", mask & APP_NO_KEYS ? "" : "keys, ");
+	int np = app_nparam(mask), n = 0;
+	row[n++] = '(';
+	for (int i = 0; i < np; i++) {
+		if (i)
+			row[n++] = ',';
+		row[n++] = '?';
+	}
+	row[n++] = ')';
+	row[n] = 0;
+	char sql[sizeof head + STORE_CHUNK * sizeof row];
+	chunk_sql(sql, head, row);
+	s->bound_app[mask] = calloc((size_t)(STORE_CHUNK * np), sizeof *s->bound_app[mask]);
+	if (!s->bound_app[mask])
+		return store_failf(s, STORE_ERROR, "out of memory");
+	return store_prepare(s, &s->app_calls[mask], sql);
 }
 
 int store_open_flags(const char *path, int flags, int busy_ms, store **out,
@@ -477,24 +535,22 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 	 * need them off too: rebuilding a table must not cascade. */
 	/* 4 MB of page cache: the writer appends and rereads only the right
 	 * edge of the B-trees; a larger cache only fills with pages it never
-	 * reads again (32 MB cost ~5% of simulate --db in page faults). */
+	 * reads again (32 MB cost ~5% of simulate --db in page faults).
+	 * secure_delete off: Debian builds SQLite with it on, which zeroes the
+	 * free space of every new B-tree page (a second 16 KiB memset after the
+	 * pager's own) and of every freed cell.  The writer only appends; what
+	 * it would zero is never part of a row, so nothing SQL reads changes
+	 * (~120 instructions a call on M/M/c, docs/performance.md). */
 	if ((r = store_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;"
-	                       "PRAGMA cache_size = -4096; PRAGMA temp_store = MEMORY",
+	                       "PRAGMA cache_size = -4096; PRAGMA temp_store = MEMORY;"
+	                       "PRAGMA secure_delete = OFF",
 	                    "configuring")))
 		goto fail;
 	if ((r = migrate(s)))
 		goto fail;
-	/* The chunk statement: SQL_CALL_ROW STORE_CHUNK times. */
+	/* The chunk statement: its row STORE_CHUNK times. */
 	char chunk[sizeof SQL_CHUNK_COLS + STORE_CHUNK * sizeof SQL_CALL_ROW];
-	size_t n = sizeof SQL_CHUNK_COLS - 1;
-	memcpy(chunk, SQL_CHUNK_COLS, n);
-	for (int i = 0; i < STORE_CHUNK; i++) {
-		if (i)
-			chunk[n++] = ',';
-		memcpy(chunk + n, SQL_CALL_ROW, sizeof SQL_CALL_ROW - 1);
-		n += sizeof SQL_CALL_ROW - 1;
-	}
-	chunk[n] = 0;
+	chunk_sql(chunk, SQL_CHUNK_COLS, SQL_CALL_ROW);
 	s->jnames = calloc(PK_JN_SLOTS, sizeof *s->jnames);   /* NULL: no cache */
 	s->bound_chunk = calloc(STORE_CHUNK * SQL_CALL_NPARAM, sizeof *s->bound_chunk);
 	s->bound_one = calloc(SQL_CALL_NPARAM, sizeof *s->bound_one);
@@ -502,7 +558,8 @@ int store_open_flags(const char *path, int flags, int busy_ms, store **out,
 		r = store_failf(s, STORE_ERROR, "out of memory");
 		goto fail;
 	}
-	if ((r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
+	if ((r = app_prepare(s, 0)) ||
+	    (r = store_prepare(s, &s->ins_call, SQL_INS_CALL)) ||
 	    (r = store_prepare(s, &s->ins_calls, chunk)) ||
 	    (r = store_prepare(s, &s->max_call, "SELECT coalesce(max(id), 0) FROM calls")) ||
 	    (r = store_prepare(s, &s->ins_req, SQL_INS_REQ)) ||
@@ -525,6 +582,10 @@ int store_close(store *s)
 		r = tx_commit(s);
 	sqlite3_finalize(s->ins_call);
 	sqlite3_finalize(s->ins_calls);
+	for (int m = 0; m < STORE_APP_VARIANTS; m++) {
+		sqlite3_finalize(s->app_calls[m]);
+		free(s->bound_app[m]);
+	}
 	sqlite3_finalize(s->max_call);
 	sqlite3_finalize(s->ins_req);
 	sqlite3_finalize(s->ins_iv);
@@ -685,12 +746,30 @@ static char *pk_name(store *s, char *w, const char *t)
 {
 	if (!t || !s->jnames)
 		return pk_str_slow(s, w, t);
-	struct store_jname *e = &s->jnames[((uintptr_t)t >> 3) % PK_JN_SLOTS];
-	if (e->addr == t && strcmp(t, e->src) == 0 &&
-	    w + sizeof e->json <= s->txt + s->ctxt) {
-		memcpy(w, e->json, sizeof e->json);
-		return w + e->jlen;
+	/* Fibonacci hash of the address, then up to PK_JN_PROBE slots on: the
+	 * flow's names sit a few bytes apart, so the address's low bits alone
+	 * (64 slots by addr >> 3, no probing) sent 45% of the USCIS lookups to
+	 * a slot another name held. */
+	uint64_t h = (uint64_t)(uintptr_t)t * 0x9E3779B97F4A7C15ULL;
+	size_t i = (size_t)(h >> (64 - __builtin_ctz(PK_JN_SLOTS)));
+	struct store_jname *e = NULL;
+	for (int k = 0; k < PK_JN_PROBE; k++) {
+		struct store_jname *x = &s->jnames[(i + (size_t)k) & (PK_JN_SLOTS - 1)];
+		if (x->addr == t) {
+			if (strcmp(t, x->src) == 0 && w + sizeof x->json <= s->txt + s->ctxt) {
+				memcpy(w, x->json, sizeof x->json);
+				return w + x->jlen;
+			}
+			e = x;          /* other text at this address now */
+			break;
+		}
+		if (!x->addr) {
+			e = x;
+			break;
+		}
 	}
+	if (!e)                 /* all taken: the home slot changes hands */
+		e = &s->jnames[i];
 	char *start = w;
 	if (!(w = pk_str_slow(s, w, t)))
 		return NULL;
@@ -768,7 +847,24 @@ static char *pk_raw(store *s, char *w, const char *t, uint32_t *off, uint32_t *l
 	return w + n;
 }
 
-/* Decimal digits, two at a time from a table (no division loop per digit). */
+/* Decimal digits of u >= 1: the bit length gives log10 within one
+ * (1233 / 4096 ~ log10 2), one table compare settles it.  No loop. */
+static inline int pk_ndigits(uint64_t u)
+{
+	static const uint64_t p10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+		100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+		1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+		1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+		1000000000000000000ULL, 10000000000000000000ULL,
+	};
+	int t = ((64 - __builtin_clzll(u)) * 1233) >> 12;
+	return t + (u >= p10[t]);
+}
+
+/* Decimal digits, two at a time from a table, from the last one back:
+ * the length is known first (pk_ndigits), and values below 2^32 (nearly
+ * all: times relative to the call's arrival) divide in 32 bits. */
 static char *pk_int(char *w, int64_t v)
 {
 	static const char d2[] =
@@ -782,24 +878,24 @@ static char *pk_int(char *w, int64_t v)
 		*w++ = (char)('0' + u);
 		return w;
 	}
-	int n = 2;
-	for (uint64_t x = u / 100; x; x /= 10)
-		n++;
-	char *e = w + n, *p = e;
-	while (u >= 100) {
+	char *e = w + pk_ndigits(u), *p = e;
+	while (u > UINT32_MAX) {
 		unsigned r = (unsigned)(u % 100);
 		u /= 100;
 		p -= 2;
-		p[0] = d2[2 * r];
-		p[1] = d2[2 * r + 1];
+		memcpy(p, d2 + 2 * r, 2);
 	}
-	if (u >= 10) {
+	uint32_t x = (uint32_t)u;
+	while (x >= 100) {
+		unsigned r = x % 100;
+		x /= 100;
 		p -= 2;
-		p[0] = d2[2 * u];
-		p[1] = d2[2 * u + 1];
-	} else {
-		*--p = (char)('0' + u);
+		memcpy(p, d2 + 2 * r, 2);
 	}
+	if (x >= 10)
+		memcpy(p - 2, d2 + 2 * x, 2);
+	else
+		p[-1] = (char)('0' + x);
 	return e;
 }
 
@@ -923,6 +1019,63 @@ found:
  * holds at the end of the table, where an explicit id costs a binary
  * search from the root (a third of SQLite's work per call, measured).
  * Sorted rows of a run with no gap in seq are all such appends. */
+/* The row's columns but id, from parameter p on, less those mask
+ * (APP_NO_*) leaves out; b[j] tracks parameter p + j.  Inlined with a
+ * constant mask, the tests fold away. */
+static inline __attribute__((always_inline))
+void bind_cols(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
+               const struct store_row *w, int mask)
+{
+	int j = 0;
+	b_txt(s, st, &b[j], p + j, w, F_LINE), j++;
+	b_txt(s, st, &b[j], p + j, w, F_LANG), j++;
+	if (!(mask & APP_NO_VARS))
+		b_txt(s, st, &b[j], p + j, w, F_VARS), j++;
+	b_int(st, &b[j], p + j, w->arrival), j++;
+	b_int(st, &b[j], p + j, w->ended), j++;
+	b_txt(s, st, &b[j], p + j, w, F_OUTCOME), j++;
+	b_txt(s, st, &b[j], p + j, w, F_FINAL), j++;
+	b_int(st, &b[j], p + j, w->counted), j++;
+	if (!(mask & APP_NO_KEYS))
+		b_txt(s, st, &b[j], p + j, w, F_KEYS), j++;
+	b_txt(s, st, &b[j], p + j, w, F_VISITS), j++;
+	b_txt(s, st, &b[j], p + j, w, F_LEGS);
+}
+
+/* A chunk of appends o[0..STORE_CHUNK) into the append statement for mask. */
+static inline __attribute__((always_inline))
+void bind_app_chunk(store *s, const struct store_ord *o, int mask)
+{
+	sqlite3_stmt *st = s->app_calls[mask];
+	struct store_bound *b = s->bound_app[mask];
+	int np = app_nparam(mask);
+	for (int k = 0; k < STORE_CHUNK; k++)
+		bind_cols(s, st, b + np * k, 1 + np * k, &s->rows[o[k].i], mask);
+}
+
+/* The columns every row of the chunk o[0..STORE_CHUNK) can leave to their
+ * defaults (APP_NO_*).  A variant that cannot be prepared (out of memory)
+ * is not used: the chunk binds every column (mask 0, prepared at open) and
+ * the next such chunk tries again. */
+static int app_mask(store *s, const struct store_ord *o)
+{
+	bool no_vars = true, no_keys = true;
+	for (int k = 0; k < STORE_CHUNK; k++) {
+		const struct store_row *w = &s->rows[o[k].i];
+		no_vars &= w->len[F_VARS] == NO_TEXT;
+		no_keys &= w->len[F_KEYS] == 2;          /* "[]", the only 2-byte array */
+	}
+	int mask = (no_vars ? APP_NO_VARS : 0) | (no_keys ? APP_NO_KEYS : 0);
+	if (mask && !s->app_calls[mask] && app_prepare(s, mask) != STORE_OK) {
+		free(s->bound_app[mask]);
+		s->bound_app[mask] = NULL;
+		sqlite3_finalize(s->app_calls[mask]);
+		s->app_calls[mask] = NULL;
+		return 0;
+	}
+	return mask;
+}
+
 static inline __attribute__((always_inline))
 void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
                      const struct store_row *w, int64_t *max)
@@ -934,17 +1087,7 @@ void bind_row(store *s, sqlite3_stmt *st, struct store_bound *b, int p,
 		b_int(st, &b[0], p, id);
 	if (id > *max && *max >= 0)
 		*max = id;
-	b_txt(s, st, &b[1], p + 1, w, F_LINE);
-	b_txt(s, st, &b[2], p + 2, w, F_LANG);
-	b_txt(s, st, &b[3], p + 3, w, F_VARS);
-	b_int(st, &b[4], p + 4, w->arrival);
-	b_int(st, &b[5], p + 5, w->ended);
-	b_txt(s, st, &b[6], p + 6, w, F_OUTCOME);
-	b_txt(s, st, &b[7], p + 7, w, F_FINAL);
-	b_int(st, &b[8], p + 8, w->counted);
-	b_txt(s, st, &b[9], p + 9, w, F_KEYS);
-	b_txt(s, st, &b[10], p + 10, w, F_VISITS);
-	b_txt(s, st, &b[11], p + 11, w, F_LEGS);
+	bind_cols(s, st, b + 1, p + 1, w, 0);
 }
 
 /* Records a failure in *r and s->err unless an earlier one is there. */
@@ -1004,6 +1147,19 @@ static void ord_sort(struct store_ord *o, struct store_ord *tmp, int n)
 		o[c1[(uint32_t)(tmp[i].id - lo) >> B]++] = tmp[i];
 }
 
+/* Whether the STORE_CHUNK sorted ids at o are exactly max + 1, max + 2, ...
+ * (each checked: a duplicate seq can leave the first and last in place),
+ * so that SQLite's own new rowids are these ids. */
+static bool chunk_appends(const struct store_ord *o, int64_t max)
+{
+	if (max < 0)
+		return false;
+	for (int k = 0; k < STORE_CHUNK; k++)
+		if (o[k].id != max + 1 + k)
+			return false;
+	return true;
+}
+
 /* Writes the buffered calls in id order, then their requests in the order
  * they came (so request ids do not depend on the buffering), and empties
  * the buffer.  Sorted, the rows are appended to the calls B-tree, not
@@ -1039,11 +1195,24 @@ static int flush_rows(store *s)
 	}
 	int i = 0;
 	for (; i + STORE_CHUNK <= n; i += STORE_CHUNK) {
-		sqlite3_stmt *st = s->ins_calls;
+		sqlite3_stmt *st;
 		int64_t max = s->max_id;
-		for (int k = 0; k < STORE_CHUNK; k++)
-			bind_row(s, st, s->bound_chunk + SQL_CALL_NPARAM * k, 1 + SQL_CALL_NPARAM * k,
-			         &s->rows[o[i + k].i], &max);
+		if (chunk_appends(o + i, max)) {
+			int mask = app_mask(s, o + i);
+			st = s->app_calls[mask];
+			switch (mask) {     /* one loop per mask, its tests folded */
+			case 0: bind_app_chunk(s, o + i, 0); break;
+			case APP_NO_VARS: bind_app_chunk(s, o + i, APP_NO_VARS); break;
+			case APP_NO_KEYS: bind_app_chunk(s, o + i, APP_NO_KEYS); break;
+			default: bind_app_chunk(s, o + i, APP_NO_VARS | APP_NO_KEYS); break;
+			}
+			max += STORE_CHUNK;
+		} else {
+			st = s->ins_calls;
+			for (int k = 0; k < STORE_CHUNK; k++)
+				bind_row(s, st, s->bound_chunk + SQL_CALL_NPARAM * k,
+				         1 + SQL_CALL_NPARAM * k, &s->rows[o[i + k].i], &max);
+		}
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE) {
@@ -1115,6 +1284,10 @@ out:
 	for (int k = 0; k < STORE_CHUNK * SQL_CALL_NPARAM; k++)
 		if (s->bound_chunk[k].kind == B_ARENA)
 			s->bound_chunk[k].kind = B_UNKNOWN;
+	for (int m = 0; m < STORE_APP_VARIANTS; m++)
+		for (int k = 0; s->bound_app[m] && k < STORE_CHUNK * app_nparam(m); k++)
+			if (s->bound_app[m][k].kind == B_ARENA)
+				s->bound_app[m][k].kind = B_UNKNOWN;
 	for (int k = 0; k < SQL_CALL_NPARAM; k++)
 		if (s->bound_one[k].kind == B_ARENA)
 			s->bound_one[k].kind = B_UNKNOWN;

@@ -9,6 +9,8 @@
 #include "tierline/store.h"
 #include "tierline/util.h"
 
+#define STORE_APP_VARIANTS 4        /* append statements: vars and keys each given or left out */
+
 struct store {
 	sqlite3 *db;
 	char path[1024];
@@ -20,6 +22,9 @@ struct store {
 	int64_t cur_run, cur_calls;   /* calls written for the run last begun */
 	sqlite3_stmt *ins_call, *ins_req, *ins_iv;
 	sqlite3_stmt *ins_calls;      /* STORE_CHUNK rows per step */
+	/* the same without id, for appends; by the mask of columns left to
+	 * their default (APP_NO_*, store.c), prepared when first needed */
+	sqlite3_stmt *app_calls[STORE_APP_VARIANTS];
 	/* Calls buffered for the next multi-row INSERT (store.c): their integer
 	 * columns, and their text packed into one arena (offsets, not pointers,
 	 * since the arena may grow).  Requests wait with them, so that they are
@@ -42,8 +47,9 @@ struct store {
 	struct store_pool *pool;      /* blocks holding the names */
 	struct store_jname *jnames;   /* JSON forms of names by address (store.c) */
 	int nnames;
-	/* What each parameter of ins_calls and ins_call holds now. */
+	/* What each parameter of ins_calls, app_calls and ins_call holds now. */
 	struct store_bound *bound_chunk, *bound_one;
+	struct store_bound *bound_app[STORE_APP_VARIANTS];
 };
 
 #define STORE_NAMES 512               /* distinct names kept at most (half the 2 * STORE_NAMES slots) */

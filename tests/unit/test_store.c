@@ -18,6 +18,9 @@
 #include "tierline/util.h"
 #include "test_store_synth.h"
 
+/* The writer's rows per multi-row INSERT (STORE_CHUNK, src/store/store_int.h). */
+#define STORE_CHUNK_TEST 128
+
 static char tmpdir[256];
 
 static int setup_dir(void **state)
@@ -387,6 +390,81 @@ static void test_writer_dup_mid_chunk(void **state)
 	assert_int_equal(store_run_finish(s, id, true), STORE_OK);
 	assert_int_equal(q1(db, "SELECT count(*) FROM calls"), 500);
 	assert_int_equal(q1(db, "SELECT count(*) FROM calls WHERE id <> (run << 32 | seq)"), 0);
+	assert_int_equal(store_close(s), STORE_OK);
+}
+
+/* A chunk whose first and last ids are those of an append but that holds
+ * a duplicate (seq 179 twice, 180 missing; the second chunk of the run, as
+ * the first one follows no call of the run): it must not go through the
+ * append statement, where SQLite would give the second 179 the id of 180. */
+static void test_writer_dup_in_append_span(void **state)
+{
+	(void)state;
+	store *s;
+	char err[512];
+	assert_int_equal(store_open(tpath("dupspan.db"), &s, err, sizeof err), STORE_OK);
+	store_set_batch(s, 1000);
+	rec_run run = synth_run(25);
+	int64_t id;
+	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	synth_call sc;
+	int errors = 0;
+	for (int i = 0; i < 2 * STORE_CHUNK_TEST; i++) {
+		synth_make(25, (uint64_t)(i == 179 ? 178 : i), &sc);
+		sc.c.nrequests = 0;
+		if (store_call(s, id, &sc.c) != STORE_OK)
+			errors++;
+	}
+	if (store_flush(s) != STORE_OK) {
+		assert_non_null(strstr(store_errmsg(s), "UNIQUE"));
+		errors++;
+	}
+	assert_int_equal(errors, 1);
+	sqlite3 *db = store_sqlite(s);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls"), 2 * STORE_CHUNK_TEST - 1);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls WHERE seq = 180"), 0);
+	assert_int_equal(q1(db, "SELECT max(seq) FROM calls"), 2 * STORE_CHUNK_TEST);
+	assert_int_equal(store_close(s), STORE_OK);
+}
+
+/* Append chunks leave vars and keys to their defaults when every row of
+ * the chunk has vars NULL or keys '[]': chunks with all four mixes read
+ * back exactly as written. */
+static void test_writer_default_columns(void **state)
+{
+	(void)state;
+	store *s;
+	char err[512];
+	assert_int_equal(store_open(tpath("dflt.db"), &s, err, sizeof err), STORE_OK);
+	rec_run run = synth_run(26);
+	int64_t id;
+	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	/* chunk 2 (seq 129-256) leaves both out, 3 keys only (vars at 300),
+	 * 4 vars only (a key at 450), 5 neither (vars at 600, a key at 601) */
+	int n = 5 * STORE_CHUNK_TEST;
+	for (int i = 1; i <= n; i++) {
+		rec_visit v = { "agents", 1000 + i };
+		rec_key k = { 1500 + i, '#' };
+		bool has_vars = i == 300 || i == 600, has_key = i == 450 || i == 601;
+		rec_call c = { .seq = (uint64_t)i, .line = "main", .lang = "en",
+		               .vars = has_vars ? "{\"a\":\"b\"}" : NULL,
+		               .arrival = 1000 + i, .end = 9000 + i, .outcome = "x",
+		               .counted = true, .keys = &k, .nkeys = has_key ? 1 : 0,
+		               .visits = &v, .nvisits = 1 };
+		assert_int_equal(store_call(s, id, &c), STORE_OK);
+	}
+	assert_int_equal(store_run_finish(s, id, true), STORE_OK);
+	sqlite3 *db = store_sqlite(s);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls"), n);
+	char *t = qtext(db, "SELECT group_concat(seq || vars, ' ') FROM calls WHERE vars IS NOT NULL");
+	assert_string_equal(t, "300{\"a\":\"b\"} 600{\"a\":\"b\"}");
+	free(t);
+	t = qtext(db, "SELECT group_concat(seq || keys, ' ') FROM calls WHERE keys <> '[]'");
+	assert_string_equal(t, "450[\"#\",500] 601[\"#\",500]");
+	free(t);
+	assert_int_equal(q1(db, "SELECT count(*) FROM calls WHERE typeof(keys) = 'text' "
+	                        "AND typeof(visits) = 'text' AND visits = '[\"agents\",0]' "
+	                        "AND id = (run << 32 | seq) AND arrival = 1000 + seq"), n);
 	assert_int_equal(store_close(s), STORE_OK);
 }
 
@@ -1242,6 +1320,8 @@ int main(void)
 		cmocka_unit_test(test_migrate_from_v2),
 		cmocka_unit_test(test_writer_order_and_chunks),
 		cmocka_unit_test(test_writer_dup_mid_chunk),
+		cmocka_unit_test(test_writer_dup_in_append_span),
+		cmocka_unit_test(test_writer_default_columns),
 		cmocka_unit_test(test_writer_name_cache_reused_buffer),
 		cmocka_unit_test(test_writer_names),
 		cmocka_unit_test(test_run_row_committed_first),
