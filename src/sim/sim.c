@@ -95,10 +95,13 @@ typedef struct sim_slot {
 	call c;
 } sim_slot;
 
-/* The arrival rate of a block between two of its profile's changes. */
+/* An arrivals block: the exact time of its last call, and its rate
+ * between two of its profile's changes. */
 typedef struct arr_seg {
-	int64_t from, change;     /* valid for from <= t < change */
+	double t;                 /* exact time of the block's last call */
+	int64_t from, change;     /* the rate is valid for from <= t < change */
 	double rate;
+	double lo, hi;            /* from and change as doubles (next_arrival) */
 } arr_seg;
 
 typedef struct deferred {
@@ -116,8 +119,7 @@ typedef struct sim {
 	rng r[RS_N];
 	sim_slot *slots; int nslots, cslots, free_head;
 	deferred *dq; int dq_head, dq_len, dq_cap;
-	double *arr_t;        /* exact time of each arrivals block's last call */
-	arr_seg *arr_seg;     /* each block's current rate */
+	arr_seg *arr_seg;     /* each block's last call and current rate */
 	sim_result *res;
 	int64_t t_start, t_end, t_stop;
 	int64_t placed;
@@ -960,18 +962,23 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	deliver(m, slot, &ev);
 }
 
-/* Next arrival on a line after t: piecewise-constant Poisson, exact by
- * restarting at each rate change (memorylessness). */
-static int64_t next_arrival(sim *m, int i)
+/* ceil of a time in ms as an integer, without the libm call: the
+ * conversion truncates towards zero, exactly for any double below 2^63 in
+ * magnitude (beyond 2^52 every double is an integer already), and one
+ * compare corrects it when it went down. */
+static inline int64_t ceil_ms(double x)
 {
-	/* The exact arrival instant is kept as a double per arrivals block and
-	 * only the event is rounded up to the millisecond: rounding each gap
-	 * would lose about half a millisecond per call, a visible shortfall
-	 * at thousands of calls a minute. */
+	int64_t i = (int64_t)x;
+	return (double)i < x ? i + 1 : i;
+}
+
+/* next_arrival from t on (guard passes made), looking the rate up again
+ * wherever t has left the segment it was valid for. */
+static __attribute__((noinline)) int64_t next_arrival_slow(sim *m, int i, double t, int guard)
+{
 	const scen_arrivals *ar = &m->s->arrivals[i];
 	arr_seg *sg = &m->arr_seg[i];
-	double t = m->arr_t[i];
-	for (int guard = 0; guard < 100000; guard++) {
+	for (; guard < 100000; guard++) {
 		int64_t ti = (int64_t)floor(t);
 		/* The rate holds from where it was looked up to the next change,
 		 * and time only moves forward: look it up again only past that. */
@@ -979,14 +986,16 @@ static int64_t next_arrival(sim *m, int i)
 			sg->from = ti;
 			sg->rate = scen_profile_at(&ar->rate, ti);
 			sg->change = scen_profile_next(&ar->rate, ti);
+			sg->lo = (double)sg->from;
+			sg->hi = (double)sg->change;
 		}
 		double rate = sg->rate;
 		int64_t change = sg->change;
 		if (rate > 0) {
 			double gap = -log(rng_uniform(&m->r[RS_ARRIVAL])) / rate;   /* rng_exp1 */
 			if (t + gap < (double)change) {
-				m->arr_t[i] = t + gap;
-				return (int64_t)ceil(t + gap);
+				sg->t = t + gap;
+				return ceil_ms(t + gap);
 			}
 		}
 		if (change == INT64_MAX)
@@ -994,6 +1003,33 @@ static int64_t next_arrival(sim *m, int i)
 		t = (double)change;
 	}
 	return INT64_MAX;
+}
+
+/* Next arrival on a line after t: piecewise-constant Poisson, exact by
+ * restarting at each rate change (memorylessness).  The exact arrival
+ * instant is kept as a double per arrivals block and only the event is
+ * rounded up to the millisecond: rounding each gap would lose about half
+ * a millisecond per call, a visible shortfall at thousands of calls a
+ * minute.
+ *
+ * Inline, the slow path's first pass when t is still in the rate's
+ * segment (nearly always): floor(t) is in [from, change) exactly when t
+ * is in [lo, hi), both ends being integers (below 2^53, or change's
+ * INT64_MAX, which no time reaches), so no floor is taken. */
+static inline int64_t next_arrival(sim *m, int i)
+{
+	arr_seg *sg = &m->arr_seg[i];
+	double t = sg->t;
+	if (!(t >= sg->lo && t < sg->hi && sg->rate > 0))
+		return next_arrival_slow(m, i, t, 0);
+	double gap = -log(rng_uniform(&m->r[RS_ARRIVAL])) / sg->rate;   /* rng_exp1 */
+	if (t + gap < sg->hi) {
+		sg->t = t + gap;
+		return ceil_ms(t + gap);
+	}
+	if (sg->change == INT64_MAX)
+		return INT64_MAX;
+	return next_arrival_slow(m, i, (double)sg->change, 1);
 }
 
 static void set_staff(sim *m, int q, int64_t t)
@@ -1408,14 +1444,13 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	m.fixed_outcome = fixed_outcome(&m);
 	for (int q = 0; q < f->nqueues; q++)
 		at_timer(&m, s->start, ev_pack(EV_STAFF, 0, 0, (uint32_t)q));
-	m.arr_t = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_t);
 	m.arr_seg = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_seg);
-	if (!m.arr_t || !m.arr_seg) {
+	if (!m.arr_seg) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
 	for (int i = 0; i < s->narrivals; i++) {
-		m.arr_t[i] = (double)s->start;
+		m.arr_seg[i].t = (double)s->start;
 		int64_t t = next_arrival(&m, i);
 		if (t < m.t_end || (o->calls > 0 && t != INT64_MAX))
 			at_caller(&m, t, ev_pack(EV_ARRIVAL, 0, 0, (uint32_t)i));
@@ -1457,7 +1492,6 @@ done:
 		}
 	free(m.slots);
 	free(m.dq);
-	free(m.arr_t);
 	free(m.arr_seg);
 	free(m.ans);
 	free(m.ag_of);
