@@ -292,6 +292,11 @@ const char *call_get_var(const call *c, int var);   /* NULL when unset */
 /* Feed one event.  Actions are delivered to sink in order.  Events after
  * the call ended are ignored (nothing is emitted). */
 void call_handle(call *c, const call_event *ev, const call_sink *sink);
+/* call_handle of CALL_EV_PLACED, CALL_EV_AGENT_ANSWER and CALL_EV_AGENT_DONE
+ * at time t, without an event to build (the simulator's commonest three). */
+void call_place(call *c, int64_t t, const call_sink *sink);
+void call_answer(call *c, int64_t t, int agent, const call_sink *sink);
+void call_agent_done(call *c, int64_t t, call_agent_outcome o, const call_sink *sink);
 
 static inline bool call_ended(const call *c) { return c->state == CALL_ENDED; }
 /* In the IVR (placed, not in a queue, not ended). */

@@ -872,14 +872,13 @@ static __attribute__((noinline)) void drain_deferred_slow(sim *m)
 		m->dq_head = (m->dq_head + 1) & (m->dq_cap - 1);
 		m->dq_len--;
 		sim_slot *sl = &m->slots[d.slot];
-		call_event ev = call_ev_answer(d.t, d.agent);
 		if (!sl->live || sl->c.state != CALL_QUEUED) {
 			/* Cannot happen with synchronous delivery; be safe anyway. */
 			acd_end(m->a, d.slot, d.t, CALL_LEG_HANGUP_TALKING, 0, NULL);
 			drain_acd(m);
 			continue;
 		}
-		call_handle(&sl->c, &ev, &m->sink);
+		call_answer(&sl->c, d.t, d.agent, &m->sink);
 	}
 }
 
@@ -908,15 +907,23 @@ static inline void drain_deferred(sim *m)
 		drain_deferred_slow(m);
 }
 
-static void deliver(sim *m, int slot, const call_event *ev)
+/* What follows each event a call was given: the answers it led the ACD to
+ * (to other calls, or to this one), its queue timers, its slot if it
+ * ended. */
+static inline void delivered(sim *m, int slot)
 {
 	sim_slot *sl = &m->slots[slot];
-	call_handle(&sl->c, ev, &m->sink);
 	drain_deferred(m);
 	if (sl->qt_pending)
 		push_queue_timers(m, slot);
 	if (sl->live && call_ended(&sl->c))
 		slot_release(m, slot);
+}
+
+static void deliver(sim *m, int slot, const call_event *ev)
+{
+	call_handle(&m->slots[slot].c, ev, &m->sink);
+	delivered(m, slot);
 }
 
 static int pick_lang(sim *m)
@@ -966,8 +973,8 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 		m->arrivals_done = true;
 		m->t_stop = t + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
 	}
-	call_event ev = call_ev(CALL_EV_PLACED, t);
-	deliver(m, slot, &ev);
+	call_place(&sl->c, t, &m->sink);
+	delivered(m, slot);
 }
 
 /* ceil of a time in ms as an integer, without the libm call: the
@@ -1208,14 +1215,17 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 		ev = call_ev(CALL_EV_ASK_SUPERVISOR, now);
 		break;
 	case EV_DONE:
+		/* (the commonest call event: no event to build) */
 		if (sl->c.state != CALL_TALKING)
 			return;
-		ev = call_ev_done(now, (call_agent_outcome)pay);
-		break;
+		call_agent_done(&sl->c, now, (call_agent_outcome)pay, &m->sink);
+		delivered(m, (int)slot);
+		goto done;
 	default:
 		return;
 	}
 	deliver(m, (int)slot, &ev);
+done:
 	/* The period is over and every call has ended: nothing is left to
 	 * simulate (what remains in the heap is staffing and wrap-up). */
 	if ((m->arrivals_done && now >= m->t_stop) ||
