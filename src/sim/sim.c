@@ -79,6 +79,9 @@ typedef struct sim_slot {
 	 * cancelled). */
 	bool qt_pending;
 	uint8_t leg_no;       /* legs so far, for stale patience events */
+	/* The ACD answered this call's enqueue at once (act_enqueue): agent
+	 * ans_agent at ans_t (below), delivered by `delivered`. */
+	bool answer;
 	/* Keys of an input run held back from the scheduler (see
 	 * press_input_hold): nbuf of them from buf_keys[buf_i], the next at
 	 * buf_t, buf_gap apart. */
@@ -88,6 +91,8 @@ typedef struct sim_slot {
 	 * (RUN_UNKNOWN when runs overlap).  See skip_ivr_timer. */
 	uint16_t npend;
 	int64_t run_t, run_gap;
+	int ans_agent;        /* when answer (not cleared per call) */
+	int64_t ans_t;
 	int64_t pat_at, ask_at;
 	int32_t buf_gap;
 	int64_t buf_t;
@@ -748,7 +753,19 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 	if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
 		sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, &m->r[RS_ASKSUP]));
 	sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
-	drain_acd(m);
+	/* Most calls are answered at once: one assignment, of this call, with
+	 * nothing deferred before it.  It is held in the slot rather than the
+	 * deferred FIFO, which it would have been first and only in (no ACD
+	 * call follows an enqueue in the same event: the call waits). */
+	int n;
+	const acd_out *out = acd_take(m->a, &n);
+	if (n == 1 && out->kind == ACD_OUT_ASSIGN && out->call == c->id && m->dq_len == 0) {
+		sl->answer = true;
+		sl->ans_agent = out->agent;
+		sl->ans_t = out->t;
+	} else if (n > 0) {
+		drain_acd_out(m, out, n);
+	}
 }
 
 ACT_FN act_answered(sim *m, const call *c, const call_action *a)
@@ -913,6 +930,11 @@ static inline void drain_deferred(sim *m)
 static inline void delivered(sim *m, int slot)
 {
 	sim_slot *sl = &m->slots[slot];
+	if (sl->answer && !m->failed) {
+		/* drain_deferred_slow's first and only entry, had it been one */
+		sl->answer = false;
+		call_answer(&sl->c, sl->ans_t, sl->ans_agent, &m->sink);
+	}
 	drain_deferred(m);
 	if (sl->qt_pending)
 		push_queue_timers(m, slot);
