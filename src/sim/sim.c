@@ -146,6 +146,9 @@ typedef struct sim {
 	int64_t calls;            /* o->calls */
 	void (*progress)(void *ctx, double done);
 	const scen_agents **ag_of; /* agents_for of each queue */
+	/* The caller may give up or ask for a supervisor while queued: each
+	 * enqueue draws patience and the supervisor request (act_enqueue). */
+	bool queue_draws;
 	uint16_t *tier_bit;       /* tiers_seen bit of each queue (0: none) */
 } sim;
 
@@ -602,6 +605,8 @@ static void acd_check(sim *m, int rc, const char *what)
 static void cancel_queue_timers(sim *m, sim_slot *sl)
 {
 	sl->qt_pending = false;
+	if ((sl->patience | sl->asksup) == 0)    /* (most calls: neither pushed) */
+		return;
 	unschedule(m, &sl->patience);
 	unschedule(m, &sl->asksup);
 }
@@ -746,13 +751,18 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 			rl->found_free = leg.found_free;
 	}
 	sl->leg_no++;
-	const scen_caller *cl = &m->s->caller;
-	sl->pat_at = sl->ask_at = -1;
-	if (cl->has_patience)
-		sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience, &m->r[RS_PATIENCE]));
-	if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
-		sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, &m->r[RS_ASKSUP]));
-	sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
+	if (m->queue_draws) {
+		/* (else qt_pending stays false, and pat_at, ask_at unread) */
+		const scen_caller *cl = &m->s->caller;
+		sl->pat_at = sl->ask_at = -1;
+		if (cl->has_patience)
+			sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience,
+			                                                 &m->r[RS_PATIENCE]));
+		if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
+			sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after,
+			                                                 &m->r[RS_ASKSUP]));
+		sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
+	}
 	/* Most calls are answered at once: one assignment, of this call, with
 	 * nothing deferred before it.  It is held in the slot rather than the
 	 * deferred FIFO, which it would have been first and only in (no ACD
@@ -773,7 +783,7 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 	int slot = (int)c->id;
 	sim_slot *sl = slot_of(c);
 	cancel_queue_timers(m, sl);
-	const scen_agents *ag = agents_for(m, a->queue);
+	const scen_agents *ag = m->ag_of[a->queue];   /* (set before any event) */
 	int64_t handle = 60000;
 	call_agent_outcome out = CALL_AGENT_RESOLVED;
 	if (ag) {
@@ -789,7 +799,7 @@ ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = slot_of(c);
 	cancel_queue_timers(m, sl);
 	int64_t wrap = 0;
-	const scen_agents *ag = agents_for(m, a->queue);
+	const scen_agents *ag = m->ag_of[a->queue];
 	if (a->agent >= 0 && ag && ag->has_wrapup)
 		wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
 	int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, NULL);
@@ -971,11 +981,8 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 		return;
 	}
 	sim_slot *sl = &m->slots[slot];
-	uint16_t inc = sl->inc;
 	recorder *rec = sl->rec;
 	call_init(&sl->c, m->f, (uint64_t)slot, line, lang);
-	sl->inc = inc;
-	sl->rec = rec;
 	memset(&sl->patience, 0, offsetof(sim_slot, run_t) - offsetof(sim_slot, patience));
 	sl->live = true;
 	sl->counted = t >= m->t_counted;
@@ -1482,6 +1489,7 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 		for (int l = 0; l < m.nlangs; l++)
 			m.ans[n * m.nlangs + l] = scen_answer_for(s, n, l);
 	m.fixed_outcome = fixed_outcome(&m);
+	m.queue_draws = s->caller.has_patience || s->caller.ask_supervisor > 0;
 	for (int q = 0; q < f->nqueues; q++)
 		at_timer(&m, s->start, ev_pack(EV_STAFF, 0, 0, (uint32_t)q));
 	m.arr_seg = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_seg);
