@@ -217,7 +217,7 @@ static inline void at_arrival(sim *m, int64_t t, uint64_t arg)
 	sched_virtual_at_side(m->clock, t, SCHED_PRI_CALLER, NULL, NULL, arg);
 }
 
-static sched_id at_timer(sim *m, int64_t t, uint64_t arg)
+static inline __attribute__((always_inline)) sched_id at_timer(sim *m, int64_t t, uint64_t arg)
 {
 	return sched_virtual_at(m->clock, t, SCHED_PRI_TIMER, NULL, NULL, arg);
 }
