@@ -5,7 +5,7 @@
  * server) own a scheduler and feed fired timers back to calls as events.
  *
  *  - sched_virtual: ordered by (time, priority, seq), jumping from event to
- *    event: a calendar queue of 256-ms buckets for the next 17.5 minutes,
+ *    event: a calendar queue of 512-ms buckets for the next 35 minutes,
  *    the current bucket kept sorted, and a 4-ary min-heap beyond (see
  *    sched_virtual.c).  Ties fire in insertion order (seq), which makes
  *    runs deterministic.  No allocation after it has grown to its peak.
@@ -143,8 +143,8 @@ sched *sched_real_new(struct event_base *base, const char *tz);
  * structures are sched_virtual.c's (the comments there say how they work):
  * nothing else may read or write them. */
 
-#define SCHED_V_BUCKET_BITS 8                      /* 256-ms buckets */
-#define SCHED_V_RING_BITS 12                       /* 4096 buckets: 17.5 min ahead */
+#define SCHED_V_BUCKET_BITS 9                      /* 512-ms buckets */
+#define SCHED_V_RING_BITS 12                       /* 4096 buckets: 35 min ahead */
 #define SCHED_V_NBUCKETS (1u << SCHED_V_RING_BITS)
 #define SCHED_V_NWORDS (SCHED_V_NBUCKETS / 64)     /* bitmap: one bit per bucket */
 #define SCHED_V_NIL 0xffffffffu                    /* end of a list; a free node's `where` */

@@ -13,7 +13,7 @@
  * exactly one of three places:
  *
  *   ring   NBUCKETS doubly linked lists, one per bucket, for the current
- *          bucket and the next NBUCKETS-1 (17.5 minutes ahead, so IVR
+ *          bucket and the next NBUCKETS-1 (35 minutes ahead, so IVR
  *          timers, patience and handling times nearly all fit), each kept
  *          sorted on the full key as timers are scheduled.  The current
  *          bucket's list also takes every timer before the bucket's end
@@ -49,9 +49,11 @@
  *
  * Why coarse buckets: both workloads are sparse in time (the M/M/c bench
  * has ~100 timers spread over a minute, a USCIS day ~15 events a second),
- * so 1-ms buckets would put every timer on its own cache line; 256-ms
+ * so 1-ms buckets would put every timer on its own cache line; 512-ms
  * buckets keep the bitmap in L1 and each list short.  (Measured with
- * callgrind: 128 ms and 512 ms took more instructions on both workloads.)
+ * callgrind: 256 ms was best until the simulator's arrivals moved to the
+ * side slot; since then 512 ms takes the fewest instructions on both
+ * workloads, 128, 256 and 1024 ms more.)
  *
  * The hot paths — sched_virtual_at into an empty ring bucket or after its
  * tail, sched_virtual_next from the current list — are inline in sched.h
@@ -84,8 +86,8 @@
 #include "tierline/sched.h"
 
 /* The sizes are sched.h's, whose inline fast paths share the structures. */
-#define BUCKET_BITS SCHED_V_BUCKET_BITS  /* 256-ms buckets */
-#define RING_BITS SCHED_V_RING_BITS      /* 4096 buckets: 1049 s (17.5 min) ahead */
+#define BUCKET_BITS SCHED_V_BUCKET_BITS  /* 512-ms buckets */
+#define RING_BITS SCHED_V_RING_BITS      /* 4096 buckets: 2097 s (35 min) ahead */
 #define NBUCKETS SCHED_V_NBUCKETS
 #define NWORDS SCHED_V_NWORDS
 _Static_assert(NWORDS >= 1 && NWORDS <= 64, "the summary is a single word");
@@ -601,7 +603,7 @@ void sched_virtual_check_(sched *s)
 
 /* sched_virtual_at in general (the inline one's way out for a new node or
  * a priority out of range; the vtable's).  The common case — an empty
- * bucket of the ring, 17.5 minutes ahead, or after its tail — is a leaf
+ * bucket of the ring, 35 minutes ahead, or after its tail — is a leaf
  * function of a few dozen instructions; the rest are calls. */
 sched_id sched_virtual_at_(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
 {

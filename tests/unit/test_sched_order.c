@@ -146,7 +146,8 @@ static int64_t pick_when(model *m)
 	if (r < 80)
 		return plus(now, (int64_t)(rnd(m) % 600000));               /* minutes */
 	if (r < 90)
-		return plus(now, 524000 + (int64_t)(rnd(m) % 2000));        /* the ring's end */
+		return plus(now, ((int64_t)SCHED_V_NBUCKETS << SCHED_V_BUCKET_BITS) - 1000 +
+		                 (int64_t)(rnd(m) % 2000));                /* the ring's end */
 	if (r < 99)
 		return plus(now, (int64_t)(rnd(m) % 100000000));            /* hours, days */
 	return INT64_MAX - (int64_t)(rnd(m) % 3);                  /* the end of time */
