@@ -342,8 +342,14 @@ void acd_figures_to_rec(const acd *a, int queue, const acd_figures *f,
                         rec_interval *out);
 /* Exact p-quantile (0 < p <= 1, nearest rank: the smallest recorded wait w
  * with at least p of waits <= w) of the waits of answered legs; 0 when none.
- * Sorts the recorder in place (not const). */
+ * The first query after a change orders a copy of the recorder (not const):
+ * O(waits), and ACD_E_NOMEM if that memory cannot be had. */
 int acd_wait_quantile(acd *a, int queue, double p, int64_t *ms);
+/* The same over the answered legs that entered the queue in interval i
+ * (the legs acd_interval_figures counts there); 0 when none. */
+int acd_interval_wait_quantile(acd *a, int queue, int i, double p, int64_t *ms);
+/* The same over the answered legs of every queue pooled; 0 when none. */
+int acd_wait_quantile_all(acd *a, double p, int64_t *ms);
 
 /* ---- the stats module (src/acd/acd_stats.c), usable on its own --------- */
 
@@ -363,6 +369,9 @@ int  acd_stats_nintervals(const acd_stats *s);
 void acd_stats_interval(const acd_stats *s, int i, acd_figures *out);
 void acd_stats_total(const acd_stats *s, acd_figures *out);
 int64_t acd_stats_quantile(acd_stats *s, double p);
+int64_t acd_stats_interval_quantile(acd_stats *s, int i, double p);
+/* Over the waits of nv stats modules pooled (e.g. the queues' total). */
+int64_t acd_stats_quantile_pooled(acd_stats *const *v, int nv, double p);
 
 /* ---- invariants ---------------------------------------------------------- */
 

@@ -258,6 +258,11 @@ typedef struct call {
 	uint16_t hops;
 	uint32_t gen[CALL_NTIMERS];
 	int prompt_i;                 /* position in the current prompt list */
+	/* Tries of menus and inputs started so far (each entry, retry or
+	 * repeat; wraps).  For drivers that act once per try, as the
+	 * simulated caller does: a try's IVR timers all see the same value.
+	 * (Sits in what was padding before hop_t.) */
+	uint32_t try_no;
 	int64_t hop_t;                /* zero-time loop guard: instant being counted */
 	int miss_prompt;              /* miss prompt being played, -1 none */
 	int cur_prompt;               /* prompt playing now (PROMPTING / PLAYING), -1 none */
@@ -297,6 +302,15 @@ void call_handle(call *c, const call_event *ev, const call_sink *sink);
 void call_place(call *c, int64_t t, const call_sink *sink);
 void call_answer(call *c, int64_t t, int agent, const call_sink *sink);
 void call_agent_done(call *c, int64_t t, call_agent_outcome o, const call_sink *sink);
+
+/* Feed n keys, key i at t0 + i * gap (gap >= 0): the same as call_handle
+ * of each as a CALL_EV_KEY, in order.  When the sink takes none of KEY,
+ * STOP_PROMPT and TIMER and every key only adds a digit to an input (the
+ * input hears it, it is a DTMF key but not the terminator, and the digits
+ * stay fewer than the input's maximum: each key would only append itself
+ * and re-arm the inter-digit timer) the run is taken in one step with the
+ * same result; otherwise key by key.  For the simulator's held keys. */
+void call_keys(call *c, const char *k, int n, int64_t t0, int64_t gap, const call_sink *sink);
 
 static inline bool call_ended(const call *c) { return c->state == CALL_ENDED; }
 /* In the IVR (placed, not in a queue, not ended). */

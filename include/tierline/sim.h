@@ -54,6 +54,9 @@ typedef struct sim_queue_result {
 	int64_t wait_p90_ms, wait_p95_ms;
 	int nintervals;
 	acd_figures *intervals;
+	/* [nintervals]: the p90/p95 waits of the answered legs that entered
+	 * in interval i (0 when none); NULL when no intervals. */
+	int64_t *interval_p90_ms, *interval_p95_ms;
 } sim_queue_result;
 
 typedef struct sim_result {
@@ -71,6 +74,7 @@ typedef struct sim_result {
 	int64_t referred;            /* requests referred (refer offices) */
 	int nqueues;
 	sim_queue_result *queues;
+	int64_t wait_p90_ms, wait_p95_ms;   /* answered waits of every queue pooled */
 	uint64_t events;             /* scheduler events dispatched */
 } sim_result;
 
@@ -81,7 +85,7 @@ void sim_result_free(sim_result *r);
 
 /* Add replication b's counts to a (outcomes, requests, transfers, per-queue
  * and per-interval counts matched by start).  Ratios of the pooled counts
- * then estimate expected figures; quantiles are not pooled. */
+ * then estimate expected figures; quantiles are not pooled (a's stay). */
 void sim_result_pool(sim_result *a, const sim_result *b);
 /* Add b's counts and times to a (wait_max: the larger; agents: a's). */
 void sim_figures_add(acd_figures *a, const acd_figures *b);

@@ -94,7 +94,7 @@ typedef struct queue {
 	/* ended_talking is answered - talking: every answered leg talks or ended */
 	int64_t offered, answered, abandoned, timed_out, asked_sup;
 	acd_stats st;                /* by value: one cache line less a call */
-	char pad_[64];               /* 512 bytes: a queue index scales by a shift */
+	char pad_[32];               /* 512 bytes: a queue index scales by a shift */
 } queue;
 _Static_assert(sizeof(queue) == 512, "queue: adjust pad_ to keep 512 bytes");
 
@@ -1390,8 +1390,7 @@ int take_waiting(acd *a, queue *q, agent *g, int id, int32_t h, int64_t t)
 		W->agent = id;
 		start_talk(q, g, h, t);
 		acd_figures *b = &st->bins[st->o_i].f;
-		if (st->nwaits > 0 && wait < st->waits[st->nwaits - 1])
-			st->sorted = false;
+		st->wbin[st->nwaits] = st->o_i;
 		st->waits[st->nwaits++] = wait;
 		b->answered++;
 		b->answered_within += wait <= st->sl;
@@ -1772,12 +1771,56 @@ void acd_figures_to_rec(const acd *a, int qi, const acd_figures *f, rec_interval
 	r->busy_ms = f->busy_ms;
 }
 
+/* ACD_OK, or the error a quantile query itself raised (ACD_E_NOMEM: the
+ * ordered copy of the waits could not be had); an older sticky error is
+ * the figures' to report. */
+static int query_status(const acd_stats *st, int was)
+{
+	int now = acd_stats_status(st);
+	return now != was ? now : ACD_OK;
+}
+
 int acd_wait_quantile(acd *a, int qi, double p, int64_t *ms)
 {
 	if (qi < 0 || qi >= a->nq || !(p > 0) || p > 1)
 		return ACD_E_ARG;
+	int was = acd_stats_status(&a->q[qi].st);
 	*ms = acd_stats_quantile(&a->q[qi].st, p);
-	return ACD_OK;
+	return query_status(&a->q[qi].st, was);
+}
+
+int acd_interval_wait_quantile(acd *a, int qi, int i, double p, int64_t *ms)
+{
+	if (qi < 0 || qi >= a->nq || i < 0 || i >= acd_stats_nintervals(&a->q[qi].st) ||
+	    !(p > 0) || p > 1)
+		return ACD_E_ARG;
+	int was = acd_stats_status(&a->q[qi].st);
+	*ms = acd_stats_interval_quantile(&a->q[qi].st, i, p);
+	return query_status(&a->q[qi].st, was);
+}
+
+int acd_wait_quantile_all(acd *a, double p, int64_t *ms)
+{
+	if (!(p > 0) || p > 1)
+		return ACD_E_ARG;
+	acd_stats **v = malloc((size_t)(a->nq > 0 ? a->nq : 1) * sizeof *v);
+	int *was = malloc((size_t)(a->nq > 0 ? a->nq : 1) * sizeof *was);
+	if (!v || !was) {
+		free(v);
+		free(was);
+		return ACD_E_NOMEM;
+	}
+	for (int i = 0; i < a->nq; i++) {
+		v[i] = &a->q[i].st;
+		was[i] = acd_stats_status(v[i]);
+	}
+	*ms = acd_stats_quantile_pooled(v, a->nq, p);
+	int rc = ACD_OK;
+	for (int i = 0; i < a->nq && rc == ACD_OK; i++)
+		rc = query_status(v[i], was[i]);
+	free(v);
+	free(was);
+	return rc;
 }
 
 /* ---- invariants --------------------------------------------------------- */

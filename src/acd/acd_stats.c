@@ -8,9 +8,11 @@
  * busy): each change integrates the old counts up to its time, split exactly
  * at interval boundaries.  Events before `start` (warm-up) are not counted.
  *
- * Waits of answered legs are kept in a growable array: p90/p95 are exact
- * (nearest rank), at 8 bytes a call, which for a simulated day of 10^5 calls
- * is under a megabyte; zero waits are only counted.  All arrays grow
+ * Waits of answered legs are kept in a growable array with the interval
+ * each leg entered in: p90/p95 are exact (nearest rank) per queue, per
+ * interval and pooled over queues, at 12 bytes a wait (12 more while a
+ * query regroups them), which for a simulated day of 10^5 calls is about a
+ * megabyte; zero waits are only counted.  All arrays grow
  * geometrically; a failed growth makes the module's status ACD_E_NOMEM
  * (sticky) and drops that one event.
  *
@@ -36,7 +38,6 @@ int acd_stats_init(acd_stats *s, int64_t start, int64_t interval_ms, int64_t sl_
 	s->sl = sl_ms ? sl_ms : 20 * 1000;
 	s->start = start;
 	s->started = start != ACD_START_AUTO;
-	s->sorted = true;
 	s->o_i = -1;
 	s->o_lo = INT64_MAX;
 	s->o_hi = INT64_MIN;
@@ -47,8 +48,12 @@ void acd_stats_fini(acd_stats *s)
 {
 	free(s->bins);
 	free(s->waits);
+	free(s->wbin);
+	free(s->goff);
 	s->bins = NULL;
 	s->waits = NULL;
+	s->wbin = NULL;
+	s->goff = NULL;
 }
 
 int acd_stats_new(int64_t start, int64_t interval_ms, int64_t sl_ms, acd_stats **out)
@@ -135,7 +140,7 @@ acd_bin *acd_stats_bin_slow(acd_stats *s, int64_t t)
 	return &s->bins[i];
 }
 
-bool acd_stats_wait_slow(acd_stats *s, int64_t wait_ms)
+bool acd_stats_wait_slow(acd_stats *s, int64_t wait_ms, int bin)
 {
 	if (s->nwaits == s->capwaits) {
 		size_t cap = s->capwaits ? s->capwaits * 2 : 1024;
@@ -145,10 +150,16 @@ bool acd_stats_wait_slow(acd_stats *s, int64_t wait_ms)
 			return false;
 		}
 		s->waits = nw;
+		/* the waits array is already larger: harmless if this fails */
+		int32_t *nb = realloc(s->wbin, cap * sizeof *nb);
+		if (!nb) {
+			s->status = ACD_E_NOMEM;
+			return false;
+		}
+		s->wbin = nb;
 		s->capwaits = cap;
 	}
-	if (s->nwaits > 0 && wait_ms < s->waits[s->nwaits - 1])
-		s->sorted = false;
+	s->wbin[s->nwaits] = bin;
 	s->waits[s->nwaits++] = wait_ms;
 	return true;
 }
@@ -350,111 +361,305 @@ void acd_stats_total(const acd_stats *s, acd_figures *out)
 	               ? s->acc_t - s->start : 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* A wait and the bin its leg entered in, for the comparison sort. */
+typedef struct wpair {
+	int64_t w;
+	int32_t bin;
+} wpair;
+
+static int cmp_pair(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
+	const wpair *x = a, *y = b;
+	if (x->w != y->w)
+		return (x->w > y->w) - (x->w < y->w);
+	return (x->bin > y->bin) - (x->bin < y->bin);
 }
 
-/* Counting sort of n non-negative waits, all <= max: one count per value
- * (max is small next to n).  false when the table cannot be had. */
-static bool count_sort(int64_t *w, size_t n, int64_t max)
+/* Sort the n waits w[] with their bins b[] by wait into ow[], ob[] (w and
+ * b keep the order answered: later waits are appended to them); max is the
+ * largest wait (0 if none is positive), neg whether any is negative.  Waits are
+ * mostly small: when the largest is within a few times their number, a
+ * counting sort (one table the size of the range); otherwise LSD radix on
+ * 16-bit digits, only as many passes as the largest wait needs (two for
+ * anything under 49 days), each pass carrying the bins along.  A comparison
+ * sort for negatives and for a small queue's few thousand waits (a radix
+ * pass clears and sums a 65,537-entry table).  Sorting integers, every
+ * method gives the same waits in the same order; equal waits may differ in
+ * their bins' order, which grouping by bin (each group then sorted) does
+ * not see.  false when memory cannot be had. */
+static bool sort_pairs(const int64_t *w, const int32_t *b, size_t n, int64_t max, bool neg,
+                       int64_t *ow, int32_t *ob)
 {
-	uint32_t *count = calloc((size_t)max + 1, sizeof *count);
-	if (!count)
+	if (!neg && (uint64_t)max < 4 * (uint64_t)n + 1024 && n < UINT32_MAX) {
+		uint32_t *pos = calloc((size_t)max + 2, sizeof *pos);
+		if (!pos)
+			return false;
+		for (size_t i = 0; i < n; i++)
+			pos[w[i] + 1]++;
+		for (int64_t v = 0; v <= max; v++)
+			pos[v + 1] += pos[v];
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = pos[w[i]]++;
+			ow[k] = w[i];
+			ob[k] = b[i];
+		}
+		free(pos);
+		return true;
+	}
+	if (neg || n < 4096) {
+		wpair *pr = malloc(n * sizeof *pr);
+		if (!pr)
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			pr[i].w = w[i];
+			pr[i].bin = b[i];
+		}
+		qsort(pr, n, sizeof *pr, cmp_pair);
+		for (size_t i = 0; i < n; i++) {
+			ow[i] = pr[i].w;
+			ob[i] = pr[i].bin;
+		}
+		free(pr);
+		return true;
+	}
+	int passes = 0;
+	for (int shift = 0; shift < 64 && (max >> shift) > 0; shift += 16)
+		passes++;
+	int64_t *tw = malloc(n * sizeof *tw);
+	int32_t *tb = malloc(n * sizeof *tb);
+	uint32_t *count = malloc(65537 * sizeof *count);
+	if (!tw || !tb || !count) {
+		free(tw);
+		free(tb);
+		free(count);
 		return false;
-	for (size_t i = 0; i < n; i++)
-		count[w[i]]++;
-	size_t k = 0;
-	for (int64_t v = 0; v <= max; v++)
-		for (uint32_t c = count[v]; c > 0; c--)
-			w[k++] = v;
+	}
+	/* the passes alternate between ow and the scratch, ending in ow */
+	const int64_t *sw = w;
+	const int32_t *sb = b;
+	for (int p = 0; p < passes; p++) {
+		int shift = 16 * p;
+		bool to_out = (passes - p) % 2 == 1;
+		int64_t *dw = to_out ? ow : tw;
+		int32_t *db = to_out ? ob : tb;
+		memset(count, 0, 65537 * sizeof *count);
+		for (size_t i = 0; i < n; i++)
+			count[((uint64_t)sw[i] >> shift & 0xffff) + 1]++;
+		for (int d = 0; d < 65536; d++)
+			count[d + 1] += count[d];
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = count[(uint64_t)sw[i] >> shift & 0xffff]++;
+			dw[k] = sw[i];
+			db[k] = sb[i];
+		}
+		sw = dw;
+		sb = db;
+	}
+	free(tw);
+	free(tb);
 	free(count);
 	return true;
 }
 
-/* Sort non-negative waits.  Waits are mostly small: when the largest is
- * within a few times their number, a counting sort (one pass, one table
- * the size of the range); otherwise LSD radix on 16-bit digits, only as
- * many passes as the largest wait needs (two for anything under 49 days).
- * qsort for negatives or when a scratch buffer cannot be had.  Sorting
- * integers, every method gives the same order. */
-static void sort_waits(int64_t *w, size_t n)
+/* Regroup the waits recorded so far by bin, each group sorted, unless they
+ * are so already (waits are only ever appended, so their number tells):
+ * sorted by value into a scratch copy, then distributed back by bin in
+ * that order (stable), which leaves each group sorted — two passes instead
+ * of a sort per interval, and no copy kept.  The pairs stay together, so
+ * waits appended later are regrouped with the rest at the next query.
+ * false (status ACD_E_NOMEM) when memory cannot be had. */
+static bool order_waits(acd_stats *s)
 {
+	if (s->ordered && s->ord_n == s->nwaits)
+		return true;
+	size_t n = s->nwaits;
+	int nb = s->nbins;
+	size_t sz = n ? n : 1;
+	size_t *goff = realloc(s->goff, ((size_t)nb + 1) * sizeof *goff);
+	if (goff)
+		s->goff = goff;
+	int64_t *ow = malloc(sz * sizeof *ow);
+	int32_t *ob = malloc(sz * sizeof *ob);
+	if (!goff || !ow || !ob) {
+		free(ow);
+		free(ob);
+		s->status = ACD_E_NOMEM;
+		s->ordered = false;
+		return false;
+	}
+	/* one pass for what the sort needs to know and the groups' sizes */
+	memset(goff, 0, ((size_t)nb + 1) * sizeof *goff);
 	int64_t max = 0;
+	bool neg = false;
 	for (size_t i = 0; i < n; i++) {
-		if (w[i] < 0) {
-			qsort(w, n, sizeof *w, cmp_i64);
-			return;
-		}
-		if (w[i] > max)
-			max = w[i];
+		int64_t w = s->waits[i];
+		neg |= w < 0;
+		if (w > max)
+			max = w;
+		goff[s->wbin[i] + 1]++;
 	}
-	if ((uint64_t)max < 4 * (uint64_t)n + 1024 && n < UINT32_MAX && count_sort(w, n, max))
-		return;
-	/* Each radix pass clears and sums a 65,537-entry table: for a small
-	 * queue's few thousand waits a comparison sort is cheaper. */
-	if (n < 4096) {
-		qsort(w, n, sizeof *w, cmp_i64);
-		return;
+	if (!sort_pairs(s->waits, s->wbin, n, max, neg, ow, ob)) {
+		free(ow);
+		free(ob);
+		s->status = ACD_E_NOMEM;
+		s->ordered = false;
+		return false;
 	}
-	int64_t *tmp = malloc(n * sizeof *tmp);
-	if (!tmp) {
-		qsort(w, n, sizeof *w, cmp_i64);
-		return;
+	for (int i = 0; i < nb; i++)
+		goff[i + 1] += goff[i];
+	/* goff[i] is where bin i's group starts; scattering moves it to where
+	 * the group ends (the next one's start), so shift back by one after */
+	for (size_t i = 0; i < n; i++) {
+		size_t k = goff[ob[i]]++;
+		s->waits[k] = ow[i];
+		s->wbin[k] = ob[i];
 	}
-	int64_t *src = w, *dst = tmp;
-	for (int shift = 0; shift < 64 && (max >> shift) > 0; shift += 16) {
-		size_t count[65537] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			count[((uint64_t)src[i] >> shift & 0xffff) + 1]++;
-		for (int d = 0; d < 65536; d++)
-			count[d + 1] += count[d];
-		for (size_t i = 0; i < n; i++)
-			dst[count[(uint64_t)src[i] >> shift & 0xffff]++] = src[i];
-		int64_t *t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != w)
-		memcpy(w, src, n * sizeof *w);
-	free(tmp);
+	if (nb > 0)
+		memmove(goff + 1, goff, (size_t)nb * sizeof *goff);
+	goff[0] = 0;
+	free(ow);
+	free(ob);
+	s->ngoff = nb;
+	s->ord_n = n;
+	s->ordered = true;
+	return true;
 }
 
-/* The i-th (0-based) of all n = nzero + nwaits waits in sorted order: the
- * stored ones are sorted and hold no zeros, which go after the negatives. */
-static int64_t wait_rank(const acd_stats *s, size_t i, size_t nneg, size_t nzero)
+/* Zero waits: the ones counted apart and the fast path's, per bin. */
+static size_t zero_waits(const acd_stats *s)
 {
+	size_t nzero = s->nzero;
+	for (int i = 0; i < s->nbins; i++)
+		nzero += (size_t)s->bins[i].ff;
+	return nzero;
+}
+
+/* The nearest rank k (1-based) of the p-quantile of n > 0 values: the
+ * smallest k with k >= p n; the first for p <= 0, the last for p >= 1. */
+static size_t nearest_rank(double p, size_t n)
+{
+	if (!(p > 0))
+		return 1;
+	if (p >= 1)
+		return n;
+	/* guarding 0.9 * 10 = 9.000000000000002 */
+	double kr = ceil(p * (double)n - 1e-9);
+	size_t k = kr < 1 ? 1 : (size_t)kr;
+	return k > n ? n : k;
+}
+
+/* The k-th (1-based) of the m sorted stored waits w[] and nzero zeros in
+ * sorted order: the stored ones hold no zeros, which go after the
+ * negatives. */
+static int64_t wait_rank(const int64_t *w, size_t m, size_t nzero, size_t k)
+{
+	size_t nneg = 0;
+	while (nneg < m && w[nneg] < 0)
+		nneg++;
+	size_t i = k - 1;
 	if (i < nneg)
-		return s->waits[i];
+		return w[i];
 	if (i < nneg + nzero)
 		return 0;
-	return s->waits[i - nzero];
+	return w[i - nzero];
 }
 
 int64_t acd_stats_quantile(acd_stats *s, double p)
 {
-	size_t nzero = s->nzero;     /* and the bins' legs answered at once */
-	for (int i = 0; i < s->nbins; i++)
-		nzero += (size_t)s->bins[i].ff;
-	size_t n = s->nwaits + nzero;
+	return acd_stats_quantile_pooled(&s, 1, p);
+}
+
+/* Interval i's group and its zeros: its answered legs are its stored
+ * waits and zeros (acd_stats_answer_inl counts both, the fast path's ff
+ * only zeros). */
+int64_t acd_stats_interval_quantile(acd_stats *s, int i, double p)
+{
+	if (i < 0 || i >= s->nbins || !order_waits(s))
+		return 0;
+	size_t lo = 0, hi = 0;
+	if (i < s->ngoff) {
+		lo = s->goff[i];
+		hi = s->goff[i + 1];
+	}
+	size_t m = hi - lo;
+	size_t nzero = (size_t)(s->bins[i].f.answered + s->bins[i].ff) - m;
+	size_t n = m + nzero;
 	if (n == 0)
 		return 0;
-	if (!s->sorted) {
-		sort_waits(s->waits, s->nwaits);
-		s->sorted = true;
+	return wait_rank(s->waits + lo, m, nzero, nearest_rank(p, n));
+}
+
+/* Stored waits <= x of a sorted array (upper bound). */
+static size_t count_le(const int64_t *w, size_t m, int64_t x)
+{
+	size_t lo = 0, hi = m;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	size_t nneg = 0;
-	while (nneg < s->nwaits && s->waits[nneg] < 0)
-		nneg++;
-	if (!(p > 0))
-		return wait_rank(s, 0, nneg, nzero);
-	if (p >= 1)
-		return wait_rank(s, n - 1, nneg, nzero);
-	/* nearest rank: k = ceil(p n), guarding 0.9 * 10 = 9.000000000000002 */
-	double kr = ceil(p * (double)n - 1e-9);
-	size_t k = kr < 1 ? 1 : (size_t)kr;
-	if (k > n)
-		k = n;
-	return wait_rank(s, k - 1, nneg, nzero);
+	return lo;
+}
+
+/* Waits <= x in module s's groups (ordered): a binary search in each. */
+static size_t module_le(const acd_stats *s, int64_t x)
+{
+	size_t c = 0;
+	for (int i = 0; i < s->ngoff; i++)
+		if (s->goff[i + 1] > s->goff[i])
+			c += count_le(s->waits + s->goff[i], s->goff[i + 1] - s->goff[i], x);
+	return c;
+}
+
+/* The waits of a queue (nv = 1) or of several pooled, without merging or
+ * sorting them as a whole: the nearest rank k is the smallest x with at
+ * least k waits <= x, and the number of waits <= x is a binary search in
+ * each interval's sorted group (plus the zeros when x >= 0); x itself is
+ * found by bisection over [min, max], some 40 steps.  The smallest such x
+ * is always one of the waits, so the result is exactly what sorting all
+ * the waits would give. */
+int64_t acd_stats_quantile_pooled(acd_stats *const *v, int nv, double p)
+{
+	size_t n = 0, nzero = 0;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (int j = 0; j < nv; j++) {
+		acd_stats *s = v[j];
+		size_t z = zero_waits(s);
+		if (s->nwaits + z == 0)
+			continue;
+		if (!order_waits(s))
+			return 0;
+		nzero += z;
+		n += s->nwaits + z;
+		for (int i = 0; i < s->ngoff; i++)
+			if (s->goff[i + 1] > s->goff[i]) {
+				if (s->waits[s->goff[i]] < lo)
+					lo = s->waits[s->goff[i]];
+				if (s->waits[s->goff[i + 1] - 1] > hi)
+					hi = s->waits[s->goff[i + 1] - 1];
+			}
+	}
+	if (n == 0)
+		return 0;
+	if (nzero > 0) {
+		if (lo > 0)
+			lo = 0;
+		if (hi < 0)
+			hi = 0;
+	}
+	size_t k = nearest_rank(p, n);
+	while (lo < hi) {
+		int64_t mid = lo + (int64_t)(((uint64_t)hi - (uint64_t)lo) / 2);
+		size_t c = mid >= 0 ? nzero : 0;
+		for (int j = 0; j < nv; j++)
+			if (v[j]->nwaits > 0)
+				c += module_le(v[j], mid);
+		if (c >= k)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
 }

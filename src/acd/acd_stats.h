@@ -50,16 +50,18 @@ struct acd_stats {
 	acd_bin *bins;
 	int nbins, capbins;
 	int max_agents;              /* most agents on duty at once since start */
-	/* Waits of answered legs for the exact quantiles.  Zero waits (the
-	 * call found an agent free: most calls on a well-staffed queue) are
-	 * only counted (nzero, and the bins' ff); the others are appended and
-	 * sorted at the first query after a change.  The sorted order of all
+	/* Waits of answered legs for the exact quantiles, appended as they
+	 * are answered, each with the bin (interval) its leg entered in, so
+	 * that an interval's quantiles use the same waits as the queue's.  Zero
+	 * waits (the call found an agent free: most calls on a well-staffed
+	 * queue) are only counted (nzero, and the bins' ff); a bin's zeros are
+	 * its answered legs less its stored waits.  The sorted order of all
 	 * waits is then: negatives (never from the ACD, possible through the
 	 * API), the zeros, the positives — so the nearest rank is still exact. */
 	int64_t *waits;
+	int32_t *wbin;
 	size_t nwaits, capwaits;
 	size_t nzero;
-	bool sorted;
 	int staffed, busy, on_duty;  /* current counts */
 	int64_t acc_t;               /* agent time integrated up to here */
 	bool acc_started;
@@ -74,6 +76,14 @@ struct acd_stats {
 	 * c_lo = c_hi = 0 (empty) until the first bin exists. */
 	int64_t c_lo, c_hi;
 	int c_i;
+	/* Set by the first query after a wait was added (acd_stats.c,
+	 * order_waits), never on the hot path (so last): the waits then
+	 * recorded (ord_n of them) are regrouped in place by bin, each group
+	 * sorted; bin i's group is waits[goff[i] .. goff[i + 1]), i < ngoff. */
+	bool ordered;
+	int ngoff;
+	size_t *goff;
+	size_t ord_n;
 };
 
 /* A stats module inside another struct (the ACD's queues hold theirs by
@@ -85,7 +95,7 @@ void acd_stats_fini(acd_stats *s);
 acd_bin *acd_stats_bin_slow(acd_stats *s, int64_t t);
 void acd_stats_advance_slow(acd_stats *s, int64_t t);
 void acd_stats_agents_slow(acd_stats *s, int64_t t);
-bool acd_stats_wait_slow(acd_stats *s, int64_t wait_ms);   /* false: out of memory */
+bool acd_stats_wait_slow(acd_stats *s, int64_t wait_ms, int bin);   /* false: out of memory */
 
 /* The bin holding t, creating bins up to it; NULL before start or on OOM. */
 static inline acd_bin *acd_stats_bin(acd_stats *s, int64_t t)
@@ -153,10 +163,9 @@ static inline void acd_stats_answer_inl(acd_stats *s, int64_t entered, int64_t w
 	if (wait_ms == 0) {
 		s->nzero++;
 	} else if (s->nwaits < s->capwaits) {
-		if (s->nwaits > 0 && wait_ms < s->waits[s->nwaits - 1])
-			s->sorted = false;
+		s->wbin[s->nwaits] = s->c_i;     /* acd_stats_bin returned bins[c_i] */
 		s->waits[s->nwaits++] = wait_ms;
-	} else if (!acd_stats_wait_slow(s, wait_ms)) {
+	} else if (!acd_stats_wait_slow(s, wait_ms, s->c_i)) {
 		return;                  /* not recorded: the whole event is dropped */
 	}
 	b->answered++;

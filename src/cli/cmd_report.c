@@ -197,17 +197,19 @@ static void print_text(FILE *out, const store_run_info *ri, const store_figs *f)
 	print_counts(out, "requests", f->requests, f->nrequests);
 	if (!f->nintervals)
 		return;
-	fprintf(out, "\n%-*s %-16s %8s %8s %9s %7s %8s %7s %7s\n", w, "queue", "interval", "offered",
-	        "answered", "abandoned", "SL", "ASA", "agents", "occ");
+	fprintf(out, "\n%-*s %-16s %8s %8s %9s %7s %8s %7s %7s %7s %7s\n", w, "queue", "interval",
+	        "offered", "answered", "abandoned", "SL", "ASA", "p90", "p95", "agents", "occ");
 	for (int i = 0; i < f->nintervals; i++) {
 		const store_qfig *q = &f->intervals[i];
 		char t[32];
 		fmt_t(q->start, t, sizeof t);
-		char a[2][24];
-		fprintf(out, "%-*s %-16s %8lld %8lld %9lld %7s %8s %7lld %6.1f%%\n", w, q->queue, t,
+		char a[4][24];
+		fprintf(out, "%-*s %-16s %8lld %8lld %9lld %7s %8s %7s %7s %7lld %6.1f%%\n", w, q->queue, t,
 		        (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
 		        fig(a[0], 24, q->service_level, q->answered + q->abandoned, true, "%.1f%%"),
-		        fig(a[1], 24, q->asa, q->answered, false, "%.1fs"), (long long)q->agents,
+		        fig(a[1], 24, q->asa, q->answered, false, "%.1fs"),
+		        fig(a[2], 24, q->wait_p90, q->answered, false, "%.1fs"),
+		        fig(a[3], 24, q->wait_p95, q->answered, false, "%.1fs"), (long long)q->agents,
 		        100 * q->occupancy);
 	}
 }

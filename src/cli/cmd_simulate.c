@@ -72,6 +72,21 @@ static void queue_figs(const sim_queue_result *q, double out[F_N])
 	out[F_WITHIN] = (double)t->answered_within;
 }
 
+/* The row of all queues: their counts added up (all), and the percentiles
+ * of their waits pooled (not a mix of the queues' percentiles). */
+static sim_queue_result all_queues(const sim_result *r, const acd_figures *all)
+{
+	sim_queue_result tq = { .name = "(all)", .total = *all,
+	                        .wait_p90_ms = r->wait_p90_ms, .wait_p95_ms = r->wait_p95_ms };
+	return tq;
+}
+
+/* An interval's percentile in seconds; undefined (NaN) without answered legs. */
+static double iv_pct(const acd_figures *iv, const int64_t *ms, int i)
+{
+	return iv->answered > 0 && ms ? (double)ms[i] / 1000.0 : NAN;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -285,12 +300,11 @@ static void print_human(const sim_cli *c, const flow *f, const scenario *s,
 		sim_figures_add(&all, &r->queues[q].total);
 	}
 	if (r->nqueues > 1) {
-		/* All queues pooled (counts added, never ratios averaged); the
-		 * percentiles of the pooled waits are in `report`. */
-		sim_queue_result tq = { "(all)", 0, all, 0, 0, 0, NULL };
+		/* All queues pooled (counts added, never ratios averaged; the
+		 * percentiles of the pooled waits). */
+		sim_queue_result tq = all_queues(r, &all);
 		double fg[F_N];
 		queue_figs(&tq, fg);
-		fg[F_P90] = fg[F_P95] = NAN;
 		print_queue_row(stdout, "(all)", 0, fg, NULL);
 	}
 	printf("\nIVR: containment %.1f%% (self-service / calls)\n",
@@ -326,26 +340,29 @@ static void print_human(const sim_cli *c, const flow *f, const scenario *s,
 		if (qr->total.offered == 0 && qr->nintervals == 0)
 			continue;
 		printf("\n%s by interval:\n  start              offered answered abandon  within      SL     ASA"
-		       "    wait  p_wait  abandn     AHT  agents    occ\n", qr->name);
+		       "    wait     p90     p95  p_wait  abandn     AHT  agents    occ\n", qr->name);
 		for (int i = 0; i < qr->nintervals; i++) {
 			const acd_figures *iv = &qr->intervals[i];
 			if (iv->start >= r->end && iv->offered == 0)
 				continue;   /* the drain after the period, with nothing in it */
-			char st[32], sl[16], asa[16], wm[16], pw[16], ab[16], aht[16], occ[16];
+			char st[32], sl[16], asa[16], wm[16], p90[16], p95[16], pw[16], ab[16], aht[16],
+			     occ[16];
 			int64_t left = iv->answered + iv->abandoned + iv->timed_out;
 			util_fmt_local(iv->start, false, st, sizeof st);
 			fmt_pct(sl, sizeof sl, sim_service_level(iv));
 			fmt_s(asa, sizeof asa, sim_asa_s(iv));
 			fmt_s(wm, sizeof wm, left > 0 ? (double)(iv->wait_sum_ms + iv->abandon_wait_sum_ms +
 			      iv->timeout_wait_sum_ms) / 1000.0 / (double)left : NAN);
+			fmt_s(p90, sizeof p90, iv_pct(iv, qr->interval_p90_ms, i));
+			fmt_s(p95, sizeof p95, iv_pct(iv, qr->interval_p95_ms, i));
 			fmt_pct(pw, sizeof pw, sim_p_wait(iv));
 			fmt_pct(ab, sizeof ab, sim_abandon_rate(iv));
 			fmt_s(aht, sizeof aht, sim_aht_s(iv));
 			fmt_pct(occ, sizeof occ, sim_occupancy(iv));
 			printf("  %-18s %7" PRId64 " %8" PRId64 " %7" PRId64 " %7" PRId64
-			       " %7s %7s %7s %7s %7s %7s %7d %6s\n",
+			       " %7s %7s %7s %7s %7s %7s %7s %7s %7d %6s\n",
 			       st, iv->offered, iv->answered, iv->abandoned, iv->answered_within, sl, asa,
-			       wm, pw, ab, aht, iv->agents, occ);
+			       wm, p90, p95, pw, ab, aht, iv->agents, occ);
 		}
 	}
 }
@@ -393,10 +410,9 @@ static json_t *run_json(const flow *f, const sim_result *r, int64_t run_id)
 	memset(&all, 0, sizeof all);
 	for (int q = 0; q < r->nqueues; q++)
 		sim_figures_add(&all, &r->queues[q].total);
-	sim_queue_result tq = { "(all)", 0, all, 0, 0, 0, NULL };
+	sim_queue_result tq = all_queues(r, &all);
 	double tf[F_N];
 	queue_figs(&tq, tf);
-	tf[F_P90] = tf[F_P95] = NAN;   /* percentiles of pooled waits: see report */
 	json_t *to = queue_json(tf, NULL);
 	json_object_set_new(to, "answered_within", jint(all.answered_within));
 	json_object_set_new(root, "total", to);
@@ -445,6 +461,8 @@ static json_t *run_json(const flow *f, const sim_result *r, int64_t run_id)
 			json_object_set_new(o, "wait_mean", jnum(left > 0 ? (double)(iv->wait_sum_ms +
 			                    iv->abandon_wait_sum_ms + iv->timeout_wait_sum_ms) / 1000.0 /
 			                    (double)left : NAN));
+			json_object_set_new(o, "wait_p90", jnum(iv_pct(iv, qr->interval_p90_ms, i)));
+			json_object_set_new(o, "wait_p95", jnum(iv_pct(iv, qr->interval_p95_ms, i)));
 			json_object_set_new(o, "p_wait", jnum(sim_p_wait(iv)));
 			json_object_set_new(o, "abandon_rate", jnum(sim_abandon_rate(iv)));
 			json_object_set_new(o, "aht", jnum(sim_aht_s(iv)));
@@ -464,10 +482,13 @@ static json_t *run_json(const flow *f, const sim_result *r, int64_t run_id)
  * IVR and per interval: means per replication.  Interval ratios: pooled
  * (sum over replications of the numerator / of the denominator), since a
  * half hour with few calls has undefined or very noisy ratios in one
- * replication, with the ratio estimator's half-width (stats_rsum).  Every
- * figure gets its half-width; nothing but five sums per figure is kept, so
- * memory does not grow with the number of replications beyond one row of
- * queue figures per replication. */
+ * replication, with the ratio estimator's half-width (stats_rsum).  An
+ * interval's percentiles cannot be pooled that way (they are not ratios of
+ * sums): like the queue figures, the mean over the replications in which
+ * the interval has answered legs, with the half-width of those values.
+ * Every figure gets its half-width; nothing but five sums per figure is
+ * kept, so memory does not grow with the number of replications beyond one
+ * row of queue figures per replication. */
 enum { IC_OFFERED, IC_ANSWERED, IC_ABANDONED, IC_WITHIN, IC_TIMED_OUT, IC_N };
 static const char *const ic_names[IC_N] = {
 	"offered", "answered", "abandoned", "answered_within", "timed_out"
@@ -477,10 +498,15 @@ static const char *const ir_names[IR_N] = {
 	"service_level", "asa", "wait_mean", "p_wait", "abandon_rate", "aht", "occupancy"
 };
 
+enum { IP_P90, IP_P95, IP_N };
+static const char *const ip_names[IP_N] = { "wait_p90", "wait_p95" };
+
 typedef struct rep_iv {
 	int64_t start;
 	int agents;
 	stats_rsum c[IC_N], r[IR_N];
+	stats_rsum p[IP_N];          /* percentiles (s), one value a replication */
+	int np;                      /* replications that gave them (answered > 0) */
 } rep_iv;
 
 typedef struct rep_ivs {
@@ -558,10 +584,9 @@ static int rep_acc_add(rep_acc *a, const sim_result *r, int rep)
 		queue_figs(&r->queues[q], a->qf[(size_t)rep * (size_t)(a->nq + 1) + (size_t)q]);
 		sim_figures_add(&all, &r->queues[q].total);
 	}
-	sim_queue_result tq = { "(all)", 0, all, 0, 0, 0, NULL };
+	sim_queue_result tq = all_queues(r, &all);
 	double *tf = a->qf[(size_t)rep * (size_t)(a->nq + 1) + (size_t)a->nq];
 	queue_figs(&tq, tf);
-	tf[F_P90] = tf[F_P95] = NAN;   /* percentiles of pooled waits: see report */
 	a->contain[rep] = sim_containment(r);
 	const int64_t sc[RS_N] = { r->calls, r->arrivals, r->redials, r->unfinished, r->referred };
 	for (int k = 0; k < RS_N; k++)
@@ -597,6 +622,11 @@ static int rep_acc_add(rep_acc *a, const sim_result *r, int rep)
 			stats_rsum_add(&c->r[IR_ABANDON_RATE], (double)iv->abandoned, ab);
 			stats_rsum_add(&c->r[IR_AHT], (double)iv->handle_sum_ms / 1000.0, (double)iv->handled);
 			stats_rsum_add(&c->r[IR_OCC], (double)iv->busy_ms, (double)iv->staffed_ms);
+			if (iv->answered > 0) {
+				stats_rsum_add(&c->p[IP_P90], iv_pct(iv, qr->interval_p90_ms, i), 1);
+				stats_rsum_add(&c->p[IP_P95], iv_pct(iv, qr->interval_p95_ms, i), 1);
+				c->np++;
+			}
 		}
 	}
 	return 0;
@@ -636,6 +666,16 @@ static stats_ci rep_ratio(const stats_rsum *s, int R)
 {
 	stats_ci ci;
 	stats_rsum_ratio_ci(s, (uint64_t)R, &ci);
+	return ci;
+}
+
+/* An interval's percentile: the mean of the np replications that have
+ * one (undefined when none; no half-width from one). */
+static stats_ci rep_pct(const rep_iv *c, int k)
+{
+	stats_ci ci = { NAN, NAN, NAN, 0 };
+	if (c->np > 0)
+		stats_rsum_mean_ci(&c->p[k], (uint64_t)c->np, &ci);
 	return ci;
 }
 
@@ -743,8 +783,12 @@ static json_t *reps_json(const rep_acc *a, const flow *f, const sim_result *firs
 			json_object_set_new(o, "start", json_string(ts));
 			for (int k = 0; k < IC_N; k++)
 				jset_ci(o, ic_names[k], rep_mean(&c->c[k], R));
-			for (int k = 0; k < IR_N; k++)
+			for (int k = 0; k < IR_N; k++) {
 				jset_ci(o, ir_names[k], rep_ratio(&c->r[k], R));
+				if (k == IR_WAIT_MEAN)   /* where a single run has them */
+					for (int j = 0; j < IP_N; j++)
+						jset_ci(o, ip_names[j], rep_pct(c, j));
+			}
 			json_object_set_new(o, "agents", json_integer(c->agents));
 			json_array_append_new(ivs, o);
 		}
@@ -842,20 +886,22 @@ static void reps_human(const sim_cli *c, const rep_acc *a, const flow *f, const 
 		printf("\n%s by interval (mean ± 95%% half-width; ratios of the pooled counts):\n",
 		       first->queues[q].name);
 		/* each figure below holds a two-byte "±" that shows as one column */
-		printf("  %-16s %15s %14s %15s %14s %15s %7s %15s\n", "start", "offered", "SL", "ASA",
-		       "abandn", "AHT", "agents", "occ");
+		printf("  %-16s %15s %14s %15s %15s %15s %14s %15s %7s %15s\n", "start", "offered",
+		       "SL", "ASA", "p90", "p95", "abandn", "AHT", "agents", "occ");
 		for (int i = 0; i < a->ivs[q].n; i++) {
 			const rep_iv *cv = &a->ivs[q].v[i];
-			char st[32], off[40], sl[40], asa[40], ab[40], aht[40], occ[40];
+			char st[32], off[40], sl[40], asa[40], p90[40], p95[40], ab[40], aht[40], occ[40];
 			util_fmt_local(cv->start, false, st, sizeof st);
 			fmt_pm(off, sizeof off, rep_mean(&cv->c[IC_OFFERED], R), false, 1);
 			fmt_pm(sl, sizeof sl, rep_ratio(&cv->r[IR_SL], R), true, 1);
 			fmt_pm(asa, sizeof asa, rep_ratio(&cv->r[IR_ASA], R), false, 1);
+			fmt_pm(p90, sizeof p90, rep_pct(cv, IP_P90), false, 1);
+			fmt_pm(p95, sizeof p95, rep_pct(cv, IP_P95), false, 1);
 			fmt_pm(ab, sizeof ab, rep_ratio(&cv->r[IR_ABANDON_RATE], R), true, 1);
 			fmt_pm(aht, sizeof aht, rep_ratio(&cv->r[IR_AHT], R), false, 1);
 			fmt_pm(occ, sizeof occ, rep_ratio(&cv->r[IR_OCC], R), true, 1);
-			printf("  %-16s %16s %15s %16s %15s %16s %7d %16s\n", st, off, sl, asa, ab, aht,
-			       cv->agents, occ);
+			printf("  %-16s %16s %15s %16s %16s %16s %15s %16s %7d %16s\n", st, off, sl, asa, p90,
+			       p95, ab, aht, cv->agents, occ);
 		}
 	}
 	if (stored)

@@ -425,6 +425,7 @@ static void next_prompt(call *c, const call_sink *s)
  * prompt on the first try and reprompt (or prompt) on later ones. */
 static void start_try(call *c, const call_sink *s, int miss_prompt)
 {
+	c->try_no++;
 	c->ndigits = 0;
 	c->digits[0] = 0;
 	c->prompt_i = 0;
@@ -1162,6 +1163,55 @@ static void on_placed(call *c, const call_sink *s)
 		return;
 	}
 	go(c, s, ln->start);
+}
+
+/* Does each of the n keys only add a digit to the current input?  (What
+ * on_key and input_key would do with each: heard, a digit that is no
+ * terminator, short of the maximum, so input_key appends it and
+ * listen_more re-arms.) */
+static bool keys_append_only(const call *c, const char *k, int n)
+{
+	if (c->state != CALL_LISTENING &&
+	    (c->state != CALL_PROMPTING || !listen_of(c)->bargein))
+		return false;
+	const flow_node *nd = node_of(c);
+	if (nd->kind != FLOW_INPUT)
+		return false;
+	const flow_input *in = &nd->u.input;
+	if ((int)c->ndigits + n >= input_max(in))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (!flow_is_dtmf(k[i]) || (in->terminator && k[i] == in->terminator))
+			return false;
+	return true;
+}
+
+void call_keys(call *c, const char *k, int n, int64_t t0, int64_t gap, const call_sink *s)
+{
+	const uint32_t quiet = 1u << CALL_ACT_KEY | 1u << CALL_ACT_STOP_PROMPT |
+	                       1u << CALL_ACT_TIMER;
+	if (!s || !s->fn)
+		s = &no_sink;
+	if (n > 0 && gap >= 0 && (s->skip & quiet) == quiet && keys_append_only(c, k, n)) {
+		/* What n rounds of on_key -> input_key -> listen_more leave,
+		 * none of them emitting anything: the digits, the state, the
+		 * IVR slot armed n generations on, the time of the last key. */
+		int64_t t = t0 + (int64_t)(n - 1) * gap;
+		if (t > c->t_now)
+			c->t_now = t;
+		memcpy(c->digits + c->ndigits, k, (size_t)n);
+		c->ndigits = (uint8_t)(c->ndigits + n);
+		c->digits[c->ndigits] = 0;
+		c->state = CALL_LISTENING;
+		c->cur_prompt = -1;
+		c->gen[CALL_TIMER_IVR] += (uint32_t)n;
+		c->armed |= 1u << CALL_TIMER_IVR;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		call_event ev = call_ev_key(t0 + (int64_t)i * gap, k[i]);
+		call_handle(c, &ev, s);
+	}
 }
 
 /* What every event does first: nothing after the end, a missing sink

@@ -16,6 +16,21 @@ for scen in uscis-weekday uscis-storm uscis-monday-peak; do
 	fi
 	if python3 -c "import json; d=json.load(open('$TMP/sim.json')); assert d['calls'] > 10000" 2>/dev/null; then
 		ok "$scen-calls"; else fail "$scen-calls" "too few calls"; fi
+	# The percentiles are there to compare: every interval has them (null
+	# exactly when nothing was answered in it), and the total has numbers.
+	if python3 -c "
+import json; d = json.load(open('$TMP/sim.json'))
+assert d['total']['wait_p90'] is not None and d['total']['wait_p95'] is not None
+assert d['total']['wait_p90'] <= d['total']['wait_p95']
+n = 0
+for x in d['intervals']:
+    assert (x['wait_p90'] is None) == (x['answered'] == 0), x
+    assert (x['wait_p95'] is None) == (x['answered'] == 0), x
+    n += x['wait_p90'] is not None
+assert n > 50, n
+" 2>"$TMP/py"; then ok "$scen-interval-percentiles"; else fail "$scen-interval-percentiles" "$(tail -3 "$TMP/py")"; fi
+	cp "$TMP/sim.json" "$TMP/sim-$scen.json"
+	cp "$TMP/rep.json" "$TMP/rep-$scen.json"
 done
 # Calls still waiting when the run stops (nobody on duty after 09:00, no
 # patience) are stored as "unfinished", so their legs are in both.
@@ -79,4 +94,20 @@ import json; d=json.load(open('$TMP/sim.json')); q=next(iter(d['queues'].values(
 json.dump(d, open('$TMP/bad.json', 'w'))"
 if python3 tests/e2e/figures_compare.py "$TMP/bad.json" "$TMP/rep.json" > /dev/null 2>&1; then
 	fail compare-detects-difference "a changed figure went unnoticed"; else ok compare-detects-difference; fi
+# ... and so is a doctored percentile of one interval, or of all queues.
+for what in interval total; do
+	python3 -c "
+import json; d = json.load(open('$TMP/sim-uscis-weekday.json'))
+if '$what' == 'interval':
+    x = next(x for x in d['intervals'] if x['answered'] > 20 and x['wait_p90'])
+    x['wait_p90'] += 1.0
+else:
+    d['total']['wait_p95'] += 1.0
+json.dump(d, open('$TMP/bad.json', 'w'))"
+	if python3 tests/e2e/figures_compare.py "$TMP/bad.json" "$TMP/rep-uscis-weekday.json" > /dev/null 2>&1; then
+		fail "compare-detects-$what-percentile" "a changed percentile went unnoticed"
+	else
+		ok "compare-detects-$what-percentile"
+	fi
+done
 finish

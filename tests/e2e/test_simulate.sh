@@ -65,15 +65,16 @@ assert d['calls_hw']>=0 and d['placed_hw']>=0, d
 q=d['queues']['q']; t=d['total']
 for k in ('offered','answered','abandoned','answered_within','service_level','asa','p_wait','abandon_rate','aht','occupancy','wait_mean','wait_p90','wait_p95'):
     assert q[k+'_hw']>=0, k
-for k in ('offered','service_level','asa','occupancy'):
+for k in ('offered','service_level','asa','occupancy','wait_p90','wait_p95'):
     assert abs(t[k]-q[k])<1e-6 and t[k+'_hw']>=0, k
 i=d['ivr']
 assert set(i['outcomes'])==set(i['outcomes_hw']) and i['outcomes'], i
 assert set(i['transfers'])==set(i['transfers_hw']) and 'containment_hw' in i, i
 ivs=d['intervals']; assert len(ivs)==8, len(ivs)
 for v in ivs:
-    for k in ('offered','answered','abandoned','answered_within','timed_out','service_level','asa','wait_mean','p_wait','abandon_rate','aht','occupancy'):
+    for k in ('offered','answered','abandoned','answered_within','timed_out','service_level','asa','wait_mean','wait_p90','wait_p95','p_wait','abandon_rate','aht','occupancy'):
         assert v[k+'_hw']>=0, (k, v)
+    assert 0<=v['wait_p90']<=v['wait_p95'], v
     assert 0<=v['service_level']<=1 and v['agents']==11, v
 assert abs(sum(v['offered'] for v in ivs)-q['offered'])<1e-3, (sum(v['offered'] for v in ivs), q['offered'])
 assert abs(sum(v['answered_within'] for v in ivs)-q['answered_within'])<1e-3
@@ -83,13 +84,28 @@ expect_output sim-rep-human-ivr 'IVR: containment [0-9.]+% ± [0-9.]+%'
 expect_output sim-rep-human-outcomes 'outcomes: .*self-service [0-9.]+ ± [0-9.]+'
 expect_output sim-rep-human-requests 'service requests: .*nbc [0-9.]+ ± [0-9.]+'
 expect_output sim-rep-human-intervals '^  2026-12-02T10:00 +[0-9.]+ ± [0-9.]+ +[0-9.]+% ± '
+# per interval: offered, SL, ASA, then the p90 and p95 waits, each with its ±
+expect_output sim-rep-human-iv-p90 '^  2026-12-02T10:00 +[0-9.]+ ± [0-9.]+ +[0-9.]+% ± [0-9.]+% +([0-9.]+ ± [0-9.]+ +){3}[0-9.]+% ± '
+expect_output sim-rep-human-iv-cols '^  start +offered +SL +ASA +p90 +p95 +abandn +AHT +agents +occ$'
 expect_output sim-rep-human-p90-hw '^  ± 95% +([0-9]+ +){4}([0-9.]+% +)([0-9.]+ +){4}'
 # the human table of one run: answered within and mean wait per queue, and
 # per interval the abandonment rate, p_wait and AHT too
 expect_status sim-human-mmc 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db
 expect_output sim-human-cols 'offered answered abandon  within      SL     ASA    wait     p90     p95  p_wait  abandn     AHT    occ'
-expect_output sim-human-iv-cols 'start +offered answered abandon  within      SL     ASA    wait  p_wait  abandn     AHT  agents    occ'
-expect_output sim-human-iv-row '^  2026-11-30T08:00 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+% +[0-9.]+ +[0-9.]+ +[0-9.]+% +[0-9.]+% +[0-9.]+ +11 '
+expect_output sim-human-iv-cols 'start +offered answered abandon  within      SL     ASA    wait     p90     p95  p_wait  abandn     AHT  agents    occ'
+expect_output sim-human-iv-row '^  2026-11-30T08:00 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+% +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+% +[0-9.]+% +[0-9.]+ +11 '
+# one run's JSON: every interval has its p90/p95 (null only when nothing
+# was answered in it), and the total has the pooled ones (one queue: the
+# queue's)
+if python3 -c "
+import json; d=json.load(open('$TMP/a.json'))
+q=d['queues']['q']; t=d['total']
+assert t['wait_p90']==q['wait_p90'] and t['wait_p95']==q['wait_p95'], (t, q)
+for v in d['intervals']:
+    assert (v['wait_p90'] is None)==(v['answered']==0), v
+    if v['answered']:
+        assert 0<=v['wait_p90']<=v['wait_p95']<=q['wait_p95']*20, v
+" 2>"$TMP/py"; then ok sim-json-interval-p90; else fail sim-json-interval-p90 "$(cat "$TMP/py")"; fi
 
 # The progress line: on stderr for runs over a second when stderr is a
 # terminal (with --json too: it never touches stdout); never otherwise.

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -753,7 +754,168 @@ static void test_figures(void **state)
 	assert_int_equal(ms, 0);
 	OK(acd_wait_quantile(a, 0, 0.9, &ms));
 	assert_int_equal(ms, 20 * S);
+	/* per interval: 0 and 20 s in the first (call 2 entered in it, though
+	 * answered and ended later), 0 in the second; one queue pooled is the
+	 * queue */
+	OK(acd_interval_wait_quantile(a, 0, 0, 0.5, &ms));
+	assert_int_equal(ms, 0);
+	OK(acd_interval_wait_quantile(a, 0, 0, 0.9, &ms));
+	assert_int_equal(ms, 20 * S);
+	OK(acd_interval_wait_quantile(a, 0, 1, 0.95, &ms));
+	assert_int_equal(ms, 0);
+	OK(acd_wait_quantile_all(a, 0.9, &ms));
+	assert_int_equal(ms, 20 * S);
+	assert_int_equal(acd_interval_wait_quantile(a, 0, 2, 0.9, &ms), ACD_E_ARG);
+	assert_int_equal(acd_interval_wait_quantile(a, 1, 0, 0.9, &ms), ACD_E_ARG);
+	assert_int_equal(acd_interval_wait_quantile(a, 0, 0, 0.0, &ms), ACD_E_ARG);
+	assert_int_equal(acd_wait_quantile_all(a, 1.5, &ms), ACD_E_ARG);
 	acd_free(a);
+}
+
+/* Quantiles per interval and pooled, on hand-computable waits.  Intervals
+ * of 10 s from 0; waits in whole seconds. */
+static void test_interval_quantiles(void **state)
+{
+	(void)state;
+	acd_stats *s, *s2;
+	OK(acd_stats_new(0, 10 * S, 20 * S, &s));
+	/* interval 0: waits 0..9 s, answered out of order and interleaved
+	 * with interval 1's (2 s, 0, 0, 5 s): groups must not mix */
+	static const int w0[10] = { 7, 0, 9, 3, 1, 8, 2, 6, 4, 5 };
+	static const int w1[4] = { 2, 0, 0, 5 };
+	for (int i = 0; i < 10; i++) {
+		acd_stats_offer(s, 1 * S, false);
+		acd_stats_answer(s, 1 * S, w0[i] * S);
+		if (i < 4) {
+			acd_stats_offer(s, 12 * S, false);
+			acd_stats_answer(s, 12 * S, w1[i] * S);
+		}
+	}
+	/* interval 2: offered, abandoned, nothing answered */
+	acd_stats_offer(s, 25 * S, false);
+	acd_stats_leave(s, 25 * S, CALL_LEG_ABANDONED, 3 * S);
+	assert_int_equal(acd_stats_nintervals(s), 3);
+	/* 10 waits: p90 is the 9th (ceil(0.9 x 10)) = 8 s, p95 the 10th = 9 s */
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.90), 8 * S);
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.95), 9 * S);
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.50), 4 * S);
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.10), 0);
+	/* 0, 0, 2, 5: p90 the 4th (ceil 3.6), p50 the 2nd, p75 the 3rd */
+	assert_int_equal(acd_stats_interval_quantile(s, 1, 0.90), 5 * S);
+	assert_int_equal(acd_stats_interval_quantile(s, 1, 0.50), 0);
+	assert_int_equal(acd_stats_interval_quantile(s, 1, 0.75), 2 * S);
+	assert_int_equal(acd_stats_interval_quantile(s, 2, 0.90), 0);      /* none */
+	assert_int_equal(acd_stats_interval_quantile(s, 3, 0.90), 0);      /* no such */
+	/* the queue's 14 waits 0,0,0,1,2,2,3,4,5,5,6,7,8,9: p90 the 13th
+	 * (ceil 12.6), p95 the 14th */
+	assert_int_equal(acd_stats_quantile(s, 0.90), 8 * S);
+	assert_int_equal(acd_stats_quantile(s, 0.95), 9 * S);
+	/* a later wait in interval 0 is seen at the next query */
+	acd_stats_offer(s, 2 * S, false);
+	acd_stats_answer(s, 2 * S, 60 * S);
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.95), 60 * S);
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.90), 9 * S);  /* 10th of 11 */
+	assert_int_equal(acd_stats_interval_quantile(s, 1, 0.90), 5 * S);
+	/* pooled with a second queue holding 100 s twice and a zero: 18 waits
+	 * 0 x4, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 9, 60, 100, 100:
+	 * p90 the 17th (ceil 16.2) = 100 s, p50 the 9th = 4 s, p20 the 4th = 0 */
+	OK(acd_stats_new(0, 10 * S, 20 * S, &s2));
+	acd_stats_offer(s2, 30 * S, false);
+	acd_stats_answer(s2, 30 * S, 100 * S);
+	acd_stats_offer(s2, 31 * S, true);
+	acd_stats_answer(s2, 31 * S, 0);
+	acd_stats_offer(s2, 32 * S, false);
+	acd_stats_answer(s2, 32 * S, 100 * S);
+	acd_stats *both[2] = { s, s2 };
+	assert_int_equal(acd_stats_quantile_pooled(both, 2, 0.90), 100 * S);
+	assert_int_equal(acd_stats_quantile_pooled(both, 2, 0.85), 60 * S);   /* 16th (15.3) */
+	assert_int_equal(acd_stats_quantile_pooled(both, 2, 0.50), 4 * S);
+	assert_int_equal(acd_stats_quantile_pooled(both, 2, 0.20), 0);
+	assert_int_equal(acd_stats_quantile_pooled(both, 2, 0.25), 1 * S);   /* 5th (4.5) */
+	/* one module pooled is that module, at every rank */
+	for (int k = 1; k <= 20; k++)
+		assert_int_equal(acd_stats_quantile_pooled(both, 1, k / 20.0),
+		                 acd_stats_quantile(s, k / 20.0));
+	assert_int_equal(acd_stats_quantile_pooled(both, 0, 0.9), 0);
+	assert_int_equal(acd_stats_status(s), ACD_OK);
+	acd_stats_free(s2);
+	acd_stats_free(s);
+	/* negative waits (only through this API) sort before the zeros */
+	OK(acd_stats_new(0, 10 * S, 20 * S, &s));
+	acd_stats_answer(s, 1 * S, 2 * S);
+	acd_stats_answer(s, 1 * S, 0);
+	acd_stats_answer(s, 1 * S, -3 * S);
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.30), -3 * S);   /* 1st */
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.50), 0);        /* 2nd */
+	assert_int_equal(acd_stats_interval_quantile(s, 0, 0.90), 2 * S);
+	acd_stats *one[1] = { s };
+	assert_int_equal(acd_stats_quantile_pooled(one, 1, 0.30), -3 * S);
+	assert_int_equal(acd_stats_quantile_pooled(one, 1, 0.50), 0);
+	assert_int_equal(acd_stats_quantile(s, 0.50), 0);
+	acd_stats_free(s);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+/* Every sort the quantiles may use (counting, comparison, radix with one
+ * and two passes) against a brute force per interval: waits drawn from a
+ * small LCG, in 7 intervals, answered in a scrambled order. */
+static void test_interval_quantiles_brute(void **state)
+{
+	(void)state;
+	static const struct { size_t n; int64_t range; } cases[] = {
+		{ 3000, 2000 },            /* counting sort */
+		{ 1500, 1000000 },         /* few, spread: comparison sort */
+		{ 9000, 60000 },           /* radix, one pass */
+		{ 9000, 20000000 },        /* radix, two passes */
+	};
+	static const double ps[] = { 0.5, 0.9, 0.95, 0.99, 1.0 };
+	enum { NB = 7 };
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		acd_stats *s;
+		OK(acd_stats_new(0, 1000, 1, &s));
+		size_t n = cases[c].n;
+		long long *by[NB];
+		size_t nb[NB] = { 0 };
+		for (int b = 0; b < NB; b++)
+			by[b] = malloc(n * sizeof *by[b]);
+		long long *all = malloc(n * sizeof *all);
+		uint64_t x = 12345 + c;
+		for (size_t i = 0; i < n; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			int b = (int)((x >> 33) % NB);
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* a zero now and then (counted apart) */
+			int64_t w = (x >> 40) % 8 == 0 ? 0 : (int64_t)((x >> 20) % (uint64_t)cases[c].range) + 1;
+			acd_stats_offer(s, b * 1000 + 5, w == 0);
+			acd_stats_answer(s, b * 1000 + 5, w);
+			by[b][nb[b]++] = w;
+			all[i] = w;
+		}
+		for (int b = 0; b < NB; b++) {
+			qsort(by[b], nb[b], sizeof *by[b], cmp_ll);
+			for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
+				size_t r = (size_t)ceil(ps[k] * (double)nb[b] - 1e-9);
+				assert_int_equal(acd_stats_interval_quantile(s, b, ps[k]), by[b][r - 1]);
+			}
+		}
+		qsort(all, n, sizeof *all, cmp_ll);
+		acd_stats *one[1] = { s };
+		for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
+			size_t r = (size_t)ceil(ps[k] * (double)n - 1e-9);
+			assert_int_equal(acd_stats_quantile(s, ps[k]), all[r - 1]);
+			assert_int_equal(acd_stats_quantile_pooled(one, 1, ps[k]), all[r - 1]);
+		}
+		assert_int_equal(acd_stats_status(s), ACD_OK);
+		for (int b = 0; b < NB; b++)
+			free(by[b]);
+		free(all);
+		acd_stats_free(s);
+	}
 }
 
 static void test_quantiles_and_warmup(void **state)
@@ -1041,7 +1203,29 @@ static void test_random_operations(void **state)
 		OK(acd_wait_quantile(d->a, q, 0.90, &p90));
 		OK(acd_wait_quantile(d->a, q, 0.95, &p95));
 		assert_true(p90 <= p95 && p95 <= tot.wait_max_ms);
+		/* an interval's percentiles are within its own waits */
+		for (int i = 0; i < acd_nintervals(d->a, q); i++) {
+			acd_figures fi;
+			OK(acd_interval_figures(d->a, q, i, &fi));
+			OK(acd_interval_wait_quantile(d->a, q, i, 0.90, &p90));
+			OK(acd_interval_wait_quantile(d->a, q, i, 0.95, &p95));
+			assert_true(0 <= p90 && p90 <= p95 && p95 <= fi.wait_max_ms);
+			if (fi.answered == 0)
+				assert_int_equal(p95, 0);
+		}
 	}
+	/* all queues pooled: within the queues' extremes */
+	int64_t all90, lo = INT64_MAX, hi = 0;
+	OK(acd_wait_quantile_all(d->a, 0.90, &all90));
+	for (int q = 0; q < NQ; q++) {
+		int64_t v;
+		OK(acd_wait_quantile(d->a, q, 0.90, &v));
+		if (v < lo)
+			lo = v;
+		if (v > hi)
+			hi = v;
+	}
+	assert_true(lo <= all90 && all90 <= hi);
 	acd_free(d->a);
 	free(d);
 }
@@ -1068,6 +1252,8 @@ int main(void)
 		cmocka_unit_test(test_from_flow),
 		cmocka_unit_test(test_figures),
 		cmocka_unit_test(test_quantiles_and_warmup),
+		cmocka_unit_test(test_interval_quantiles),
+		cmocka_unit_test(test_interval_quantiles_brute),
 		cmocka_unit_test(test_random_operations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -801,6 +801,79 @@ static void test_stale_timers(void **state)
 	flow_free(f);
 }
 
+/* Two calls in the same state compare equal (the head up to the digits,
+ * which call_init leaves uncleared past ndigits, and the digits). */
+static void assert_same_call(const call *a, const call *b)
+{
+	assert_memory_equal(a, b, offsetof(call, digits));
+	assert_string_equal(a->digits, b->digits);
+}
+
+/* call_keys: a run that only adds digits to an input, taken in one step
+ * by a sink that wants none of its actions, leaves the call as key-by-key
+ * call_handle does; anything else (a terminator, the input's maximum, a
+ * sink that wants the actions) goes key by key. */
+static void test_call_keys(void **state)
+{
+	(void)state;
+	flow *f = load(F_INPUT);
+	call_sink quiet = { cap_fn, NULL, ~0u };
+	static const struct { int64_t t0; const char *keys; } runs[] = {
+		{ 500, "1234" },     /* barging into the prompt: one step */
+		{ 3000, "322" },     /* listening: one step */
+		{ 500, "12#" },      /* a terminator: key by key */
+		{ 500, "12345" },    /* reaches the maximum: key by key */
+		{ 500, "1A" },       /* A is DTMF: one step */
+	};
+	for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+		call a, b;
+		call_init(&a, f, 1, 0, -1);
+		call_init(&b, f, 1, 0, -1);
+		call_event ev = call_ev(CALL_EV_PLACED, 0);
+		call_handle(&a, &ev, &quiet);
+		call_handle(&b, &ev, &quiet);
+		if (runs[r].t0 >= 2000) {   /* the greeting is over: listening */
+			ev = call_ev_timer(2000, CALL_TIMER_IVR, a.gen[CALL_TIMER_IVR]);
+			call_handle(&a, &ev, &quiet);
+			call_handle(&b, &ev, &quiet);
+			assert_int_equal(a.state, CALL_LISTENING);
+		}
+		int n = (int)strlen(runs[r].keys);
+		call_keys(&a, runs[r].keys, n, runs[r].t0, 250, &quiet);
+		for (int i = 0; i < n; i++) {
+			ev = call_ev_key(runs[r].t0 + 250 * i, runs[r].keys[i]);
+			call_handle(&b, &ev, &quiet);
+		}
+		assert_same_call(&a, &b);
+		/* and the rest of the call goes the same way */
+		ev = call_ev_key(runs[r].t0 + 250 * n, '#');
+		call_handle(&a, &ev, &quiet);
+		call_handle(&b, &ev, &quiet);
+		ev = call_ev(CALL_EV_HANGUP, 20000);
+		call_handle(&a, &ev, &quiet);
+		call_handle(&b, &ev, &quiet);
+		assert_same_call(&a, &b);
+	}
+	/* A sink that wants the keys gets every action, as call_handle gives. */
+	cap ka = { .n = 0 }, kb = { .n = 0 };
+	call_sink sa = { cap_fn, &ka, 0 }, sb = { cap_fn, &kb, 0 };
+	call a, b;
+	call_init(&a, f, 1, 0, -1);
+	call_init(&b, f, 1, 0, -1);
+	call_event ev = call_ev(CALL_EV_PLACED, 0);
+	call_handle(&a, &ev, &sa);
+	call_handle(&b, &ev, &sb);
+	call_keys(&a, "1234", 4, 500, 250, &sa);
+	for (int i = 0; i < 4; i++) {
+		ev = call_ev_key(500 + 250 * i, "1234"[i]);
+		call_handle(&b, &ev, &sb);
+	}
+	assert_int_equal(ka.n, kb.n);
+	assert_non_null(last_of(&ka, CALL_ACT_STOP_PROMPT));
+	assert_same_call(&a, &b);
+	flow_free(f);
+}
+
 static void test_cancel_on_leave(void **state)
 {
 	(void)state;
@@ -1179,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(test_vars),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_stale_timers),
+		cmocka_unit_test(test_call_keys),
 		cmocka_unit_test(test_cancel_on_leave),
 		cmocka_unit_test(test_loop_guard_reason),
 		cmocka_unit_test(test_recorder),

@@ -359,6 +359,39 @@ static void test_input_runs(void **state)
 	}
 }
 
+/* An input whose `next -> repeat` starts it again is a new try, and the
+ * caller decides again (until 2026-11-28 the simulated caller stayed
+ * silent after the first entry until the no-input timeout).  Half the
+ * tries end in a hang-up and the others in an entry that starts the input
+ * again, so every caller hangs up in the end; none reaches the queue
+ * behind the input's failure. */
+static void test_input_repeat_decides(void **state)
+{
+	(void)state;
+	world w;
+	load(&w,
+	     "flow t { languages en }\n"
+	     "line main \"1\" { start r }\n"
+	     "input r { prompt p; digits 2; timeout 5s; tries 1; store v; next -> repeat;"
+	     " failure -> q }\n"
+	     "queue q { tier 1 }\n",
+	     "scenario s {\n start 2026-11-30 08:00\n length 2h\n seed 3\n"
+	     " arrivals main { rate 600/h }\n"
+	     " caller { think const(1s); input r { valid 50%; hangup 50% } }\n"
+	     " agents q { staff 50; handle exp(1m) }\n}\n");
+	sim_options o;
+	memset(&o, 0, sizeof o);
+	sim_result *r = NULL;
+	char err[256];
+	assert_int_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+	assert_true(r->calls > 1000);
+	assert_int_equal(r->unfinished, 0);
+	assert_int_equal(r->queues[0].total.offered, 0);
+	assert_int_equal(r->outcomes[CALL_OUT_ABANDONED_IVR], r->calls);
+	sim_result_free(r);
+	unload(&w);
+}
+
 /* `bargein 30%` is the share of callers who press during a try's prompts:
  * one draw a try, not one a prompt (with two prompts that would be 51%).
  * Callers who wait for the end think 5 s, past the 1-s timeout, and the
@@ -417,6 +450,28 @@ static void test_staffing_schedule(void **state)
 	/* No patience: nobody abandons; calls offered after 11:00 wait on. */
 	assert_int_equal(q->total.abandoned, 0);
 	assert_true(r->unfinished > 0);
+	/* Wait percentiles per interval: the waits of the legs that entered
+	 * in it (overloaded: none that entered after 09:30 is ever answered, so
+	 * 0 there, printed as null); one queue's
+	 * pooled percentiles are its own. */
+	assert_non_null(q->interval_p90_ms);
+	assert_non_null(q->interval_p95_ms);
+	int with = 0;
+	for (int i = 0; i < q->nintervals; i++) {
+		const acd_figures *iv = &q->intervals[i];
+		assert_true(q->interval_p90_ms[i] <= q->interval_p95_ms[i]);
+		assert_true(q->interval_p95_ms[i] <= iv->wait_max_ms);
+		if (iv->answered == 0)
+			assert_int_equal(q->interval_p95_ms[i], 0);
+		else
+			with++;
+	}
+	assert_int_equal(with, 3);
+	assert_true(q->interval_p90_ms[2] > q->interval_p90_ms[0]);   /* the queue grows */
+	assert_int_equal(q->intervals[3].answered, 0);
+	assert_int_equal(q->interval_p90_ms[3], 0);
+	assert_int_equal(r->wait_p90_ms, q->wait_p90_ms);
+	assert_int_equal(r->wait_p95_ms, q->wait_p95_ms);
 	sim_result_free(r);
 	unload(&w);
 }
@@ -433,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_determinism_and_crn),
 		cmocka_unit_test(test_caller_shares),
 		cmocka_unit_test(test_input_runs),
+		cmocka_unit_test(test_input_repeat_decides),
 		cmocka_unit_test(test_staffing_schedule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
