@@ -25,11 +25,23 @@ OPT      ?= -O2
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror \
                -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
                -Iinclude -DTIERLINE_VERSION=\"$(VERSION)\"
+# Link-time optimisation of the tierline binary: the simulator's per-call
+# path crosses modules a dozen times (sim -> call -> sim's sink -> acd, the
+# clock), and LTO inlines across them without merging the modules: -4% of
+# instructions per M/M/c call, -1.4% per USCIS call, outputs identical.
+# Objects are fat (their ordinary code too), so tests and benchmarks link
+# their ordinary code as before (-fno-lto), without an LTO link each, and
+# what they test is compiled exactly as without LTO.  LTO= turns it off;
+# the sanitizer build goes without.
+LTO ?= -flto=auto
 ifeq ($(SANITIZE),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined -DTIERLINE_DEBUG_INVARIANTS=1
 LDFLAGS_SAN := -fsanitize=address,undefined
+LTO :=
 endif
+LTO_CFLAGS := $(if $(LTO),$(LTO) -ffat-lto-objects)
+NO_LTO := $(if $(LTO),-fno-lto)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
@@ -59,7 +71,7 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(LTO_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -67,15 +79,15 @@ $(LIB): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BIN): $(MAIN_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_SAN) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS_SAN) $(LTO) $(OPT) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(NO_LTO) $(CMOCKA_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(CMOCKA_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
+	$(CC) $(CFLAGS) $(NO_LTO) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
 
 # The suite for one build flavour: unit tests, then end-to-end tests.
 check-suite: $(BIN) $(UNIT_BIN)

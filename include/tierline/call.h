@@ -297,6 +297,11 @@ const char *call_get_var(const call *c, int var);   /* NULL when unset */
 /* Feed one event.  Actions are delivered to sink in order.  Events after
  * the call ended are ignored (nothing is emitted). */
 void call_handle(call *c, const call_event *ev, const call_sink *sink);
+/* call_handle of CALL_EV_PLACED, CALL_EV_AGENT_ANSWER and CALL_EV_AGENT_DONE
+ * at time t, without an event to build (the simulator's commonest three). */
+void call_place(call *c, int64_t t, const call_sink *sink);
+void call_answer(call *c, int64_t t, int agent, const call_sink *sink);
+void call_agent_done(call *c, int64_t t, call_agent_outcome o, const call_sink *sink);
 
 /* Feed n keys, key i at t0 + i * gap (gap >= 0): the same as call_handle
  * of each as a CALL_EV_KEY, in order.  When the sink takes none of KEY,

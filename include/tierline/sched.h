@@ -5,7 +5,7 @@
  * server) own a scheduler and feed fired timers back to calls as events.
  *
  *  - sched_virtual: ordered by (time, priority, seq), jumping from event to
- *    event: a calendar queue of 256-ms buckets for the next 17.5 minutes,
+ *    event: a calendar queue of 512-ms buckets for the next 35 minutes,
  *    the current bucket kept sorted, and a 4-ary min-heap beyond (see
  *    sched_virtual.c).  Ties fire in insertion order (seq), which makes
  *    runs deterministic.  No allocation after it has grown to its peak.
@@ -108,6 +108,15 @@ bool     sched_virtual_cancel(sched *s, sched_id id);
  *             handle(now, arg);      // may sched_virtual_at / _cancel / sched_stop
  */
 static inline bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg);
+/* A timer in the clock's side slot: ordered and fired exactly as
+ * sched_virtual_at's (same key, seq taken now), but kept in one slot of
+ * its own, checked before every pop, instead of the ring: a driver's one
+ * recurring stream (the simulator's next arrival, always pending, one
+ * push and pop a call) costs a few stores and one compare a pop.  It
+ * cannot be cancelled.  When the slot is taken, the timer is scheduled as
+ * sched_virtual_at would.  false only when out of memory. */
+static inline bool sched_virtual_at_side(sched *s, int64_t when, int pri, sched_fn fn, void *ctx,
+                                         uint64_t arg);
 /* Number of pending (not cancelled) timers. */
 uint64_t sched_virtual_pending(sched *s);
 /* Timers dispatched so far. */
@@ -134,8 +143,8 @@ sched *sched_real_new(struct event_base *base, const char *tz);
  * structures are sched_virtual.c's (the comments there say how they work):
  * nothing else may read or write them. */
 
-#define SCHED_V_BUCKET_BITS 8                      /* 256-ms buckets */
-#define SCHED_V_RING_BITS 12                       /* 4096 buckets: 17.5 min ahead */
+#define SCHED_V_BUCKET_BITS 9                      /* 512-ms buckets */
+#define SCHED_V_RING_BITS 12                       /* 4096 buckets: 35 min ahead */
 #define SCHED_V_NBUCKETS (1u << SCHED_V_RING_BITS)
 #define SCHED_V_NWORDS (SCHED_V_NBUCKETS / 64)     /* bitmap: one bit per bucket */
 #define SCHED_V_NIL 0xffffffffu                    /* end of a list; a free node's `where` */
@@ -192,6 +201,13 @@ struct sched_virtual_ {
 	uint64_t summary;            /* bit w: bits[w] != 0 */
 	uint64_t bits[SCHED_V_NWORDS]; /* bit b: slot b is not current and its list is not empty */
 	uint64_t uns[SCHED_V_NWORDS];  /* bit b: slot b's list may be unsorted (crowded) */
+	/* the side slot (sched_virtual_at_side): its key, (INT64_MAX,
+	 * UINT64_MAX) when empty, which is after every timer's */
+	int64_t side_when;
+	uint64_t side_order;
+	uint64_t side_arg;
+	sched_fn side_fn;
+	void *side_ctx;
 	/* + the stopped clock's empty one (pslot) */
 	struct sched_vlist_ list[SCHED_V_NBUCKETS + 1];
 };
@@ -266,9 +282,43 @@ static inline __attribute__((always_inline)) sched_id sched_virtual_at(sched *s,
 	return (order << 32) | (uint64_t)(h + 1);
 }
 
-/* Inline: the head of the current bucket's list, due by `until`.  An
- * empty list (a new bucket, or stopped) is sched_virtual_next_bucket_'s,
- * a head not due sched_virtual_next_'s. */
+static inline bool sched_virtual_at_side(sched *s, int64_t when, int pri, sched_fn fn, void *ctx,
+                                         uint64_t arg)
+{
+	struct sched_virtual_ *v = (struct sched_virtual_ *)s;
+	if (v->side_order != UINT64_MAX || (unsigned)pri >= SCHED_NPRI)
+		return sched_virtual_at(s, when, pri, fn, ctx, arg) != 0;
+	v->side_when = when < v->now ? v->now : when;
+	v->side_order = ((uint64_t)pri << SCHED_V_SEQ_BITS) | v->seq++;
+	v->side_arg = arg;
+	v->side_fn = fn;
+	v->side_ctx = ctx;
+	return true;
+}
+
+/* The side timer is before the timer keyed (when, order). */
+static inline bool sched_virtual_side_before_(const struct sched_virtual_ *v, int64_t when,
+                                              uint64_t order)
+{
+	return v->side_when < when || (v->side_when == when && v->side_order < order);
+}
+
+/* Take the side timer (due, and before every other). */
+static inline bool sched_virtual_take_side_(struct sched_virtual_ *v, int64_t *now, uint64_t *arg)
+{
+	int64_t when = v->side_when;
+	v->now = when;
+	v->fired++;
+	*arg = v->side_arg;
+	*now = when;
+	v->side_when = INT64_MAX;
+	v->side_order = UINT64_MAX;
+	return true;
+}
+
+/* Inline: the head of the current bucket's list (or the side timer before
+ * it), due by `until`.  An empty list (a new bucket, or stopped) is
+ * sched_virtual_next_bucket_'s, a head not due sched_virtual_next_'s. */
 static inline __attribute__((always_inline)) bool sched_virtual_next(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 {
 #ifdef TIERLINE_DEBUG_INVARIANTS
@@ -283,6 +333,8 @@ static inline __attribute__((always_inline)) bool sched_virtual_next(sched *s, i
 	int64_t when = n->when;
 	if (when > until)
 		return sched_virtual_next_(s, until, now, arg);
+	if (v->side_when <= when && sched_virtual_side_before_(v, when, n->order))
+		return sched_virtual_take_side_(v, now, arg);
 	l->head = n->next;
 	v->now = when;               /* no pending timer is before now */
 	v->fired++;

@@ -1214,14 +1214,45 @@ void call_keys(call *c, const char *k, int n, int64_t t0, int64_t gap, const cal
 	}
 }
 
-void call_handle(call *c, const call_event *ev, const call_sink *s)
+/* What every event does first: nothing after the end, a missing sink
+ * stands for one that skips everything, and time never goes back.  False
+ * when the call has ended. */
+static INLINE bool event_begin(call *c, int64_t t, const call_sink **s)
 {
 	if (c->state == CALL_ENDED)
+		return false;
+	if (!*s || !(*s)->fn)
+		*s = &no_sink;
+	if (t > c->t_now || c->state == CALL_IDLE)
+		c->t_now = t;
+	return true;
+}
+
+/* The events of a queue call's life, one entry each (call.h): the same as
+ * call_handle with the event built, without building it or switching on
+ * its kind. */
+void call_place(call *c, int64_t t, const call_sink *s)
+{
+	if (event_begin(c, t, &s))
+		on_placed(c, s);
+}
+
+void call_answer(call *c, int64_t t, int agent, const call_sink *s)
+{
+	if (event_begin(c, t, &s))
+		on_answer(c, s, agent);
+}
+
+void call_agent_done(call *c, int64_t t, call_agent_outcome o, const call_sink *s)
+{
+	if (event_begin(c, t, &s))
+		on_done(c, s, o);
+}
+
+void call_handle(call *c, const call_event *ev, const call_sink *s)
+{
+	if (!event_begin(c, ev->t, &s))
 		return;
-	if (!s || !s->fn)
-		s = &no_sink;
-	if (ev->t > c->t_now || c->state == CALL_IDLE)
-		c->t_now = ev->t;            /* time never goes back */
 	switch (ev->kind) {
 	case CALL_EV_PLACED:
 		on_placed(c, s);

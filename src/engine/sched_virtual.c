@@ -13,7 +13,7 @@
  * exactly one of three places:
  *
  *   ring   NBUCKETS doubly linked lists, one per bucket, for the current
- *          bucket and the next NBUCKETS-1 (17.5 minutes ahead, so IVR
+ *          bucket and the next NBUCKETS-1 (35 minutes ahead, so IVR
  *          timers, patience and handling times nearly all fit), each kept
  *          sorted on the full key as timers are scheduled.  The current
  *          bucket's list also takes every timer before the bucket's end
@@ -49,9 +49,11 @@
  *
  * Why coarse buckets: both workloads are sparse in time (the M/M/c bench
  * has ~100 timers spread over a minute, a USCIS day ~15 events a second),
- * so 1-ms buckets would put every timer on its own cache line; 256-ms
+ * so 1-ms buckets would put every timer on its own cache line; 512-ms
  * buckets keep the bitmap in L1 and each list short.  (Measured with
- * callgrind: 128 ms and 512 ms took more instructions on both workloads.)
+ * callgrind: 256 ms was best until the simulator's arrivals moved to the
+ * side slot; since then 512 ms takes the fewest instructions on both
+ * workloads, 128, 256 and 1024 ms more.)
  *
  * The hot paths — sched_virtual_at into an empty ring bucket or after its
  * tail, sched_virtual_next from the current list — are inline in sched.h
@@ -84,8 +86,8 @@
 #include "tierline/sched.h"
 
 /* The sizes are sched.h's, whose inline fast paths share the structures. */
-#define BUCKET_BITS SCHED_V_BUCKET_BITS  /* 256-ms buckets */
-#define RING_BITS SCHED_V_RING_BITS      /* 4096 buckets: 1049 s (17.5 min) ahead */
+#define BUCKET_BITS SCHED_V_BUCKET_BITS  /* 512-ms buckets */
+#define RING_BITS SCHED_V_RING_BITS      /* 4096 buckets: 2097 s (35 min) ahead */
 #define NBUCKETS SCHED_V_NBUCKETS
 #define NWORDS SCHED_V_NWORDS
 _Static_assert(NWORDS >= 1 && NWORDS <= 64, "the summary is a single word");
@@ -601,7 +603,7 @@ void sched_virtual_check_(sched *s)
 
 /* sched_virtual_at in general (the inline one's way out for a new node or
  * a priority out of range; the vtable's).  The common case — an empty
- * bucket of the ring, 17.5 minutes ahead, or after its tail — is a leaf
+ * bucket of the ring, 35 minutes ahead, or after its tail — is a leaf
  * function of a few dozen instructions; the rest are calls. */
 sched_id sched_virtual_at_(sched *s, int64_t when, int pri, sched_fn fn, void *ctx, uint64_t arg)
 {
@@ -773,8 +775,20 @@ static __attribute__((noinline)) bool advance(vsched *v)
 	return true;
 }
 
-/* Take the next timer if it is due at or before `until`: its node index,
- * with the clock moved to its instant.  The node is not freed yet. */
+/* take's index for the side timer (not a node). */
+#define SIDE_H 0xfffffffbu
+
+static inline bool side_pending(const vsched *v)
+{
+	return v->side_order != UINT64_MAX;
+}
+
+/* Take the next timer if it is due at or before `until`: its node index
+ * (SIDE_H for the side timer, which the caller clears), with the clock
+ * moved to its instant.  The node is not freed yet.  The side timer is
+ * compared with the next timer once that is found: moving the current
+ * bucket past the side timer's instant on the way is harmless (see
+ * advance). */
 static inline bool take(vsched *v, int64_t until, uint32_t *out)
 {
 	for (;;) {
@@ -783,7 +797,7 @@ static inline bool take(vsched *v, int64_t until, uint32_t *out)
 			vheap *f = &v->front;
 			if (f->n == 0) {
 				if (!advance(v))
-					return false;
+					goto side;
 				continue;
 			}
 			h = f->e[0].h;
@@ -794,6 +808,8 @@ static inline bool take(vsched *v, int64_t until, uint32_t *out)
 				node_free(v, h);
 				continue;
 			}
+			if (sched_virtual_side_before_(v, f->e[0].when, f->e[0].order))
+				goto side;
 			if (f->e[0].when > until)
 				return false;
 			heap_pop(f);
@@ -802,9 +818,11 @@ static inline bool take(vsched *v, int64_t until, uint32_t *out)
 			h = l->head;
 			if (h == NIL) {
 				if (!advance(v))
-					return false;
+					goto side;
 				continue;
 			}
+			if (sched_virtual_side_before_(v, v->nodes[h].when, v->nodes[h].order))
+				goto side;
 			if (v->nodes[h].when > until)
 				return false;
 			l->head = v->nodes[h].next;
@@ -814,6 +832,21 @@ static inline bool take(vsched *v, int64_t until, uint32_t *out)
 		*out = h;
 		return true;
 	}
+side:
+	/* (no timer is left but perhaps the side one, or it is the first) */
+	if (!side_pending(v) || v->side_when > until)
+		return false;
+	v->now = v->side_when;
+	v->fired++;
+	*out = SIDE_H;
+	return true;
+}
+
+/* Clear the side slot once take returned it. */
+static inline void side_clear(vsched *v)
+{
+	v->side_when = INT64_MAX;
+	v->side_order = UINT64_MAX;
 }
 
 /* sched_virtual_next's general case: stopped, the front heap, the ring
@@ -831,8 +864,13 @@ static __attribute__((noinline)) bool next_slow(vsched *v, int64_t until, int64_
 			v->now = until;
 		return false;
 	}
-	*arg = v->nodes[h].arg;
-	node_free(v, h);
+	if (h == SIDE_H) {
+		*arg = v->side_arg;
+		side_clear(v);
+	} else {
+		*arg = v->nodes[h].arg;
+		node_free(v, h);
+	}
 	*now = v->now;
 	return true;
 }
@@ -872,6 +910,12 @@ bool sched_virtual_next_bucket_(sched *s, int64_t until, int64_t *now, uint64_t 
 	uint32_t h = l->head;
 	vnode *n = &v->nodes[h];
 	int64_t when = n->when;
+	if (sched_virtual_side_before_(v, when, n->order)) {
+		/* (the side timer is first: moving the bucket on was harmless) */
+		if (v->side_when <= until)
+			return sched_virtual_take_side_(v, now, arg);
+		return next_slow(v, until, now, arg);
+	}
 	if (when > until)
 		return next_slow(v, until, now, arg);
 	l->head = n->next;
@@ -899,6 +943,8 @@ bool sched_virtual_next_(sched *s, int64_t until, int64_t *now, uint64_t *arg)
 	int64_t when = n->when;
 	if (when > until)
 		return next_slow(v, until, now, arg);
+	if (v->side_when <= when && sched_virtual_side_before_(v, when, n->order))
+		return sched_virtual_take_side_(v, now, arg);
 	l->head = n->next;
 	v->now = when;               /* no pending timer is before now */
 	v->fired++;
@@ -929,6 +975,15 @@ static int v_run(sched *s, int64_t until)
 	set_stopped(v, false);
 	uint32_t h;
 	while (!v->stopped && take(v, until, &h)) {
+		if (h == SIDE_H) {
+			sched_fn fn = v->side_fn;
+			void *ctx = v->side_ctx;
+			uint64_t arg = v->side_arg;
+			side_clear(v);
+			if (fn)
+				fn(s, v->now, ctx, arg);
+			continue;
+		}
 		vnode *n = &v->nodes[h];
 		/* copy first: the callback may reuse the node or grow the table */
 		sched_fn fn = n->fn;
@@ -977,6 +1032,7 @@ sched *sched_virtual_new(int64_t start)
 	set_cslot(v, (uint32_t)(v->curb & (NBUCKETS - 1)));
 	v->freen = N_FREE;
 	v->far_at = UINT64_MAX;
+	side_clear(v);
 	for (uint32_t b = 0; b <= NBUCKETS; b++)
 		v->list[b].head = NIL;               /* every list empty */
 	if (!grow_nodes(v)) {
@@ -1012,7 +1068,9 @@ size_t sched_virtual_bytes_used(sched *s)
 	if (!s || s->ops != &vops)
 		return 0;
 	vsched *v = (vsched *)s;
-	/* timers pending or dead in a heap: their nodes and heap entries */
-	return sizeof *v + (v->seq - v->fired - v->cancelled + v->front.dead + v->far.dead) * sizeof(vnode) +
+	/* timers pending or dead in a heap: their nodes and heap entries (the
+	 * side timer has none) */
+	return sizeof *v + (v->seq - v->fired - v->cancelled - side_pending(v) + v->front.dead +
+	                    v->far.dead) * sizeof(vnode) +
 	       (v->front.n + v->far.n) * sizeof(ventry);
 }

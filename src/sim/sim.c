@@ -81,6 +81,9 @@ typedef struct sim_slot {
 	 * cancelled). */
 	bool qt_pending;
 	uint8_t leg_no;       /* legs so far, for stale patience events */
+	/* The ACD answered this call's enqueue at once (act_enqueue): agent
+	 * ans_agent at ans_t (below), delivered by `delivered`. */
+	bool answer;
 	/* Keys of an input run held back from the scheduler (see
 	 * press_input_hold): nbuf of them from buf_keys[buf_i], the next at
 	 * buf_t, buf_gap apart. */
@@ -90,6 +93,8 @@ typedef struct sim_slot {
 	 * (RUN_UNKNOWN when runs overlap).  See skip_ivr_timer. */
 	uint16_t npend;
 	int64_t run_t, run_gap;
+	int ans_agent;        /* when answer (not cleared per call) */
+	int64_t ans_t;
 	int64_t pat_at, ask_at;
 	int32_t buf_gap;
 	int64_t buf_t;
@@ -97,10 +102,13 @@ typedef struct sim_slot {
 	call c;
 } sim_slot;
 
-/* The arrival rate of a block between two of its profile's changes. */
+/* An arrivals block: the exact time of its last call, and its rate
+ * between two of its profile's changes. */
 typedef struct arr_seg {
-	int64_t from, change;     /* valid for from <= t < change */
+	double t;                 /* exact time of the block's last call */
+	int64_t from, change;     /* the rate is valid for from <= t < change */
 	double rate;
+	double lo, hi;            /* from and change as doubles (next_arrival) */
 } arr_seg;
 
 typedef struct deferred {
@@ -118,8 +126,7 @@ typedef struct sim {
 	rng r[RS_N];
 	sim_slot *slots; int nslots, cslots, free_head;
 	deferred *dq; int dq_head, dq_len, dq_cap;
-	double *arr_t;        /* exact time of each arrivals block's last call */
-	arr_seg *arr_seg;     /* each block's current rate */
+	arr_seg *arr_seg;     /* each block's last call and current rate */
 	sim_result *res;
 	int64_t t_start, t_end, t_stop;
 	int64_t placed;
@@ -141,6 +148,9 @@ typedef struct sim {
 	int64_t calls;            /* o->calls */
 	void (*progress)(void *ctx, double done);
 	const scen_agents **ag_of; /* agents_for of each queue */
+	/* The caller may give up or ask for a supervisor while queued: each
+	 * enqueue draws patience and the supervisor request (act_enqueue). */
+	bool queue_draws;
 	uint16_t *tier_bit;       /* tiers_seen bit of each queue (0: none) */
 } sim;
 
@@ -199,6 +209,14 @@ static void slot_release(sim *m, int i)
 static sched_id at_caller(sim *m, int64_t t, uint64_t arg)
 {
 	return sched_virtual_at(m->clock, t, SCHED_PRI_CALLER, NULL, NULL, arg);
+}
+
+/* An arrival: one is always pending, and it is the commonest push of an
+ * M/M/c run, so it goes into the clock's side slot (sched.h) when free,
+ * in the same order as any caller event. */
+static inline void at_arrival(sim *m, int64_t t, uint64_t arg)
+{
+	sched_virtual_at_side(m->clock, t, SCHED_PRI_CALLER, NULL, NULL, arg);
 }
 
 /* The same, inline where a call a push was measured: the caller's one-key
@@ -604,6 +622,8 @@ static void acd_check(sim *m, int rc, const char *what)
 static void cancel_queue_timers(sim *m, sim_slot *sl)
 {
 	sl->qt_pending = false;
+	if ((sl->patience | sl->asksup) == 0)    /* (most calls: neither pushed) */
+		return;
 	unschedule(m, &sl->patience);
 	unschedule(m, &sl->asksup);
 }
@@ -691,7 +711,8 @@ static inline bool skip_timer(const sim *m, const sim_slot *sl, const call_actio
 {
 	if (a->slot == CALL_TIMER_IVR)
 		return skip_ivr_timer(m, sl, a->at);
-	return m->dq_len > 0 && answered_now(m, &sl->c);
+	/* (an answer at once is held in the slot, else it is deferred) */
+	return sl->answer || (m->dq_len > 0 && answered_now(m, &sl->c));
 }
 
 /* A timer re-armed while its slot still has an entry (rare: most entries
@@ -793,14 +814,31 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 			rl->found_free = leg.found_free;
 	}
 	sl->leg_no++;
-	const scen_caller *cl = &m->s->caller;
-	sl->pat_at = sl->ask_at = -1;
-	if (cl->has_patience)
-		sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience, &m->r[RS_PATIENCE]));
-	if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
-		sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, &m->r[RS_ASKSUP]));
-	sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
-	drain_acd(m);
+	if (m->queue_draws) {
+		/* (else qt_pending stays false, and pat_at, ask_at unread) */
+		const scen_caller *cl = &m->s->caller;
+		sl->pat_at = sl->ask_at = -1;
+		if (cl->has_patience)
+			sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience,
+			                                                 &m->r[RS_PATIENCE]));
+		if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
+			sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after,
+			                                                 &m->r[RS_ASKSUP]));
+		sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
+	}
+	/* Most calls are answered at once: one assignment, of this call, with
+	 * nothing deferred before it.  It is held in the slot rather than the
+	 * deferred FIFO, which it would have been first and only in (no ACD
+	 * call follows an enqueue in the same event: the call waits). */
+	int n;
+	const acd_out *out = acd_take(m->a, &n);
+	if (n == 1 && out->kind == ACD_OUT_ASSIGN && out->call == c->id && m->dq_len == 0) {
+		sl->answer = true;
+		sl->ans_agent = out->agent;
+		sl->ans_t = out->t;
+	} else if (n > 0) {
+		drain_acd_out(m, out, n);
+	}
 }
 
 ACT_FN act_answered(sim *m, const call *c, const call_action *a)
@@ -808,7 +846,7 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 	int slot = (int)c->id;
 	sim_slot *sl = slot_of(c);
 	cancel_queue_timers(m, sl);
-	const scen_agents *ag = agents_for(m, a->queue);
+	const scen_agents *ag = m->ag_of[a->queue];   /* (set before any event) */
 	int64_t handle = 60000;
 	call_agent_outcome out = CALL_AGENT_RESOLVED;
 	if (ag) {
@@ -816,7 +854,7 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 		out = m->fixed_outcome >= 0 ? (call_agent_outcome)m->fixed_outcome
 		                            : scen_draw_outcome(ag, &m->r[RS_OUTCOME]);
 	}
-	at_timer(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
+	at_timer_inl(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
 }
 
 ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
@@ -824,7 +862,7 @@ ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 	sim_slot *sl = slot_of(c);
 	cancel_queue_timers(m, sl);
 	int64_t wrap = 0;
-	const scen_agents *ag = agents_for(m, a->queue);
+	const scen_agents *ag = m->ag_of[a->queue];
 	if (a->agent >= 0 && ag && ag->has_wrapup)
 		wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
 	int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, NULL);
@@ -909,14 +947,13 @@ static __attribute__((noinline)) void drain_deferred_slow(sim *m)
 		m->dq_head = (m->dq_head + 1) & (m->dq_cap - 1);
 		m->dq_len--;
 		sim_slot *sl = &m->slots[d.slot];
-		call_event ev = call_ev_answer(d.t, d.agent);
 		if (!sl->live || sl->c.state != CALL_QUEUED) {
 			/* Cannot happen with synchronous delivery; be safe anyway. */
 			acd_end(m->a, d.slot, d.t, CALL_LEG_HANGUP_TALKING, 0, NULL);
 			drain_acd(m);
 			continue;
 		}
-		call_handle(&sl->c, &ev, &m->sink);
+		call_answer(&sl->c, d.t, d.agent, &m->sink);
 	}
 }
 
@@ -945,18 +982,30 @@ static inline void drain_deferred(sim *m)
 		drain_deferred_slow(m);
 }
 
-/* Inline in on_event (every event but an arrival), out of line for
- * place_call. */
-static inline __attribute__((always_inline)) void deliver(sim *m, int slot,
-                                                          const call_event *ev)
+/* What follows each event a call was given: the answers it led the ACD to
+ * (to other calls, or to this one), its queue timers, its slot if it
+ * ended.  Inline wherever a call is given an event. */
+static inline __attribute__((always_inline)) void delivered(sim *m, int slot)
 {
 	sim_slot *sl = &m->slots[slot];
-	call_handle(&sl->c, ev, &m->sink);
+	if (sl->answer && !m->failed) {
+		/* drain_deferred_slow's first and only entry, had it been one */
+		sl->answer = false;
+		call_answer(&sl->c, sl->ans_t, sl->ans_agent, &m->sink);
+	}
 	drain_deferred(m);
 	if (sl->qt_pending)
 		push_queue_timers(m, slot);
 	if (sl->live && call_ended(&sl->c))
 		slot_release(m, slot);
+}
+
+/* Inline in on_event (every event but an arrival and an agent's end). */
+static inline __attribute__((always_inline)) void deliver(sim *m, int slot,
+                                                          const call_event *ev)
+{
+	call_handle(&m->slots[slot].c, ev, &m->sink);
+	delivered(m, slot);
 }
 
 static int pick_lang(sim *m)
@@ -982,11 +1031,8 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 		return;
 	}
 	sim_slot *sl = &m->slots[slot];
-	uint16_t inc = sl->inc;
 	recorder *rec = sl->rec;
 	call_init(&sl->c, m->f, (uint64_t)slot, line, lang);
-	sl->inc = inc;
-	sl->rec = rec;
 	memset(&sl->patience, 0, offsetof(sim_slot, run_t) - offsetof(sim_slot, patience));
 	sl->live = true;
 	sl->counted = t >= m->t_counted;
@@ -1006,22 +1052,27 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 		m->arrivals_done = true;
 		m->t_stop = t + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
 	}
-	call_event ev = call_ev(CALL_EV_PLACED, t);
-	deliver(m, slot, &ev);
+	call_place(&sl->c, t, &m->sink);
+	delivered(m, slot);
 }
 
-/* Next arrival on a line after t: piecewise-constant Poisson, exact by
- * restarting at each rate change (memorylessness). */
-static int64_t next_arrival(sim *m, int i)
+/* ceil of a time in ms as an integer, without the libm call: the
+ * conversion truncates towards zero, exactly for any double below 2^63 in
+ * magnitude (beyond 2^52 every double is an integer already), and one
+ * compare corrects it when it went down. */
+static inline int64_t ceil_ms(double x)
 {
-	/* The exact arrival instant is kept as a double per arrivals block and
-	 * only the event is rounded up to the millisecond: rounding each gap
-	 * would lose about half a millisecond per call, a visible shortfall
-	 * at thousands of calls a minute. */
+	int64_t i = (int64_t)x;
+	return (double)i < x ? i + 1 : i;
+}
+
+/* next_arrival from t on (guard passes made), looking the rate up again
+ * wherever t has left the segment it was valid for. */
+static __attribute__((noinline)) int64_t next_arrival_slow(sim *m, int i, double t, int guard)
+{
 	const scen_arrivals *ar = &m->s->arrivals[i];
 	arr_seg *sg = &m->arr_seg[i];
-	double t = m->arr_t[i];
-	for (int guard = 0; guard < 100000; guard++) {
+	for (; guard < 100000; guard++) {
 		int64_t ti = (int64_t)floor(t);
 		/* The rate holds from where it was looked up to the next change,
 		 * and time only moves forward: look it up again only past that. */
@@ -1029,14 +1080,16 @@ static int64_t next_arrival(sim *m, int i)
 			sg->from = ti;
 			sg->rate = scen_profile_at(&ar->rate, ti);
 			sg->change = scen_profile_next(&ar->rate, ti);
+			sg->lo = (double)sg->from;
+			sg->hi = (double)sg->change;
 		}
 		double rate = sg->rate;
 		int64_t change = sg->change;
 		if (rate > 0) {
 			double gap = -log(rng_uniform(&m->r[RS_ARRIVAL])) / rate;   /* rng_exp1 */
 			if (t + gap < (double)change) {
-				m->arr_t[i] = t + gap;
-				return (int64_t)ceil(t + gap);
+				sg->t = t + gap;
+				return ceil_ms(t + gap);
 			}
 		}
 		if (change == INT64_MAX)
@@ -1044,6 +1097,33 @@ static int64_t next_arrival(sim *m, int i)
 		t = (double)change;
 	}
 	return INT64_MAX;
+}
+
+/* Next arrival on a line after t: piecewise-constant Poisson, exact by
+ * restarting at each rate change (memorylessness).  The exact arrival
+ * instant is kept as a double per arrivals block and only the event is
+ * rounded up to the millisecond: rounding each gap would lose about half
+ * a millisecond per call, a visible shortfall at thousands of calls a
+ * minute.
+ *
+ * Inline, the slow path's first pass when t is still in the rate's
+ * segment (nearly always): floor(t) is in [from, change) exactly when t
+ * is in [lo, hi), both ends being integers (below 2^53, or change's
+ * INT64_MAX, which no time reaches), so no floor is taken. */
+static inline int64_t next_arrival(sim *m, int i)
+{
+	arr_seg *sg = &m->arr_seg[i];
+	double t = sg->t;
+	if (!(t >= sg->lo && t < sg->hi && sg->rate > 0))
+		return next_arrival_slow(m, i, t, 0);
+	double gap = -log(rng_uniform(&m->r[RS_ARRIVAL])) / sg->rate;   /* rng_exp1 */
+	if (t + gap < sg->hi) {
+		sg->t = t + gap;
+		return ceil_ms(t + gap);
+	}
+	if (sg->change == INT64_MAX)
+		return INT64_MAX;
+	return next_arrival_slow(m, i, (double)sg->change, 1);
 }
 
 static void set_staff(sim *m, int q, int64_t t)
@@ -1161,7 +1241,7 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 			return;
 		int64_t next = next_arrival(m, (int)pay);
 		if (next < m->t_end)
-			at_caller(m, next, ev_pack(EV_ARRIVAL, 0, 0, pay));
+			at_arrival(m, next, ev_pack(EV_ARRIVAL, 0, 0, pay));
 		return;
 	}
 	case EV_REDIAL:
@@ -1226,14 +1306,17 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 		ev = call_ev(CALL_EV_ASK_SUPERVISOR, now);
 		break;
 	case EV_DONE:
+		/* (the commonest call event: no event to build) */
 		if (sl->c.state != CALL_TALKING)
 			return;
-		ev = call_ev_done(now, (call_agent_outcome)pay);
-		break;
+		call_agent_done(&sl->c, now, (call_agent_outcome)pay, &m->sink);
+		delivered(m, (int)slot);
+		goto done;
 	default:
 		return;
 	}
 	deliver(m, (int)slot, &ev);
+done:
 	/* The period is over and every call has ended: nothing is left to
 	 * simulate (what remains in the heap is staffing and wrap-up). */
 	if ((m->arrivals_done && now >= m->t_stop) ||
@@ -1494,19 +1577,19 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 		for (int l = 0; l < m.nlangs; l++)
 			m.ans[n * m.nlangs + l] = scen_answer_for(s, n, l);
 	m.fixed_outcome = fixed_outcome(&m);
+	m.queue_draws = s->caller.has_patience || s->caller.ask_supervisor > 0;
 	for (int q = 0; q < f->nqueues; q++)
 		at_timer(&m, s->start, ev_pack(EV_STAFF, 0, 0, (uint32_t)q));
-	m.arr_t = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_t);
 	m.arr_seg = calloc((size_t)(s->narrivals ? s->narrivals : 1), sizeof *m.arr_seg);
-	if (!m.arr_t || !m.arr_seg) {
+	if (!m.arr_seg) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
 	for (int i = 0; i < s->narrivals; i++) {
-		m.arr_t[i] = (double)s->start;
+		m.arr_seg[i].t = (double)s->start;
 		int64_t t = next_arrival(&m, i);
 		if (t < m.t_end || (o->calls > 0 && t != INT64_MAX))
-			at_caller(&m, t, ev_pack(EV_ARRIVAL, 0, 0, (uint32_t)i));
+			at_arrival(&m, t, ev_pack(EV_ARRIVAL, 0, 0, (uint32_t)i));
 	}
 	if (o->calls > 0)
 		m.t_end = INT64_MAX;   /* arrivals run on until the count is reached */
@@ -1545,7 +1628,6 @@ done:
 		}
 	free(m.slots);
 	free(m.dq);
-	free(m.arr_t);
 	free(m.arr_seg);
 	free(m.ans);
 	free(m.ag_of);
