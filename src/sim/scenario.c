@@ -60,7 +60,8 @@ typedef struct sp {
 
 	bool *agents_written;           /* [nqueues]: an agents block, good or bad */
 	bool have_header, have_caller;
-	bool have_start, have_length;
+	bool have_start, have_length;   /* a valid value was read */
+	bool start_written, length_written;   /* the statement was there, good or bad */
 	double lang_pct[FLOW_MAX_LANGS];
 	bool lang_given[FLOW_MAX_LANGS];
 	flow_loc lang_loc[FLOW_MAX_LANGS];
@@ -1571,6 +1572,12 @@ static void parse_body(sp *p)
 			sync(p);
 			continue;
 		}
+		/* A bad 'length 0h' gets its own error; "has no 'length'" on
+		 * top of it would be wrong. */
+		if (wi == 0)
+			p->start_written = true;
+		if (wi == 1)
+			p->length_written = true;
 		switch (wi) {
 		case 0: parse_start(p); break;
 		case 1: parse_dur_field(p, w, &s->length_ms, true, &p->have_length); break;
@@ -1672,10 +1679,10 @@ static void check_all(sp *p)
 	flow_loc hl = s->loc;
 	if (!p->have_header)
 		return;
-	if (!p->have_start)
+	if (!p->have_start && !p->start_written)
 		err_loc(p, hl, "missing-start", "scenario '%s' has no 'start' (e.g. start 2026-11-30 "
 		        "07:00)", s->name);
-	if (!p->have_length)
+	if (!p->have_length && !p->length_written)
 		err_loc(p, hl, "missing-length", "scenario '%s' has no 'length' (e.g. length 14h)",
 		        s->name);
 	if (p->have_length && s->warmup_ms >= s->length_ms)
