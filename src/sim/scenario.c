@@ -1685,6 +1685,26 @@ static void check_all(sp *p)
 	if (!p->have_length && !p->length_written)
 		err_loc(p, hl, "missing-length", "scenario '%s' has no 'length' (e.g. length 14h)",
 		        s->name);
+	if (p->have_length && p->have_start) {
+		/* Expected arrivals over the period (profiles step at most a few
+		 * times a day, so the walk is short for any sane length). */
+		for (int i = 0; i < p->arr.n; i++) {
+			const scen_arrivals *a = &p->arr.v[i];
+			double calls = 0;
+			int64_t end = s->start + s->length_ms;
+			for (int64_t t = s->start; t < end && calls <= SCEN_MAX_CALLS;) {
+				int64_t nx = scen_profile_next(&a->rate, t);
+				if (nx > end)
+					nx = end;
+				calls += scen_profile_at(&a->rate, t) * (double)(nx - t);
+				t = nx;
+			}
+			if (calls > SCEN_MAX_CALLS)
+				err_loc(p, a->loc, "too-many-calls", "line '%s' would place more than %lld "
+				        "calls in the run, the most one run takes: check its rate and "
+				        "the length", f->lines[a->line].name, SCEN_MAX_CALLS);
+		}
+	}
 	if (p->have_length && s->warmup_ms >= s->length_ms)
 		warn_loc(p, hl, "warmup-too-long", "'warmup' covers the whole run: no call is "
 		         "counted");
