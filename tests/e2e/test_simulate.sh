@@ -123,6 +123,10 @@ expect_status sim-no-args 2 "$TIERLINE" simulate
 expect_status sim-missing-flow 2 "$TIERLINE" simulate "$TMP/nope.flow" "$TMP/mmc.scenario" --no-db
 expect_status sim-bad-seed 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --seed x
 expect_status sim-bad-calls 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --calls -3
+# --calls beyond the per-run cap, or beyond int64 (strtoll saturated to
+# LLONG_MAX and the run went on "forever"): usage errors.
+expect_status sim-calls-huge 2 timeout 20 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --calls 99999999999999
+expect_status sim-calls-overflow 2 timeout 20 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --calls 99999999999999999999999
 expect_status sim-bad-sl 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --sl 20
 expect_status sim-bad-option 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --frob
 printf 'scenario x {\n  start 2026-11-30 08:00\n  length 4h\n  arrivals mian { rate 10/h }\n}\n' > "$TMP/bad.scenario"
