@@ -1298,7 +1298,16 @@ static int collect(sim *m)
 		sim_queue_result *qr = &r->queues[q];
 		qr->name = acd_queue_name(m->a, q);
 		qr->tier = m->f->nodes[m->f->queue_nodes[q]].u.queue.tier;
-		acd_queue_figures(m->a, q, &qr->total);
+		/* The ACD keeps at most ACD_STATS_MAX_INTERVALS intervals a
+		 * queue and flags the rest rather than grow without bound; a
+		 * run that long (say --calls at a tiny rate with 1-minute
+		 * intervals) must fail, not report queues short of calls. */
+		if (acd_queue_figures(m->a, q, &qr->total) != ACD_OK) {
+			snprintf(m->err, sizeof m->err, "queue '%s': the run spans more intervals "
+			         "than the figures can hold (use a longer 'interval' or fewer "
+			         "--calls)", qr->name);
+			return -2;
+		}
 		qr->nintervals = acd_nintervals(m->a, q);
 		if (qr->nintervals > 0) {
 			qr->intervals = calloc((size_t)qr->nintervals, sizeof *qr->intervals);
@@ -1470,8 +1479,9 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 		snprintf(err, errlen, "%s", m.err);
 		goto done;
 	}
-	if (collect(&m) != 0) {
-		snprintf(err, errlen, "out of memory");
+	int crc = collect(&m);
+	if (crc != 0) {
+		snprintf(err, errlen, "%s", crc == -2 ? m.err : "out of memory");
 		goto done;
 	}
 	rc = 0;

@@ -118,6 +118,22 @@ if command -v script >/dev/null 2>&1; then
 		ok sim-progress-tty; else fail sim-progress-tty "$(tr '\r' '\n' <"$TMP/tty" | tail -3)"; fi
 fi
 
+# --calls at a tiny rate runs for millennia of 30-minute intervals, past
+# what the ACD's figures hold: an error, not queues that lost their calls
+# (it printed offered 0 next to "transfers: tier1 10").
+cat >"$TMP/tiny.scenario" <<'EOS'
+scenario tiny {
+  start 2026-11-30 07:00
+  length 1h
+  arrivals main { rate 0.0000001/h }
+  agents desk { staff 4; handle 3m }
+  agents desk2 { staff 2; handle 3m }
+  agents night_q { staff 1; handle 3m }
+}
+EOS
+expect_status sim-too-many-intervals 2 timeout 60 "$TIERLINE" simulate tests/scenarios/flows/small.flow "$TMP/tiny.scenario" --no-db --calls 10
+expect_output sim-too-many-intervals-msg "more intervals than the figures can hold"
+
 # bad usage and input
 expect_status sim-no-args 2 "$TIERLINE" simulate
 expect_status sim-missing-flow 2 "$TIERLINE" simulate "$TMP/nope.flow" "$TMP/mmc.scenario" --no-db
