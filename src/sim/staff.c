@@ -166,8 +166,11 @@ bool staff_interval_ok(const staff_plan *p, const sim_result *r, int q, int i)
 		const acd_figures *iv = &qr->intervals[k];
 		if (iv->start != start)
 			continue;
+		/* No answered or abandoned call: fine when nobody came, but
+		 * calls offered that nobody answered (0 agents, callers who
+		 * never give up) miss every goal rather than meet it. */
 		if (iv->answered + iv->abandoned == 0)
-			return true;
+			return iv->offered == 0;
 		if (g->sl >= 0 && sim_service_level(iv) < g->sl - 1e-12)
 			return false;
 		if (g->max_abandon >= 0 && sim_abandon_rate(iv) > g->max_abandon + 1e-12)

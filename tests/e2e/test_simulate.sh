@@ -159,6 +159,16 @@ iv=d['queues']['q']['intervals']
 assert all(i['met'] for i in iv)
 assert all(8<=i['agents']<=16 for i in iv if i['offered']>20), [i['agents'] for i in iv]
 " 2>"$TMP/py"; then ok staff-mmc-plan; else fail staff-mmc-plan "$(cat "$TMP/py")"; fi
+# No patience: nobody abandons, and with 0 agents nobody is answered
+# either.  Intervals whose calls nobody answered used to count as met, so
+# the plan for 'abandon<5%' was 0 agents all day.
+grep -v patience "$TMP/mmc.scenario" >"$TMP/nopat.scenario"
+expect_status staff-no-patience 0 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/nopat.scenario" --target 'abandon<5%' --json
+if python3 -c "
+import json; d=json.load(open('$TMP/out')); q=d['queues']['q']
+assert q['agent_hours'] > 0, q['agent_hours']
+" 2>"$TMP/py"; then ok staff-no-patience-agents; else fail staff-no-patience-agents "$(cat "$TMP/py")"; fi
+expect_output staff-no-patience-warning "no 'patience'"
 expect_status staff-bad-target 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target 'qq 80%/20s'
 expect_output staff-bad-target-msg "unknown queue 'qq' \(did you mean 'q'\?\)"
 expect_status staff-no-target 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario"
