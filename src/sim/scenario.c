@@ -617,8 +617,8 @@ static bool get_steps(sp *p, const char *what, bool rate, step_vec *v)
 				next(p);
 			} else {
 				char tmp[96];
-				err_tok(p, "bad-number", "expected a whole number of agents in '%s', "
-				        "found %s", what, found(p, tmp, sizeof tmp));
+				err_tok(p, "bad-number", "expected a whole number of agents (0 to "
+				        "1000000) in '%s', found %s", what, found(p, tmp, sizeof tmp));
 				return false;
 			}
 		}
@@ -1380,8 +1380,8 @@ static void parse_agents(sp *p, flow_loc stmt)
 			if (p->t.kind == LEX_NUMBER) {
 				if (!p->t.is_int || p->t.ival > 1000000) {
 					char tmp[96];
-					err_tok(p, "bad-number", "'staff' takes a whole number of agents, "
-					        "found %s", found(p, tmp, sizeof tmp));
+					err_tok(p, "bad-number", "'staff' takes a whole number of agents "
+					        "(0 to 1000000), found %s", found(p, tmp, sizeof tmp));
 					bad = true;
 					sync(p);
 					break;
@@ -1672,6 +1672,14 @@ static bool *reachable(const flow *f)
 	return seen;
 }
 
+static bool no_agents(const scen_profile *staff)
+{
+	for (int i = 0; i < staff->nsteps; i++)
+		if (staff->steps[i].value > 0)
+			return false;
+	return true;
+}
+
 static void check_all(sp *p)
 {
 	scenario *s = p->s;
@@ -1744,6 +1752,10 @@ static void check_all(sp *p)
 		if (seen[nd] && ai < 0 && !p->agents_written[q] && p->lx.nerrors == 0)
 			err_loc(p, hl, "missing-agents", "queue '%s' can be reached but has no 'agents "
 			        "%s' block", f->nodes[nd].name, f->nodes[nd].name);
+		else if (seen[nd] && ai >= 0 && no_agents(&p->ag.v[ai].staff))
+			warn_loc(p, p->ag.v[ai].loc, "no-agents", "queue '%s' can be reached but "
+			         "has 0 agents all day: its callers wait until they give up",
+			         f->nodes[nd].name);
 		else if (!seen[nd] && ai >= 0)
 			warn_loc(p, p->ag.v[ai].loc, "unreachable-queue", "agents for queue '%s', which "
 			         "no line can reach", f->nodes[nd].name);
