@@ -44,6 +44,10 @@ int64_t scen_profile_next(const scen_profile *p, int64_t t);
  * about 130 bytes a call, and a million calls take seconds; beyond this a
  * typo (a rate of 99999999999999/h) would look like a hang. */
 #define SCEN_MAX_CALLS 10000000LL
+/* The most report intervals a run may span, the drain after its end
+ * included: the ACD keeps per-interval figures for up to 2^20 intervals a
+ * queue, and fails a run past that. */
+#define SCEN_MAX_INTERVALS 1000000LL
 
 typedef struct scen_arrivals {
 	int line;                    /* flow line index */

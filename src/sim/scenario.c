@@ -62,6 +62,8 @@ typedef struct sp {
 	bool have_header, have_caller;
 	bool have_start, have_length;   /* a valid value was read */
 	bool start_written, length_written;   /* the statement was there, good or bad */
+	bool interval_written;
+	flow_loc interval_loc;
 	double lang_pct[FLOW_MAX_LANGS];
 	bool lang_given[FLOW_MAX_LANGS];
 	flow_loc lang_loc[FLOW_MAX_LANGS];
@@ -1578,6 +1580,10 @@ static void parse_body(sp *p)
 			p->start_written = true;
 		if (wi == 1)
 			p->length_written = true;
+		if (wi == 2) {
+			p->interval_written = true;
+			p->interval_loc = loc;
+		}
 		switch (wi) {
 		case 0: parse_start(p); break;
 		case 1: parse_dur_field(p, w, &s->length_ms, true, &p->have_length); break;
@@ -1713,6 +1719,13 @@ static void check_all(sp *p)
 				        "the length", f->lines[a->line].name, SCEN_MAX_CALLS);
 		}
 	}
+	/* The run drains up to four hours after its end (sim.c). */
+	if (p->have_length && s->interval_ms > 0 &&
+	    (s->length_ms + 4 * 3600000LL) / s->interval_ms > SCEN_MAX_INTERVALS)
+		err_loc(p, p->interval_written ? p->interval_loc : hl, "too-many-intervals",
+		        "the run (its length and up to 4h for calls to finish) spans more than "
+		        "%lld intervals of %s: use a longer 'interval'", SCEN_MAX_INTERVALS,
+		        p->interval_written ? "this length" : "30m");
 	if (p->have_length && s->warmup_ms >= s->length_ms)
 		warn_loc(p, hl, "warmup-too-long", "'warmup' covers the whole run: no call is "
 		         "counted");
