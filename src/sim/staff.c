@@ -111,8 +111,15 @@ int staff_parse_targets(const char *text, const flow *f, staff_target **out, int
 			const char *d = p;
 			while (*p && *p != ',' && !isspace((unsigned char)*p))
 				p++;
-			if (lex_parse_duration(d, (size_t)(p - d), &cur.sl_ms) != 0 || cur.sl_ms <= 0) {
+			if (lex_parse_duration(d, (size_t)(p - d), &cur.sl_ms) != 0) {
 				snprintf(err, errlen, "'%.*s' is not a duration (e.g. 20s)", (int)(p - d), d);
+				free(t);
+				return -1;
+			}
+			/* Like simulate --sl: "answered within 0s" is not a level. */
+			if (cur.sl_ms <= 0) {
+				snprintf(err, errlen, "the service-level threshold must be above 0, "
+				         "got '%.*s' (e.g. 20s)", (int)(p - d), d);
 				free(t);
 				return -1;
 			}

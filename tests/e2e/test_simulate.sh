@@ -173,4 +173,6 @@ expect_status staff-bad-target 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.sce
 expect_output staff-bad-target-msg "unknown queue 'qq' \(did you mean 'q'\?\)"
 expect_status staff-no-target 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario"
 expect_status staff-mixed-thresholds 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target '80%/20s, q 90%/30s'
+expect_status staff-zero-threshold 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target 'q 80%/0s'
+expect_output staff-zero-threshold-msg "threshold must be above 0"
 finish
