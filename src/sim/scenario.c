@@ -62,8 +62,8 @@ typedef struct sp {
 	bool have_header, have_caller;
 	bool have_start, have_length;   /* a valid value was read */
 	bool start_written, length_written;   /* the statement was there, good or bad */
-	bool interval_written;
-	flow_loc interval_loc;
+	bool interval_written, warmup_written;
+	flow_loc interval_loc, warmup_loc;
 	double lang_pct[FLOW_MAX_LANGS];
 	bool lang_given[FLOW_MAX_LANGS];
 	flow_loc lang_loc[FLOW_MAX_LANGS];
@@ -1584,6 +1584,10 @@ static void parse_body(sp *p)
 			p->interval_written = true;
 			p->interval_loc = loc;
 		}
+		if (wi == 4) {
+			p->warmup_written = true;
+			p->warmup_loc = loc;
+		}
 		switch (wi) {
 		case 0: parse_start(p); break;
 		case 1: parse_dur_field(p, w, &s->length_ms, true, &p->have_length); break;
@@ -1727,7 +1731,7 @@ static void check_all(sp *p)
 		        "%lld intervals of %s: use a longer 'interval'", SCEN_MAX_INTERVALS,
 		        p->interval_written ? "this length" : "30m");
 	if (p->have_length && s->warmup_ms >= s->length_ms)
-		warn_loc(p, hl, "warmup-too-long", "'warmup' covers the whole run: no call is "
+		warn_loc(p, p->warmup_written ? p->warmup_loc : hl, "warmup-too-long", "'warmup' covers the whole run: no call is "
 		         "counted");
 
 	/* Languages: the default takes the rest. */
