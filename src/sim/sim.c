@@ -926,6 +926,16 @@ static int pick_lang(sim *m)
 
 static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 {
+	/* The check caps the scenario's own arrivals, but redials come on
+	 * top: callers who abandon at once and redial at once (staff 0,
+	 * patience 0s, redial 100%) would call again and again until the
+	 * run's end, hundreds of millions of calls.  Without --calls (which
+	 * bounds the run itself) stop at the same cap. */
+	if (m->calls == 0 && m->res->arrivals >= SCEN_MAX_CALLS) {
+		sim_fail(m, "too many calls", "the run placed 10000000 calls (redials included), "
+		         "the most one run takes: check 'redial', 'patience' and the staffing");
+		return;
+	}
 	int slot = slot_alloc(m);
 	if (slot < 0) {
 		sim_fail(m, "out of memory", "call pool");
