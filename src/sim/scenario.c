@@ -1690,6 +1690,31 @@ static bool no_agents(const scen_profile *staff)
 	return true;
 }
 
+/* A queue with `skill lang` gives a call only to an agent who speaks its
+ * language: a language callers use (by the scenario's mix, or set by a
+ * reachable `set` node) that no agent on the roster speaks leaves those
+ * callers waiting for good. */
+static void check_speakers(sp *p, const bool *seen, int nd, const scen_agents *ag)
+{
+	const flow *f = p->f;
+	int peak = scen_agents_peak(ag);
+	for (int l = 0; l < f->nlangs && l < FLOW_MAX_LANGS; l++) {
+		bool used = p->s->lang_share[l] > 0;
+		for (int n = 0; n < f->nnodes && !used; n++)
+			if (seen[n] && f->nodes[n].kind == FLOW_SET && f->nodes[n].u.set.lang == l)
+				used = true;
+		if (!used)
+			continue;
+		bool spoken = false;
+		for (int i = 0; i < peak && !spoken; i++)
+			spoken = (scen_agent_langs(ag, f->nlangs, i) >> l) & 1u;
+		if (!spoken)
+			warn_loc(p, ag->loc, "no-speakers", "queue '%s' routes by language ('skill "
+			         "lang') but none of its agents speaks '%s': those callers wait "
+			         "until they give up", f->nodes[nd].name, f->langs[l]);
+	}
+}
+
 static void check_all(sp *p)
 {
 	scenario *s = p->s;
@@ -1769,13 +1794,15 @@ static void check_all(sp *p)
 		if (seen[nd] && ai < 0 && !p->agents_written[q] && p->lx.nerrors == 0)
 			err_loc(p, hl, "missing-agents", "queue '%s' can be reached but has no 'agents "
 			        "%s' block", f->nodes[nd].name, f->nodes[nd].name);
+		else if (!seen[nd] && ai >= 0)
+			warn_loc(p, p->ag.v[ai].loc, "unreachable-queue", "agents for queue '%s', which "
+			         "no line can reach", f->nodes[nd].name);
 		else if (seen[nd] && ai >= 0 && no_agents(&p->ag.v[ai].staff))
 			warn_loc(p, p->ag.v[ai].loc, "no-agents", "queue '%s' can be reached but "
 			         "has 0 agents all day: its callers wait until they give up",
 			         f->nodes[nd].name);
-		else if (!seen[nd] && ai >= 0)
-			warn_loc(p, p->ag.v[ai].loc, "unreachable-queue", "agents for queue '%s', which "
-			         "no line can reach", f->nodes[nd].name);
+		else if (seen[nd] && ai >= 0 && f->nodes[nd].u.queue.skill_lang)
+			check_speakers(p, seen, nd, &p->ag.v[ai]);
 	}
 	free(seen);
 }
