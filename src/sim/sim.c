@@ -931,9 +931,12 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	 * patience 0s, redial 100%) would call again and again until the
 	 * run's end, hundreds of millions of calls.  Without --calls (which
 	 * bounds the run itself) stop at the same cap. */
-	if (m->calls == 0 && m->res->arrivals >= SCEN_MAX_CALLS) {
-		sim_fail(m, "too many calls", "the run placed 10000000 calls (redials included), "
-		         "the most one run takes: check 'redial', 'patience' and the staffing");
+	int64_t cap = m->o->max_calls > 0 ? m->o->max_calls : SCEN_MAX_CALLS;
+	if (m->calls == 0 && m->res->arrivals >= cap) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "the run placed %lld calls (redials included), the most "
+		         "one run takes: check 'redial', 'patience' and the staffing", (long long)cap);
+		sim_fail(m, "too many calls", msg);
 		return;
 	}
 	int slot = slot_alloc(m);

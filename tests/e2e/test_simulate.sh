@@ -134,23 +134,6 @@ EOS
 expect_status sim-too-many-intervals 2 timeout 60 "$TIERLINE" simulate tests/scenarios/flows/small.flow "$TMP/tiny.scenario" --no-db --calls 10
 expect_output sim-too-many-intervals-msg "more intervals than the figures can hold"
 
-# Callers who abandon at once and redial at once, with nobody on duty,
-# call again and again: the run used to go on for hundreds of millions of
-# calls; now it stops at the 10-million cap with an error.
-cat >"$TMP/storm.scenario" <<'EOS'
-scenario storm {
-  start 2026-11-30 07:00
-  length 14h
-  arrivals main { rate 1000/h }
-  caller { patience 0s; redial 100% after 0s; menu lang_menu { 1 100% }; menu main_menu { 0 100% } }
-  agents desk { staff 0; handle 30m }
-  agents desk2 { staff 1; handle 3m }
-  agents night_q { staff 1; handle 3m }
-}
-EOS
-expect_status sim-redial-storm 2 timeout 300 "$TIERLINE" simulate tests/scenarios/flows/small.flow "$TMP/storm.scenario" --no-db
-expect_output sim-redial-storm-msg "too many calls"
-
 # bad usage and input
 expect_status sim-no-args 2 "$TIERLINE" simulate
 expect_status sim-missing-flow 2 "$TIERLINE" simulate "$TMP/nope.flow" "$TMP/mmc.scenario" --no-db
