@@ -1081,11 +1081,16 @@ static void parse_answer(sp *p, bool is_menu, flow_loc stmt)
 					bool keys_ok = valid_keys(pre);
 					if (keys_ok && in && in->terminator)
 						keys_ok = strchr(pre, in->terminator) == NULL;
-					if (!keys_ok) {
+					if (!*pre) {
+						err_loc(p, ploc, "bad-prefix", "prefix \"\" is empty: a prefix is "
+						        "one or more keys (\"322\")");
+						bad = true;
+					} else if (!keys_ok) {
 						err_loc(p, ploc, "bad-prefix", "prefix \"%s\" is not a run of keys "
 						        "the caller can enter%s", pre,
-						        in && in->terminator ? " (the terminator ends the input)"
-						                             : "");
+						        in && in->terminator && strchr(pre, in->terminator)
+						            ? " (the terminator ends the input)"
+						            : " (keys are 0-9, *, # and A-D)");
 						bad = true;
 					} else if (in && (int)strlen(pre) > in->max_digits) {
 						err_loc(p, ploc, "bad-prefix", "prefix \"%s\" is longer than input "
