@@ -39,6 +39,16 @@ double scen_profile_at(const scen_profile *p, int64_t t);
  * profile is constant. */
 int64_t scen_profile_next(const scen_profile *p, int64_t t);
 
+/* The most calls one run may place (the scenario's expected arrivals, and
+ * simulate --calls): a run's records and wait samples are held in memory,
+ * about 130 bytes a call, and a million calls take seconds; beyond this a
+ * typo (a rate of 99999999999999/h) would look like a hang. */
+#define SCEN_MAX_CALLS 10000000LL
+/* The most report intervals a run may span, the drain after its end
+ * included: the ACD keeps per-interval figures for up to 2^20 intervals a
+ * queue, and fails a run past that. */
+#define SCEN_MAX_INTERVALS 1000000LL
+
 typedef struct scen_arrivals {
 	int line;                    /* flow line index */
 	scen_profile rate;           /* calls per ms */

@@ -42,6 +42,10 @@ typedef struct sim_options {
 	 * are on duty in queue q during interval i (overrides the scenario). */
 	int **staff;
 	int staff_nintervals;
+	/* Without `calls`, the run fails once it has placed this many calls,
+	 * redials included (0 = SCEN_MAX_CALLS): a redial storm would
+	 * otherwise run for hours.  Tests lower it. */
+	int64_t max_calls;
 	/* Called about every 2^16 events with the fraction done (0..1). */
 	void (*progress)(void *ctx, double done);
 	void *progress_ctx;

@@ -161,9 +161,14 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 			c->has_seed = true;
 			break;
 		case 'c':
+			errno = 0;
 			c->calls = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end || c->calls <= 0) {
-				fprintf(stderr, "tierline simulate: --calls: '%s' is not a positive whole number\n", optarg);
+			/* Capped like the scenario's own arrivals: a run holds its
+			 * calls in memory, and 10^14 calls would look like a hang. */
+			if (*optarg == '\0' || *end || errno == ERANGE || c->calls <= 0 ||
+			    c->calls > SCEN_MAX_CALLS) {
+				fprintf(stderr, "tierline simulate: --calls: '%s' is not a whole number "
+				        "from 1 to %lld\n", optarg, SCEN_MAX_CALLS);
 				return 2;
 			}
 			break;

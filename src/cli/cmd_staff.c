@@ -112,6 +112,15 @@ int cmd_staff(int argc, char **argv)
 		flow_free(f);
 		return 2;
 	}
+	/* Without patience nobody abandons, so an abandonment goal holds
+	 * for any staffing that answers calls at all: say so. */
+	for (int k = 0; k < nt; k++)
+		if (t[k].max_abandon >= 0 && !s->caller.has_patience) {
+			fprintf(stderr, "tierline staff: warning: the scenario's callers have no "
+			        "'patience', so nobody abandons and the abandonment target "
+			        "constrains nothing\n");
+			break;
+		}
 	sim_options o;
 	memset(&o, 0, sizeof o);
 	o.seed = seed;

@@ -1,6 +1,7 @@
 /*
  * main.c — tierline's entry point: dispatch to a subcommand.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -46,5 +47,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return c->run(argc - 1, argv + 1);
+	int rc = c->run(argc - 1, argv + 1);
+	/* Output for people and --json goes through stdio: a full disk or a
+	 * closed descriptor shows only here, and a run whose figures never
+	 * reached the file must not exit 0. */
+	int e = fflush(stdout) != 0 ? errno : 0;
+	if (ferror(stdout)) {
+		fprintf(stderr, "tierline %s: cannot write the output: %s\n", argv[1],
+		        e ? strerror(e) : "write error");
+		if (rc == 0)
+			rc = 2;
+	}
+	return rc;
 }

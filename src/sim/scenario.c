@@ -60,7 +60,10 @@ typedef struct sp {
 
 	bool *agents_written;           /* [nqueues]: an agents block, good or bad */
 	bool have_header, have_caller;
-	bool have_start, have_length;
+	bool have_start, have_length;   /* a valid value was read */
+	bool start_written, length_written;   /* the statement was there, good or bad */
+	bool interval_written, warmup_written;
+	flow_loc interval_loc, warmup_loc;
 	double lang_pct[FLOW_MAX_LANGS];
 	bool lang_given[FLOW_MAX_LANGS];
 	flow_loc lang_loc[FLOW_MAX_LANGS];
@@ -616,8 +619,8 @@ static bool get_steps(sp *p, const char *what, bool rate, step_vec *v)
 				next(p);
 			} else {
 				char tmp[96];
-				err_tok(p, "bad-number", "expected a whole number of agents in '%s', "
-				        "found %s", what, found(p, tmp, sizeof tmp));
+				err_tok(p, "bad-number", "expected a whole number of agents (0 to "
+				        "1000000) in '%s', found %s", what, found(p, tmp, sizeof tmp));
 				return false;
 			}
 		}
@@ -1078,11 +1081,16 @@ static void parse_answer(sp *p, bool is_menu, flow_loc stmt)
 					bool keys_ok = valid_keys(pre);
 					if (keys_ok && in && in->terminator)
 						keys_ok = strchr(pre, in->terminator) == NULL;
-					if (!keys_ok) {
+					if (!*pre) {
+						err_loc(p, ploc, "bad-prefix", "prefix \"\" is empty: a prefix is "
+						        "one or more keys (\"322\")");
+						bad = true;
+					} else if (!keys_ok) {
 						err_loc(p, ploc, "bad-prefix", "prefix \"%s\" is not a run of keys "
 						        "the caller can enter%s", pre,
-						        in && in->terminator ? " (the terminator ends the input)"
-						                             : "");
+						        in && in->terminator && strchr(pre, in->terminator)
+						            ? " (the terminator ends the input)"
+						            : " (keys are 0-9, *, # and A-D)");
 						bad = true;
 					} else if (in && (int)strlen(pre) > in->max_digits) {
 						err_loc(p, ploc, "bad-prefix", "prefix \"%s\" is longer than input "
@@ -1379,8 +1387,8 @@ static void parse_agents(sp *p, flow_loc stmt)
 			if (p->t.kind == LEX_NUMBER) {
 				if (!p->t.is_int || p->t.ival > 1000000) {
 					char tmp[96];
-					err_tok(p, "bad-number", "'staff' takes a whole number of agents, "
-					        "found %s", found(p, tmp, sizeof tmp));
+					err_tok(p, "bad-number", "'staff' takes a whole number of agents "
+					        "(0 to 1000000), found %s", found(p, tmp, sizeof tmp));
 					bad = true;
 					sync(p);
 					break;
@@ -1571,6 +1579,20 @@ static void parse_body(sp *p)
 			sync(p);
 			continue;
 		}
+		/* A bad 'length 0h' gets its own error; "has no 'length'" on
+		 * top of it would be wrong. */
+		if (wi == 0)
+			p->start_written = true;
+		if (wi == 1)
+			p->length_written = true;
+		if (wi == 2) {
+			p->interval_written = true;
+			p->interval_loc = loc;
+		}
+		if (wi == 4) {
+			p->warmup_written = true;
+			p->warmup_loc = loc;
+		}
 		switch (wi) {
 		case 0: parse_start(p); break;
 		case 1: parse_dur_field(p, w, &s->length_ms, true, &p->have_length); break;
@@ -1665,6 +1687,39 @@ static bool *reachable(const flow *f)
 	return seen;
 }
 
+static bool no_agents(const scen_profile *staff)
+{
+	for (int i = 0; i < staff->nsteps; i++)
+		if (staff->steps[i].value > 0)
+			return false;
+	return true;
+}
+
+/* A queue with `skill lang` gives a call only to an agent who speaks its
+ * language: a language callers use (by the scenario's mix, or set by a
+ * reachable `set` node) that no agent on the roster speaks leaves those
+ * callers waiting for good. */
+static void check_speakers(sp *p, const bool *seen, int nd, const scen_agents *ag)
+{
+	const flow *f = p->f;
+	int peak = scen_agents_peak(ag);
+	for (int l = 0; l < f->nlangs && l < FLOW_MAX_LANGS; l++) {
+		bool used = p->s->lang_share[l] > 0;
+		for (int n = 0; n < f->nnodes && !used; n++)
+			if (seen[n] && f->nodes[n].kind == FLOW_SET && f->nodes[n].u.set.lang == l)
+				used = true;
+		if (!used)
+			continue;
+		bool spoken = false;
+		for (int i = 0; i < peak && !spoken; i++)
+			spoken = (scen_agent_langs(ag, f->nlangs, i) >> l) & 1u;
+		if (!spoken)
+			warn_loc(p, ag->loc, "no-speakers", "queue '%s' routes by language ('skill "
+			         "lang') but none of its agents speaks '%s': those callers wait "
+			         "until they give up", f->nodes[nd].name, f->langs[l]);
+	}
+}
+
 static void check_all(sp *p)
 {
 	scenario *s = p->s;
@@ -1672,14 +1727,41 @@ static void check_all(sp *p)
 	flow_loc hl = s->loc;
 	if (!p->have_header)
 		return;
-	if (!p->have_start)
+	if (!p->have_start && !p->start_written)
 		err_loc(p, hl, "missing-start", "scenario '%s' has no 'start' (e.g. start 2026-11-30 "
 		        "07:00)", s->name);
-	if (!p->have_length)
+	if (!p->have_length && !p->length_written)
 		err_loc(p, hl, "missing-length", "scenario '%s' has no 'length' (e.g. length 14h)",
 		        s->name);
+	if (p->have_length && p->have_start) {
+		/* Expected arrivals over the period (profiles step at most a few
+		 * times a day, so the walk is short for any sane length). */
+		for (int i = 0; i < p->arr.n; i++) {
+			const scen_arrivals *a = &p->arr.v[i];
+			double calls = 0;
+			int64_t end = s->start + s->length_ms;
+			for (int64_t t = s->start; t < end && calls <= SCEN_MAX_CALLS;) {
+				int64_t nx = scen_profile_next(&a->rate, t);
+				if (nx > end)
+					nx = end;
+				calls += scen_profile_at(&a->rate, t) * (double)(nx - t);
+				t = nx;
+			}
+			if (calls > SCEN_MAX_CALLS)
+				err_loc(p, a->loc, "too-many-calls", "line '%s' would place more than %lld "
+				        "calls in the run, the most one run takes: check its rate and "
+				        "the length", f->lines[a->line].name, SCEN_MAX_CALLS);
+		}
+	}
+	/* The run drains up to four hours after its end (sim.c). */
+	if (p->have_length && s->interval_ms > 0 &&
+	    (s->length_ms + 4 * 3600000LL) / s->interval_ms > SCEN_MAX_INTERVALS)
+		err_loc(p, p->interval_written ? p->interval_loc : hl, "too-many-intervals",
+		        "the run (its length and up to 4h for calls to finish) spans more than "
+		        "%lld intervals of %s: use a longer 'interval'", SCEN_MAX_INTERVALS,
+		        p->interval_written ? "this length" : "30m");
 	if (p->have_length && s->warmup_ms >= s->length_ms)
-		warn_loc(p, hl, "warmup-too-long", "'warmup' covers the whole run: no call is "
+		warn_loc(p, p->warmup_written ? p->warmup_loc : hl, "warmup-too-long", "'warmup' covers the whole run: no call is "
 		         "counted");
 
 	/* Languages: the default takes the rest. */
@@ -1720,6 +1802,12 @@ static void check_all(sp *p)
 		else if (!seen[nd] && ai >= 0)
 			warn_loc(p, p->ag.v[ai].loc, "unreachable-queue", "agents for queue '%s', which "
 			         "no line can reach", f->nodes[nd].name);
+		else if (seen[nd] && ai >= 0 && no_agents(&p->ag.v[ai].staff))
+			warn_loc(p, p->ag.v[ai].loc, "no-agents", "queue '%s' can be reached but "
+			         "has 0 agents all day: its callers wait until they give up",
+			         f->nodes[nd].name);
+		else if (seen[nd] && ai >= 0 && f->nodes[nd].u.queue.skill_lang)
+			check_speakers(p, seen, nd, &p->ag.v[ai]);
 	}
 	free(seen);
 }

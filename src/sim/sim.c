@@ -1025,6 +1025,19 @@ static int pick_lang(sim *m)
 
 static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 {
+	/* The check caps the scenario's own arrivals, but redials come on
+	 * top: callers who abandon at once and redial at once (staff 0,
+	 * patience 0s, redial 100%) would call again and again until the
+	 * run's end, hundreds of millions of calls.  Without --calls (which
+	 * bounds the run itself) stop at the same cap. */
+	int64_t cap = m->o->max_calls > 0 ? m->o->max_calls : SCEN_MAX_CALLS;
+	if (m->calls == 0 && m->res->arrivals >= cap) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "the run placed %lld calls (redials included), the most "
+		         "one run takes: check 'redial', 'patience' and the staffing", (long long)cap);
+		sim_fail(m, "too many calls", msg);
+		return;
+	}
 	int slot = slot_alloc(m);
 	if (slot < 0) {
 		sim_fail(m, "out of memory", "call pool");
@@ -1443,7 +1456,16 @@ static int collect(sim *m)
 		sim_queue_result *qr = &r->queues[q];
 		qr->name = acd_queue_name(m->a, q);
 		qr->tier = m->f->nodes[m->f->queue_nodes[q]].u.queue.tier;
-		acd_queue_figures(m->a, q, &qr->total);
+		/* The ACD keeps at most ACD_STATS_MAX_INTERVALS intervals a
+		 * queue and flags the rest rather than grow without bound; a
+		 * run that long (say --calls at a tiny rate with 1-minute
+		 * intervals) must fail, not report queues short of calls. */
+		if (acd_queue_figures(m->a, q, &qr->total) != ACD_OK) {
+			snprintf(m->err, sizeof m->err, "queue '%s': the run spans more intervals "
+			         "than the figures can hold (use a longer 'interval' or fewer "
+			         "--calls)", qr->name);
+			return -2;
+		}
 		qr->nintervals = acd_nintervals(m->a, q);
 		if (qr->nintervals > 0) {
 			qr->intervals = calloc((size_t)qr->nintervals, sizeof *qr->intervals);
@@ -1610,8 +1632,9 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 		snprintf(err, errlen, "%s", m.err);
 		goto done;
 	}
-	if (collect(&m) != 0) {
-		snprintf(err, errlen, "out of memory");
+	int crc = collect(&m);
+	if (crc != 0) {
+		snprintf(err, errlen, "%s", crc == -2 ? m.err : "out of memory");
 		goto done;
 	}
 	rc = 0;

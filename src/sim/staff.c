@@ -111,8 +111,15 @@ int staff_parse_targets(const char *text, const flow *f, staff_target **out, int
 			const char *d = p;
 			while (*p && *p != ',' && !isspace((unsigned char)*p))
 				p++;
-			if (lex_parse_duration(d, (size_t)(p - d), &cur.sl_ms) != 0 || cur.sl_ms <= 0) {
+			if (lex_parse_duration(d, (size_t)(p - d), &cur.sl_ms) != 0) {
 				snprintf(err, errlen, "'%.*s' is not a duration (e.g. 20s)", (int)(p - d), d);
+				free(t);
+				return -1;
+			}
+			/* Like simulate --sl: "answered within 0s" is not a level. */
+			if (cur.sl_ms <= 0) {
+				snprintf(err, errlen, "the service-level threshold must be above 0, "
+				         "got '%.*s' (e.g. 20s)", (int)(p - d), d);
 				free(t);
 				return -1;
 			}
@@ -166,8 +173,11 @@ bool staff_interval_ok(const staff_plan *p, const sim_result *r, int q, int i)
 		const acd_figures *iv = &qr->intervals[k];
 		if (iv->start != start)
 			continue;
+		/* No answered or abandoned call: fine when nobody came, but
+		 * calls offered that nobody answered (0 agents, callers who
+		 * never give up) miss every goal rather than meet it. */
 		if (iv->answered + iv->abandoned == 0)
-			return true;
+			return iv->offered == 0;
 		if (g->sl >= 0 && sim_service_level(iv) < g->sl - 1e-12)
 			return false;
 		if (g->max_abandon >= 0 && sim_abandon_rate(iv) > g->max_abandon + 1e-12)

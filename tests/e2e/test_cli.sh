@@ -11,4 +11,14 @@ for c in check graph call replay simulate staff erlang serve report dtmf; do
 	expect_status "help-$c" 0 "$TIERLINE" "$c" --help
 	expect_output "help-$c-usage" "usage: tierline $c"
 done
+# Output that cannot be written (a full disk) is an error, not exit 0 with
+# the figures lost.
+if [ -w /dev/full ]; then
+	if "$TIERLINE" erlang --rate 200/h --aht 180s >/dev/full 2>"$TMP/err"; then st=0; else st=$?; fi
+	if [ "$st" -eq 2 ] && grep -q "cannot write the output" "$TMP/err"; then ok full-stdout; else
+		fail full-stdout "exit $st" "$(head -3 "$TMP/err")"; fi
+	if "$TIERLINE" simulate tests/scenarios/flows/small.flow tests/scenarios/good/every-construct.scenario \
+		--no-db --json >/dev/full 2>"$TMP/err"; then st=0; else st=$?; fi
+	if [ "$st" -eq 2 ]; then ok full-stdout-simulate; else fail full-stdout-simulate "exit $st"; fi
+fi
 finish

@@ -61,4 +61,29 @@ awk 'BEGIN { print "scenario x { start 2026-11-30 07:00; length 1h"; printf "cal
 expect_status "thousands of errors: exit 1" 1 "$TIERLINE" check "$SMALL" "$TMP/many.scenario"
 expect_output "error count is capped" 'too many errors'
 
+# A 'skill lang' queue with no agent speaking a language callers use: a
+# warning (those callers used to wait for good without a word from check).
+cat >"$TMP/sk.flow" <<'EOF2'
+flow sk { languages en es }
+line main "1" { start m }
+menu m { prompt pm; option 1 -> q; option 2 -> sp }
+set sp { lang es; next -> q }
+queue q { tier 1; skill lang }
+EOF2
+cat >"$TMP/sk.scenario" <<'EOF2'
+scenario s {
+  start 2026-11-30 07:00
+  length 2h
+  arrivals main { rate 100/h }
+  caller { menu m { 1 50%; 2 50% } }
+  agents q { staff 10; handle 3m; speaks en 100%, es 5% }
+}
+EOF2
+expect_status "skill lang, no speaker: exit 0" 0 "$TIERLINE" check "$TMP/sk.flow" "$TMP/sk.scenario"
+expect_output "skill lang, no speaker: warning" "sk.scenario:6:3: warning: queue 'q' routes by language \\('skill lang'\\) but none of its agents speaks 'es'"
+sed 's/es 5%/es 10%/' "$TMP/sk.scenario" >"$TMP/sk2.scenario"
+expect_status "skill lang, one speaker in 10" 0 "$TIERLINE" check "$TMP/sk.flow" "$TMP/sk2.scenario"
+if grep -q "routes by language" "$TMP/err"; then fail "skill lang, one speaker in 10: no warning" "$(cat "$TMP/err")"; else
+	ok "skill lang, one speaker in 10: no warning"; fi
+
 finish

@@ -118,11 +118,31 @@ if command -v script >/dev/null 2>&1; then
 		ok sim-progress-tty; else fail sim-progress-tty "$(tr '\r' '\n' <"$TMP/tty" | tail -3)"; fi
 fi
 
+# --calls at a tiny rate runs for millennia of 30-minute intervals, past
+# what the ACD's figures hold: an error, not queues that lost their calls
+# (it printed offered 0 next to "transfers: tier1 10").
+cat >"$TMP/tiny.scenario" <<'EOS'
+scenario tiny {
+  start 2026-11-30 07:00
+  length 1h
+  arrivals main { rate 0.0000001/h }
+  agents desk { staff 4; handle 3m }
+  agents desk2 { staff 2; handle 3m }
+  agents night_q { staff 1; handle 3m }
+}
+EOS
+expect_status sim-too-many-intervals 2 timeout 60 "$TIERLINE" simulate tests/scenarios/flows/small.flow "$TMP/tiny.scenario" --no-db --calls 10
+expect_output sim-too-many-intervals-msg "more intervals than the figures can hold"
+
 # bad usage and input
 expect_status sim-no-args 2 "$TIERLINE" simulate
 expect_status sim-missing-flow 2 "$TIERLINE" simulate "$TMP/nope.flow" "$TMP/mmc.scenario" --no-db
 expect_status sim-bad-seed 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --seed x
 expect_status sim-bad-calls 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --calls -3
+# --calls beyond the per-run cap, or beyond int64 (strtoll saturated to
+# LLONG_MAX and the run went on "forever"): usage errors.
+expect_status sim-calls-huge 2 timeout 20 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --calls 99999999999999
+expect_status sim-calls-overflow 2 timeout 20 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --calls 99999999999999999999999
 expect_status sim-bad-sl 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --sl 20
 expect_status sim-bad-option 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --frob
 printf 'scenario x {\n  start 2026-11-30 08:00\n  length 4h\n  arrivals mian { rate 10/h }\n}\n' > "$TMP/bad.scenario"
@@ -139,8 +159,20 @@ iv=d['queues']['q']['intervals']
 assert all(i['met'] for i in iv)
 assert all(8<=i['agents']<=16 for i in iv if i['offered']>20), [i['agents'] for i in iv]
 " 2>"$TMP/py"; then ok staff-mmc-plan; else fail staff-mmc-plan "$(cat "$TMP/py")"; fi
+# No patience: nobody abandons, and with 0 agents nobody is answered
+# either.  Intervals whose calls nobody answered used to count as met, so
+# the plan for 'abandon<5%' was 0 agents all day.
+grep -v patience "$TMP/mmc.scenario" >"$TMP/nopat.scenario"
+expect_status staff-no-patience 0 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/nopat.scenario" --target 'abandon<5%' --json
+if python3 -c "
+import json; d=json.load(open('$TMP/out')); q=d['queues']['q']
+assert q['agent_hours'] > 0, q['agent_hours']
+" 2>"$TMP/py"; then ok staff-no-patience-agents; else fail staff-no-patience-agents "$(cat "$TMP/py")"; fi
+expect_output staff-no-patience-warning "no 'patience'"
 expect_status staff-bad-target 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target 'qq 80%/20s'
 expect_output staff-bad-target-msg "unknown queue 'qq' \(did you mean 'q'\?\)"
 expect_status staff-no-target 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario"
 expect_status staff-mixed-thresholds 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target '80%/20s, q 90%/30s'
+expect_status staff-zero-threshold 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target 'q 80%/0s'
+expect_output staff-zero-threshold-msg "threshold must be above 0"
 finish

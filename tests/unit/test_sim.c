@@ -424,6 +424,41 @@ static void test_bargein_share(void **state)
 
 /* Staffing changes at local times; agents on a call when their shift ends
  * finish it first, so busy time stays within staffed time. */
+/* Callers who abandon at once and redial at once, with nobody on duty,
+ * call again and again until the period ends; the run stops at the
+ * call cap with an error instead of running for hours (a 14-hour day
+ * at 1000/h went on for hundreds of millions of calls). */
+static void test_redial_storm_capped(void **state)
+{
+	(void)state;
+	world w;
+	load(&w,
+	     "flow t { languages en }\n"
+	     "line main \"1\" { start q }\n"
+	     "queue q { tier 1 }\n",
+	     "scenario s {\n"
+	     "  start 2026-11-30 07:00\n"
+	     "  length 14h\n"
+	     "  arrivals main { rate 1000/h }\n"
+	     "  caller { patience 0s; redial 100% after 0s }\n"
+	     "  agents q { staff 0; handle 3m }\n"
+	     "}\n");
+	sim_options o;
+	memset(&o, 0, sizeof o);
+	o.max_calls = 20000;
+	sim_result *r = NULL;
+	char err[256] = "";
+	assert_int_not_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+	assert_null(r);
+	assert_non_null(strstr(err, "too many calls"));
+	/* --calls bounds the run itself: no cap then. */
+	o.calls = 30000;
+	assert_int_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+	assert_int_equal(r->calls, 30000);
+	sim_result_free(r);
+	unload(&w);
+}
+
 static void test_staffing_schedule(void **state)
 {
 	(void)state;
@@ -490,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_input_runs),
 		cmocka_unit_test(test_input_repeat_decides),
 		cmocka_unit_test(test_staffing_schedule),
+		cmocka_unit_test(test_redial_storm_capped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
