@@ -859,12 +859,17 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 {
-	sim_slot *sl = slot_of(c);
-	cancel_queue_timers(m, sl);
 	int64_t wrap = 0;
-	const scen_agents *ag = m->ag_of[a->queue];
-	if (a->agent >= 0 && ag && ag->has_wrapup)
-		wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
+	if (a->agent < 0) {
+		/* A waiting leg.  A talking one (an agent) was answered, and
+		 * act_answered cancelled its queue timers then; none is pushed
+		 * after (push_queue_timers: only for a queued call). */
+		cancel_queue_timers(m, slot_of(c));
+	} else {
+		const scen_agents *ag = m->ag_of[a->queue];
+		if (ag && ag->has_wrapup)
+			wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
+	}
 	int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, NULL);
 	acd_check(m, rc, "acd_end");
 	drain_acd(m);
