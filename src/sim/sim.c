@@ -129,7 +129,6 @@ typedef struct sim {
 	arr_seg *arr_seg;     /* each block's last call and current rate */
 	sim_result *res;
 	int64_t t_start, t_end, t_stop;
-	int64_t placed;
 	int64_t live;
 	bool arrivals_done;
 	char err[256];
@@ -1043,17 +1042,16 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	sl->counted = t >= m->t_counted;
 	sl->run_t = RUN_UNKNOWN;
 	m->live++;
-	m->res->arrivals++;
+	sim_result *r = m->res;
+	r->arrivals++;
 	if (redial)
-		m->res->redials++;
-	if (sl->counted)
-		m->res->calls++;
+		r->redials++;
+	r->calls += sl->counted;
 	if (rec)
-		recorder_begin(rec, (uint64_t)m->res->arrivals);
+		recorder_begin(rec, (uint64_t)r->arrivals);
 	/* --calls N counts the calls the figures count (placed after the
 	 * warm-up), redials included, so a run reports exactly N calls. */
-	m->placed += sl->counted;
-	if (m->calls > 0 && m->placed >= m->calls) {
+	if (m->calls > 0 && r->calls >= m->calls) {
 		m->arrivals_done = true;
 		m->t_stop = t + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
 	}
