@@ -80,7 +80,8 @@ typedef struct sim_slot {
 	 * calls are answered at once, and their timers would only be
 	 * cancelled). */
 	bool qt_pending;
-	uint8_t leg_no;       /* legs so far, for stale patience events */
+	uint8_t leg_no;       /* legs so far, for stale patience events (counted
+	                         only when queue_draws: no such event else) */
 	/* The ACD answered this call's enqueue at once (act_enqueue): agent
 	 * ans_agent at ans_t (below), delivered by `delivered`. */
 	bool answer;
@@ -812,9 +813,11 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 		if (rl)
 			rl->found_free = leg.found_free;
 	}
-	sl->leg_no++;
 	if (m->queue_draws) {
-		/* (else qt_pending stays false, and pat_at, ask_at unread) */
+		/* (else qt_pending stays false, and pat_at, ask_at unread; so is
+		 * leg_no, which only tells the patience and supervisor events
+		 * pushed for one leg from those of the next) */
+		sl->leg_no++;
 		const scen_caller *cl = &m->s->caller;
 		sl->pat_at = sl->ask_at = -1;
 		if (cl->has_patience)
