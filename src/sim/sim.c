@@ -1229,6 +1229,31 @@ static __attribute__((noinline)) void hand_held_keys(sim *m, sim_slot *sl)
 	sl->buf_t = t0 + (int64_t)n * gap;
 }
 
+/* The live slot a call event is for, with its held keys handed over
+ * first; NULL when the event is left over from a call that has ended. */
+static inline __attribute__((always_inline))
+sim_slot *event_slot(sim *m, uint32_t slot, uint64_t arg)
+{
+	if (slot >= (uint32_t)m->nslots)
+		return NULL;
+	sim_slot *sl = &m->slots[slot];
+	if (!sl->live || sl->inc != EV_INC(arg))
+		return NULL;
+	if (sl->nbuf > 0)
+		hand_held_keys(m, sl);
+	return sl;
+}
+
+/* After a call event: the period is over and every call has ended, so
+ * nothing is left to simulate (what remains in the heap is staffing and
+ * wrap-up). */
+static inline void stop_if_over(sim *m, int64_t now)
+{
+	if ((m->arrivals_done && now >= m->t_stop) ||
+	    ((m->arrivals_done || now >= m->t_end) && m->live == 0))
+		sched_stop(m->clock);
+}
+
 static void on_event(sim *m, int64_t now, uint64_t arg)
 {
 	if (m->failed)
@@ -1274,16 +1299,23 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 			at_timer(m, next, ev_pack(EV_STAFF, 0, 0, pay));
 		return;
 	}
+	case EV_DONE: {
+		/* The commonest call event, handled here rather than by a
+		 * second switch on the kind below: no event to build. */
+		sim_slot *sl = event_slot(m, slot, arg);
+		if (!sl || sl->c.state != CALL_TALKING)
+			return;
+		call_agent_done(&sl->c, now, (call_agent_outcome)pay, &m->sink);
+		delivered(m, (int)slot);
+		stop_if_over(m, now);
+		return;
+	}
 	default:
 		break;
 	}
-	if (slot >= (uint32_t)m->nslots)
+	sim_slot *sl = event_slot(m, slot, arg);
+	if (!sl)
 		return;
-	sim_slot *sl = &m->slots[slot];
-	if (!sl->live || sl->inc != EV_INC(arg))
-		return;   /* left over from a call that has ended */
-	if (sl->nbuf > 0)
-		hand_held_keys(m, sl);
 	call_event ev;
 	switch (kind) {
 	case EV_TIMER: {
@@ -1311,23 +1343,11 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 		sl->asksup = 0;
 		ev = call_ev(CALL_EV_ASK_SUPERVISOR, now);
 		break;
-	case EV_DONE:
-		/* (the commonest call event: no event to build) */
-		if (sl->c.state != CALL_TALKING)
-			return;
-		call_agent_done(&sl->c, now, (call_agent_outcome)pay, &m->sink);
-		delivered(m, (int)slot);
-		goto done;
 	default:
 		return;
 	}
 	deliver(m, (int)slot, &ev);
-done:
-	/* The period is over and every call has ended: nothing is left to
-	 * simulate (what remains in the heap is staffing and wrap-up). */
-	if ((m->arrivals_done && now >= m->t_stop) ||
-	    ((m->arrivals_done || now >= m->t_end) && m->live == 0))
-		sched_stop(m->clock);
+	stop_if_over(m, now);
 }
 
 /* ---- setup and figures ------------------------------------------------------- */
