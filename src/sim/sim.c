@@ -80,7 +80,8 @@ typedef struct sim_slot {
 	 * calls are answered at once, and their timers would only be
 	 * cancelled). */
 	bool qt_pending;
-	uint8_t leg_no;       /* legs so far, for stale patience events */
+	uint8_t leg_no;       /* legs so far, for stale patience events (counted
+	                         only when queue_draws: no such event else) */
 	/* The ACD answered this call's enqueue at once (act_enqueue): agent
 	 * ans_agent at ans_t (below), delivered by `delivered`. */
 	bool answer;
@@ -129,7 +130,6 @@ typedef struct sim {
 	arr_seg *arr_seg;     /* each block's last call and current rate */
 	sim_result *res;
 	int64_t t_start, t_end, t_stop;
-	int64_t placed;
 	int64_t live;
 	bool arrivals_done;
 	char err[256];
@@ -813,9 +813,11 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 		if (rl)
 			rl->found_free = leg.found_free;
 	}
-	sl->leg_no++;
 	if (m->queue_draws) {
-		/* (else qt_pending stays false, and pat_at, ask_at unread) */
+		/* (else qt_pending stays false, and pat_at, ask_at unread; so is
+		 * leg_no, which only tells the patience and supervisor events
+		 * pushed for one leg from those of the next) */
+		sl->leg_no++;
 		const scen_caller *cl = &m->s->caller;
 		sl->pat_at = sl->ask_at = -1;
 		if (cl->has_patience)
@@ -859,12 +861,17 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 
 ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 {
-	sim_slot *sl = slot_of(c);
-	cancel_queue_timers(m, sl);
 	int64_t wrap = 0;
-	const scen_agents *ag = m->ag_of[a->queue];
-	if (a->agent >= 0 && ag && ag->has_wrapup)
-		wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
+	if (a->agent < 0) {
+		/* A waiting leg.  A talking one (an agent) was answered, and
+		 * act_answered cancelled its queue timers then; none is pushed
+		 * after (push_queue_timers: only for a queued call). */
+		cancel_queue_timers(m, slot_of(c));
+	} else {
+		const scen_agents *ag = m->ag_of[a->queue];
+		if (ag && ag->has_wrapup)
+			wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
+	}
 	int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, NULL);
 	acd_check(m, rc, "acd_end");
 	drain_acd(m);
@@ -1051,17 +1058,16 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	sl->counted = t >= m->t_counted;
 	sl->run_t = RUN_UNKNOWN;
 	m->live++;
-	m->res->arrivals++;
+	sim_result *r = m->res;
+	r->arrivals++;
 	if (redial)
-		m->res->redials++;
-	if (sl->counted)
-		m->res->calls++;
+		r->redials++;
+	r->calls += sl->counted;
 	if (rec)
-		recorder_begin(rec, (uint64_t)m->res->arrivals);
+		recorder_begin(rec, (uint64_t)r->arrivals);
 	/* --calls N counts the calls the figures count (placed after the
 	 * warm-up), redials included, so a run reports exactly N calls. */
-	m->placed += sl->counted;
-	if (m->calls > 0 && m->placed >= m->calls) {
+	if (m->calls > 0 && r->calls >= m->calls) {
 		m->arrivals_done = true;
 		m->t_stop = t + (m->o->drain_ms > 0 ? m->o->drain_ms : 4 * 3600000LL);
 	}
@@ -1236,6 +1242,31 @@ static __attribute__((noinline)) void hand_held_keys(sim *m, sim_slot *sl)
 	sl->buf_t = t0 + (int64_t)n * gap;
 }
 
+/* The live slot a call event is for, with its held keys handed over
+ * first; NULL when the event is left over from a call that has ended. */
+static inline __attribute__((always_inline))
+sim_slot *event_slot(sim *m, uint32_t slot, uint64_t arg)
+{
+	if (slot >= (uint32_t)m->nslots)
+		return NULL;
+	sim_slot *sl = &m->slots[slot];
+	if (!sl->live || sl->inc != EV_INC(arg))
+		return NULL;
+	if (sl->nbuf > 0)
+		hand_held_keys(m, sl);
+	return sl;
+}
+
+/* After a call event: the period is over and every call has ended, so
+ * nothing is left to simulate (what remains in the heap is staffing and
+ * wrap-up). */
+static inline void stop_if_over(sim *m, int64_t now)
+{
+	if ((m->arrivals_done && now >= m->t_stop) ||
+	    ((m->arrivals_done || now >= m->t_end) && m->live == 0))
+		sched_stop(m->clock);
+}
+
 static void on_event(sim *m, int64_t now, uint64_t arg)
 {
 	if (m->failed)
@@ -1281,16 +1312,23 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 			at_timer(m, next, ev_pack(EV_STAFF, 0, 0, pay));
 		return;
 	}
+	case EV_DONE: {
+		/* The commonest call event, handled here rather than by a
+		 * second switch on the kind below: no event to build. */
+		sim_slot *sl = event_slot(m, slot, arg);
+		if (!sl || sl->c.state != CALL_TALKING)
+			return;
+		call_agent_done(&sl->c, now, (call_agent_outcome)pay, &m->sink);
+		delivered(m, (int)slot);
+		stop_if_over(m, now);
+		return;
+	}
 	default:
 		break;
 	}
-	if (slot >= (uint32_t)m->nslots)
+	sim_slot *sl = event_slot(m, slot, arg);
+	if (!sl)
 		return;
-	sim_slot *sl = &m->slots[slot];
-	if (!sl->live || sl->inc != EV_INC(arg))
-		return;   /* left over from a call that has ended */
-	if (sl->nbuf > 0)
-		hand_held_keys(m, sl);
 	call_event ev;
 	switch (kind) {
 	case EV_TIMER: {
@@ -1318,23 +1356,11 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 		sl->asksup = 0;
 		ev = call_ev(CALL_EV_ASK_SUPERVISOR, now);
 		break;
-	case EV_DONE:
-		/* (the commonest call event: no event to build) */
-		if (sl->c.state != CALL_TALKING)
-			return;
-		call_agent_done(&sl->c, now, (call_agent_outcome)pay, &m->sink);
-		delivered(m, (int)slot);
-		goto done;
 	default:
 		return;
 	}
 	deliver(m, (int)slot, &ev);
-done:
-	/* The period is over and every call has ended: nothing is left to
-	 * simulate (what remains in the heap is staffing and wrap-up). */
-	if ((m->arrivals_done && now >= m->t_stop) ||
-	    ((m->arrivals_done || now >= m->t_end) && m->live == 0))
-		sched_stop(m->clock);
+	stop_if_over(m, now);
 }
 
 /* ---- setup and figures ------------------------------------------------------- */
