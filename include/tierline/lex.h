@@ -83,6 +83,8 @@ typedef struct lexer {
 	bool stmt_start;                /* next token starts a statement */
 	bool keys_next;                 /* next token is a key string */
 	bool dead;                      /* stop: return LEX_EOF */
+	bool quiet;                     /* recovering: errors make LEX_ERROR
+	                                 * tokens but no diagnostics */
 	int depth;
 	int open_line[LEX_MAX_DEPTH], open_col[LEX_MAX_DEPTH];
 } lexer;

@@ -107,7 +107,19 @@ void lex_expect_keys(lexer *lx)
 static void error_at(lexer *lx, int line, int col, const char *code,
                      const char *fmt, const char *a, const char *b)
 {
+	/* A parser skipping the rest of a bad statement has reported it; what
+	 * else is wrong in that statement would only repeat the one mistake. */
+	if (lx->quiet)
+		return;
 	diag_add(lx->dl, DIAG_ERROR, lx->file, line, col, code, fmt, a, b);
+	lx->nerrors++;
+}
+
+/* The file's structure (braces) is wrong: said even while a statement is
+ * skipped, since no statement's error covers it. */
+static void structure_error(lexer *lx, int line, int col, const char *code, const char *msg)
+{
+	diag_add(lx->dl, DIAG_ERROR, lx->file, line, col, code, "%s%s", msg, "");
 	lx->nerrors++;
 }
 
@@ -319,6 +331,32 @@ static double number_value(const char *s, size_t n)
 	return v;
 }
 
+
+/* `1e5`, `2.5E-3`: scientific notation, which the languages do not read
+ * (a letter after a number starts its unit); said as such rather than as a
+ * bad duration. */
+static bool is_exponent(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && is_digit((unsigned char)s[i]))
+		i++;
+	if (i < n && s[i] == '.') {
+		i++;
+		while (i < n && is_digit((unsigned char)s[i]))
+			i++;
+	}
+	if (i == 0 || i >= n || (s[i] != 'e' && s[i] != 'E'))
+		return false;
+	i++;
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		i++;
+	if (i >= n || !is_digit((unsigned char)s[i]))
+		return false;
+	while (i < n && is_digit((unsigned char)s[i]))
+		i++;
+	return i == n;
+}
+
 static void lex_number(lexer *lx, lex_token *t)
 {
 	const char *start = lx->p;
@@ -408,9 +446,14 @@ static void lex_number(lexer *lx, lex_token *t)
 			char tx[40];
 			snprintf(tx, sizeof tx, "%.*s%s", (int)(t->len < 30 ? t->len : 30), start,
 			         t->len > 30 ? "..." : "");
-			error_at(lx, line, col, "bad-duration",
-			         "bad duration '%s' (a number and a unit: ms, s, m, h or d, e.g. 1h30m)%s",
-			         tx, "");
+			if (is_exponent(start, t->len))
+				error_at(lx, line, col, "bad-number",
+				         "'%s' has an exponent: numbers are written out in digits "
+				         "(e.g. 1500, 2.5)%s", tx, "");
+			else
+				error_at(lx, line, col, "bad-duration",
+				         "bad duration '%s' (a number and a unit: ms, s, m, h or d, "
+				         "e.g. 1h30m)%s", tx, "");
 			t->kind = LEX_ERROR;
 			return;
 		}
@@ -492,8 +535,8 @@ void lex_next(lexer *lx, lex_token *t)
 				int d = lx->depth - 1;
 				if (d >= LEX_MAX_DEPTH)
 					d = LEX_MAX_DEPTH - 1;
-				error_at(lx, lx->open_line[d], lx->open_col[d], "unbalanced-braces",
-				         "unbalanced braces: this '{' is never closed%s%s", "", "");
+				structure_error(lx, lx->open_line[d], lx->open_col[d], "unbalanced-braces",
+				                "unbalanced braces: this '{' is never closed");
 				lx->depth = 0;
 			}
 			lx->dead = true;
@@ -510,9 +553,8 @@ void lex_next(lexer *lx, lex_token *t)
 			return;
 		case '{':
 			if (lx->depth >= LEX_MAX_DEPTH) {
-				error_at(lx, t->line, t->col, "too-deep",
-				         "blocks nested more than 64 deep; giving up on this file%s%s",
-				         "", "");
+				structure_error(lx, t->line, t->col, "too-deep",
+				                "blocks nested more than 64 deep; giving up on this file");
 				lx->dead = true;
 				lx->depth = 0;
 				t->kind = LEX_ERROR;
@@ -531,8 +573,8 @@ void lex_next(lexer *lx, lex_token *t)
 			set_text(lx, t, start);
 			lx->stmt_start = true;
 			if (lx->depth == 0) {
-				error_at(lx, t->line, t->col, "unbalanced-braces",
-				         "unbalanced braces: '}' without a matching '{'%s%s", "", "");
+				structure_error(lx, t->line, t->col, "unbalanced-braces",
+				                "unbalanced braces: '}' without a matching '{'");
 				t->kind = LEX_ERROR;
 				return;
 			}

@@ -239,17 +239,24 @@ static void close_missing_brace(parser *p)
 }
 
 /* Skip the rest of a statement (and any block in it). */
-static void sync(parser *p)
+/* Skip the rest of a statement (and any block in it).  The lexer is quiet
+ * while the skipped tokens are read, and speaks again for the token after
+ * them, which starts the next statement. */
+static void sync_quiet(parser *p)
 {
 	int depth = 0;
 	for (;;) {
+		p->lx->quiet = true;
 		switch (p->t.kind) {
 		case LEX_EOF:
 			return;
 		case LEX_EOS:
-			next(p);
-			if (depth == 0)
+			if (depth == 0) {
+				p->lx->quiet = false;
+				next(p);
 				return;
+			}
+			next(p);
 			break;
 		case LEX_LBRACE:
 			depth++;
@@ -259,13 +266,17 @@ static void sync(parser *p)
 			if (depth == 0)
 				return;
 			depth--;
-			next(p);
-			if (depth == 0)
+			if (depth == 0) {
+				p->lx->quiet = false;
+				next(p);
 				return;
+			}
+			next(p);
 			break;
 		case LEX_IDENT:
 			if (depth > 0 && p->t.col == 1 && starts_definition(p)) {
 				/* The block being skipped was never closed. */
+				p->lx->quiet = false;
 				while (depth-- > 0)
 					close_missing_brace(p);
 				return;
@@ -276,6 +287,12 @@ static void sync(parser *p)
 			next(p);
 		}
 	}
+}
+
+static void sync(parser *p)
+{
+	sync_quiet(p);
+	p->lx->quiet = false;
 }
 
 /* The statement must end here. */

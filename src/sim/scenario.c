@@ -270,19 +270,25 @@ static void skip_raw_tail(sp *p)
 	}
 }
 
-/* Skip the rest of a statement (and any block in it). */
-static void sync_k(sp *p, bool keys)
+/* Skip the rest of a statement (and any block in it).  The lexer is quiet
+ * while the skipped tokens are read (they belong to a statement already
+ * reported), and speaks again for the token after them. */
+static void sync_quiet(sp *p, bool keys)
 {
 	int depth = 0;
 	for (;;) {
+		p->lx.quiet = true;
 		skip_raw_tail(p);
 		switch (p->t.kind) {
 		case LEX_EOF:
 			return;
 		case LEX_EOS:
-			next_k(p, keys && depth == 0);
-			if (depth == 0)
+			if (depth == 0) {
+				p->lx.quiet = false;
+				next_k(p, keys);
 				return;
+			}
+			next_k(p, false);
 			break;
 		case LEX_LBRACE:
 			depth++;
@@ -292,6 +298,8 @@ static void sync_k(sp *p, bool keys)
 			if (depth == 0)
 				return;
 			depth--;
+			if (depth == 0)
+				p->lx.quiet = false;
 			next(p);
 			if (depth == 0)
 				return;
@@ -300,6 +308,12 @@ static void sync_k(sp *p, bool keys)
 			next(p);
 		}
 	}
+}
+
+static void sync_k(sp *p, bool keys)
+{
+	sync_quiet(p, keys);
+	p->lx.quiet = false;
 }
 
 static void sync(sp *p)
@@ -409,16 +423,29 @@ static bool get_percent(sp *p, const char *what, double *share)
 
 /* `200/h`, `3/m`, `0.05/s`: a number token followed in the source by
  * `/unit`.  *per_ms receives calls per millisecond. */
+static size_t rate_unit_len(const sp *p)
+{
+	/* The unit may carry a count, as in `100/30m` (dist_parse_rate
+	 * reads it). */
+	size_t k = 1;
+	while ((rawc(&p->lx, k) >= 'a' && rawc(&p->lx, k) <= 'z') ||
+	       (rawc(&p->lx, k) >= '0' && rawc(&p->lx, k) <= '9') || rawc(&p->lx, k) == '.')
+		k++;
+	return k;
+}
+
 static bool get_rate(sp *p, const char *what, double *per_ms)
 {
 	char num[48];
+	if (p->t.kind == LEX_ERROR && rawc(&p->lx, 0) == '/') {
+		/* The lexer has said what is wrong with the count (`1e308/h`):
+		 * its `/unit` is part of the same mistake, not a second one. */
+		raw_skip(&p->lx, rate_unit_len(p));
+		next(p);
+		return false;
+	}
 	if (p->t.kind == LEX_NUMBER && rawc(&p->lx, 0) == '/') {
-		/* The unit may carry a count, as in `100/30m` (dist_parse_rate
-		 * reads it). */
-		size_t k = 1;
-		while ((rawc(&p->lx, k) >= 'a' && rawc(&p->lx, k) <= 'z') ||
-		       (rawc(&p->lx, k) >= '0' && rawc(&p->lx, k) <= '9') || rawc(&p->lx, k) == '.')
-			k++;
+		size_t k = rate_unit_len(p);
 		char text[96];
 		size_t n = p->t.len + k;
 		if (n >= sizeof text)
