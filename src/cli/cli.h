@@ -48,6 +48,13 @@ int cli_wants_help(int argc, char **argv);
 /* Print "tierline CMD: MSG[ ARG]" and CMD's usage to stderr; returns 2. */
 int cli_usage_err(const char *cmd, const char *msg, const char *arg);
 
+/* Whether an output file given on the command line (--report FILE) can be
+ * written: its folder exists and is writable, and the file itself, when it
+ * exists, is a writable regular file.  Asked before the work, so a long run
+ * does not end in "cannot write".  Prints "tierline CMD: cannot write
+ * PATH: why" and returns 2, else 0; creates nothing. */
+int cli_check_writable(const char *cmd, const char *path);
+
 /* An option that takes a value: `--name VALUE` stores VALUE in *dst. */
 typedef struct cli_opt {
 	const char *name;

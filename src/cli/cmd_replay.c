@@ -127,7 +127,7 @@ static int replay_one(const flow *f, const char *path, const char *line, bool tr
 			fprintf(stderr, "tierline replay: %s: the call could not be recorded\n", path);
 			d->failed = true;
 		} else if (store_call(d->db, d->run_id, recorder_result(&d->rec)) != 0) {
-			fprintf(stderr, "tierline replay: %s: %s\n", d->path, store_errmsg(d->db));
+			fprintf(stderr, "tierline replay: %s\n", store_errmsg(d->db));
 			d->failed = true;
 		}
 	}
@@ -224,8 +224,10 @@ static int replay_from(const char *flow_path, const char *db_path, int64_t run_i
 	if (run_id <= 0) {
 		rc = replay_latest_complete_run(db, &run_id);
 		if (rc != 0) {
-			fprintf(stderr, "tierline replay: %s: %s\n", db_path,
-			        rc == STORE_NOTFOUND ? "no complete run to replay" : store_errmsg(db));
+			if (rc == STORE_NOTFOUND)
+				fprintf(stderr, "tierline replay: %s: no complete run to replay\n", db_path);
+			else
+				fprintf(stderr, "tierline replay: %s\n", store_errmsg(db));
 			store_close(db);
 			return 2;
 		}
@@ -236,7 +238,7 @@ static int replay_from(const char *flow_path, const char *db_path, int64_t run_i
 		if (rc == STORE_NOTFOUND)
 			fprintf(stderr, "tierline replay: %s: no run %lld\n", db_path, (long long)run_id);
 		else
-			fprintf(stderr, "tierline replay: %s: %s\n", db_path, store_errmsg(db));
+			fprintf(stderr, "tierline replay: %s\n", store_errmsg(db));
 		store_close(db);
 		return 2;
 	}
@@ -458,7 +460,7 @@ static int replay_scripts(const char *flow_path, const char **files, int nfiles,
 		char err[512];
 		d.path = db_path;
 		if (store_open(db_path, &d.db, err, sizeof err) != 0) {
-			fprintf(stderr, "tierline replay: %s: %s\n", db_path, err);
+			fprintf(stderr, "tierline replay: %s\n", err);
 			scen_free(scen);
 			flow_free(f);
 			return 2;
@@ -478,7 +480,7 @@ static int replay_scripts(const char *flow_path, const char **files, int nfiles,
 		int rc = store_run_begin(d.db, &rr, &d.run_id);
 		free(opts);
 		if (rc != 0) {
-			fprintf(stderr, "tierline replay: %s: %s\n", db_path, store_errmsg(d.db));
+			fprintf(stderr, "tierline replay: %s\n", store_errmsg(d.db));
 			store_close(d.db);
 			scen_free(scen);
 			flow_free(f);
@@ -495,7 +497,7 @@ static int replay_scripts(const char *flow_path, const char **files, int nfiles,
 	}
 	if (dp) {
 		if (!d.failed && store_run_finish(d.db, d.run_id, true) != 0) {
-			fprintf(stderr, "tierline replay: %s: %s\n", db_path, store_errmsg(d.db));
+			fprintf(stderr, "tierline replay: %s\n", store_errmsg(d.db));
 			d.failed = true;
 		}
 		if (store_close(d.db) != 0)

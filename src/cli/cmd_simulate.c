@@ -213,6 +213,8 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 		cli_usage(stderr, "simulate");
 		return 2;
 	}
+	if (c->report && cli_check_writable("simulate", c->report) != 0)
+		return 2;
 	c->flow_path = argv[optind];
 	c->scen_path = argv[optind + 1];
 	return 0;
@@ -930,7 +932,7 @@ int cmd_simulate(int argc, char **argv)
 
 	char err[512];
 	if (!c.no_db && store_open(c.db_path, &db, err, sizeof err) != 0) {
-		fprintf(stderr, "tierline simulate: %s: %s\n", c.db_path, err);
+		fprintf(stderr, "tierline simulate: %s\n", err);
 		scen_free(s);
 		flow_free(f);
 		return 2;
@@ -987,7 +989,7 @@ int cmd_simulate(int argc, char **argv)
 			rr.sl_threshold_ms = c.sl_ms;
 			rr.interval_ms = s->interval_ms;
 			if (store_run_begin(db, &rr, &run_id) != 0) {
-				fprintf(stderr, "tierline simulate: %s: %s\n", c.db_path, store_errmsg(db));
+				fprintf(stderr, "tierline simulate: %s\n", store_errmsg(db));
 				status = 2;
 				break;
 			}
@@ -1003,7 +1005,7 @@ int cmd_simulate(int argc, char **argv)
 		if (db) {
 			if (sim_store_intervals(db, run_id, r, s->interval_ms) != 0 ||
 			    store_run_finish(db, run_id, true) != 0) {
-				fprintf(stderr, "tierline simulate: %s: %s\n", c.db_path, store_errmsg(db));
+				fprintf(stderr, "tierline simulate: %s\n", store_errmsg(db));
 				status = 2;
 			}
 		}

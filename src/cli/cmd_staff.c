@@ -97,6 +97,8 @@ int cmd_staff(int argc, char **argv)
 		cli_usage(stderr, "staff");
 		return 2;
 	}
+	if (report && cli_check_writable("staff", report) != 0)
+		return 2;
 	const char *flow_path = argv[optind], *scen_path = argv[optind + 1];
 	flow *f = NULL;
 	scenario *s = NULL;
@@ -215,7 +217,7 @@ int cmd_staff(int argc, char **argv)
 		/* Store the final run so the report draws it. */
 		store *db = NULL;
 		if (store_open(db_path, &db, err, sizeof err) != 0) {
-			fprintf(stderr, "tierline staff: %s: %s\n", db_path, err);
+			fprintf(stderr, "tierline staff: %s\n", err);
 			status = 2;
 		} else {
 			rec_run rr;

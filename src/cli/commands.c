@@ -1,7 +1,12 @@
 /*
  * commands.c — the table of subcommands and shared usage helpers.
  */
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 #include "tierline/flow.h"
 #include "tierline/scenario.h"
@@ -70,6 +75,34 @@ int cli_usage_err(const char *cmd, const char *msg, const char *arg)
 {
 	fprintf(stderr, "tierline %s: %s%s%s\n", cmd, msg, arg ? " " : "", arg ? arg : "");
 	cli_usage(stderr, cmd);
+	return 2;
+}
+
+int cli_check_writable(const char *cmd, const char *path)
+{
+	struct stat st;
+	const char *why = NULL;
+	if (!*path) {
+		why = "empty file name";
+	} else if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			why = "it is a folder";
+		else if (access(path, W_OK) != 0)
+			why = strerror(errno);
+	} else if (errno != ENOENT) {
+		why = strerror(errno);
+	} else {
+		/* The file is to be made: its folder must take it. */
+		char *dup = strdup(path);
+		if (!dup)
+			why = "out of memory";
+		else if (access(dirname(dup), W_OK) != 0)
+			why = strerror(errno);
+		free(dup);
+	}
+	if (!why)
+		return 0;
+	fprintf(stderr, "tierline %s: cannot write %s: %s\n", cmd, path, why);
 	return 2;
 }
 

@@ -1397,7 +1397,7 @@ static int open_db(srv *s, char *err, size_t errlen)
 	run.sl_threshold_ms = 20000;
 	run.interval_ms = s->scen ? s->scen->interval_ms : 0;
 	if (store_run_begin(s->db, &run, &s->run_id) != STORE_OK) {
-		snprintf(err, errlen, "%s: %s", o->db_path, store_errmsg(s->db));
+		snprintf(err, errlen, "%s", store_errmsg(s->db));
 		return -1;
 	}
 	return 0;

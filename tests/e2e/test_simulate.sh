@@ -175,4 +175,18 @@ expect_status staff-no-target 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scen
 expect_status staff-mixed-thresholds 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target '80%/20s, q 90%/30s'
 expect_status staff-zero-threshold 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target 'q 80%/0s'
 expect_output staff-zero-threshold-msg "threshold must be above 0"
+# An output that cannot be written is refused before the work, with the
+# command's own name; nothing is stored for it.
+expect_status report-no-folder 2 "$TIERLINE" simulate --db "$TMP/rep.db" --calls 50 --report "$TMP/none/r.html" "$TMP/mmc.flow" "$TMP/mmc.scenario"
+expect_output report-no-folder-msg "^tierline simulate: cannot write $TMP/none/r.html: No such file or directory"
+if [ ! -e "$TMP/rep.db" ]; then ok report-no-folder-nothing-stored; else fail report-no-folder-nothing-stored "$TMP/rep.db was made"; fi
+expect_status report-is-folder 2 "$TIERLINE" simulate --db "$TMP/rep.db" --calls 50 --report "$TMP" "$TMP/mmc.flow" "$TMP/mmc.scenario"
+expect_output report-is-folder-msg "cannot write $TMP: it is a folder"
+expect_status staff-report-no-folder 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target 'q 80%/20s' --report "$TMP/none/r.html"
+expect_output staff-report-no-folder-msg "^tierline staff: cannot write $TMP/none/r.html"
+# A database error names the file once.
+echo "not a database" >"$TMP/junk.db"
+expect_status bad-db 2 "$TIERLINE" simulate --db "$TMP/junk.db" --calls 50 "$TMP/mmc.flow" "$TMP/mmc.scenario"
+expect_output bad-db-msg "^tierline simulate: $TMP/junk.db: reading the database: the file is not a SQLite database"
+if grep -q "junk.db: $TMP/junk.db" "$TMP/err"; then fail bad-db-path-once "$(cat "$TMP/err")"; else ok bad-db-path-once; fi
 finish
