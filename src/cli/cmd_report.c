@@ -498,11 +498,12 @@ static void html_queue_charts(FILE *out, const store_figs *f, const char *queue,
 	if (!n)
 		return;
 	const store_qfig *iv = &f->intervals[first];
-	double *v = calloc((size_t)n * 8, sizeof *v);
+	double *v = calloc((size_t)n * 10, sizeof *v);
 	if (!v)
 		return;
 	double *off = v, *ans = v + n, *sl = v + 2 * n, *tg = v + 3 * n, *staff = v + 4 * n,
-	       *busy = v + 5 * n, *ab = v + 6 * n;
+	       *busy = v + 5 * n, *ab = v + 6 * n, *asa = v + 7 * n, *p90 = v + 8 * n,
+	       *p95 = v + 9 * n;
 	for (int i = 0; i < n; i++) {
 		off[i] = (double)iv[i].offered;
 		ans[i] = (double)iv[i].answered;
@@ -513,6 +514,11 @@ static void html_queue_charts(FILE *out, const store_figs *f, const char *queue,
 		staff[i] = (double)iv[i].staffed_ms / len;
 		busy[i] = (double)iv[i].busy_ms / len;
 		ab[i] = calls ? iv[i].abandon_rate : NAN;
+		/* The tail of the wait, beside its mean: a half hour can meet its
+		 * service level while one caller in twenty waits minutes. */
+		asa[i] = iv[i].answered ? iv[i].asa : NAN;
+		p90[i] = calls ? iv[i].wait_p90 : NAN;
+		p95[i] = calls ? iv[i].wait_p95 : NAN;
 	}
 	fputs("<h3>", out);
 	html_esc(out, queue);
@@ -528,6 +534,11 @@ static void html_queue_charts(FILE *out, const store_figs *f, const char *queue,
 	svg_chart(out, "Agents staffed vs busy (average over the interval)", iv, n, s3, 2, 0, false);
 	series s4[] = { { "abandonment", "#c2255c", ab, false, false } };
 	svg_chart(out, "Abandonment per interval", iv, n, s4, 1, 0, true);
+	series s5[] = { { "ASA", "#2f6db5", asa, false, false },
+	                { "p90", "#e67700", p90, false, false },
+	                { "p95", "#c92a2a", p95, false, true } };
+	svg_chart(out, "Wait per interval, seconds: ASA, p90, p95", iv, n, s5, 3, 0,
+	          false);
 	fputs("</div>\n", out);
 	free(v);
 }

@@ -47,7 +47,8 @@ if python3 -c "import json,sys; j=json.load(open('$TMP/out')); assert j['a']['ru
 	ok compare-json-shape; else fail compare-json-shape; fi
 
 expect_status html 0 "$TIERLINE" report "$DB" --run 1 --html "$TMP/r.html" --target 85%
-if grep -q '<svg class="sankey"' "$TMP/r.html" && [ "$(grep -c '<svg class="chart"' "$TMP/r.html")" -ge 4 ] &&
+if grep -q '<svg class="sankey"' "$TMP/r.html" && [ "$(grep -c '<svg class="chart"' "$TMP/r.html")" -ge 5 ] &&
+   grep -q 'Wait per interval, seconds: ASA, p90, p95' "$TMP/r.html" &&
    ! grep -Eq 'https?://|src=|<link|<script' "$TMP/r.html"; then
 	ok html-self-contained; else fail html-self-contained; fi
 if python3 - "$TMP/r.html" <<'PY'
