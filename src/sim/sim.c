@@ -36,7 +36,7 @@ enum {
 	EV_DONE,          /* payload: agent outcome */
 	EV_WRAPUP,        /* payload: agent (slot field unused) */
 	EV_STAFF,         /* payload: queue */
-	EV_REDIAL         /* payload: line << 8 | lang */
+	EV_REDIAL         /* payload: index in sim.redial */
 };
 
 static inline uint64_t ev_pack(int kind, uint32_t slot, uint16_t inc, uint32_t payload)
@@ -51,10 +51,15 @@ static inline uint64_t ev_pack(int kind, uint32_t slot, uint16_t inc, uint32_t p
 
 #define RUN_UNKNOWN INT64_MIN
 
-/* Random streams, one per purpose (common random numbers). */
+/* Random streams of the run, one per purpose (common random numbers).
+ * What a caller does (choices, keys, think, barge-in, patience, supervisor
+ * request, redial) comes from the call's own stream instead (call_rng): a
+ * shared stream is drawn in event order, and once staffing changes when a
+ * call is answered it changes which draw each later caller gets.  The RS_ numbers those purposes had are kept unused, so the
+ * remaining streams keep their numbers (and the M/M/c outputs). */
 enum {
-	RS_ARRIVAL, RS_LANG, RS_CHOICE, RS_THINK, RS_BARGE, RS_PATIENCE, RS_REDIAL,
-	RS_HANDLE, RS_OUTCOME, RS_WRAPUP, RS_KEYS, RS_ROSTER, RS_ACD, RS_ASKSUP, RS_N
+	RS_ARRIVAL, RS_LANG, RS_CHOICE_, RS_THINK_, RS_BARGE_, RS_PATIENCE_, RS_REDIAL_,
+	RS_HANDLE, RS_OUTCOME, RS_WRAPUP, RS_KEYS_, RS_ROSTER, RS_ACD, RS_ASKSUP_, RS_N
 };
 
 /* The driver's fields come first: every action reads them, and with the
@@ -71,6 +76,7 @@ typedef struct sim_slot {
 	uint16_t tiers_seen;  /* bit per tier reached */
 	bool live;
 	bool counted;
+	bool rc_ready;        /* rc seeded (call_rng) */
 	/* The caller's turns at a menu or input, by the call's try_no: the
 	 * try whose first prompt had its barge-in draw, and the try the
 	 * caller has decided (keys scheduled).  See act_turn. */
@@ -100,6 +106,13 @@ typedef struct sim_slot {
 	int32_t buf_gap;
 	int64_t buf_t;
 	char buf_keys[CALL_MAX_DIGITS + 2];
+	/* The caller's own stream, seeded from `who` on first use: choices,
+	 * keys, think, barge-in, and at each enqueue patience and the
+	 * supervisor request, drawn whether or not the call waits, so what
+	 * the caller does in the IVR after a queue leg does not depend on
+	 * how long the leg was. */
+	uint64_t who;         /* arrivals block << 40 | its call number; a redial: hashed from its first call's */
+	rng rc;
 	call c;
 } sim_slot;
 
@@ -110,6 +123,7 @@ typedef struct arr_seg {
 	int64_t from, change;     /* the rate is valid for from <= t < change */
 	double rate;
 	double lo, hi;            /* from and change as doubles (next_arrival) */
+	uint64_t n;               /* calls placed by the block so far */
 } arr_seg;
 
 typedef struct deferred {
@@ -152,6 +166,12 @@ typedef struct sim {
 	 * enqueue draws patience and the supervisor request (act_enqueue). */
 	bool queue_draws;
 	uint16_t *tier_bit;       /* tiers_seen bit of each queue (0: none) */
+	uint64_t seed, replication;  /* for the callers' own streams */
+	/* Redials not placed yet (an event's payload holds only the index):
+	 * who calls again, on which line, in which language.  Free entries
+	 * are chained through line. */
+	struct redial { uint64_t who; int line, lang; } *redial;
+	int nredial, credial, redial_free;
 } sim;
 
 static void sim_fail(sim *m, const char *what, const char *detail)
@@ -368,10 +388,28 @@ static inline double sample_ms(const dist *d, rng *r)
 	return dist_sample_ms(d, r);
 }
 
-static int64_t think_ms(sim *m)
+/* Seed a call's stream: which caller (who) and which replication, hashed
+ * into a stream number of the run seed (far from the purposes' numbers,
+ * which are below 2^20).  Out of line: it runs once a call at most, and
+ * M/M/c calls without patience draw nothing of their own. */
+static __attribute__((noinline)) void seed_call_rng(const sim *m, sim_slot *sl)
+{
+	uint64_t x = sl->who ^ (m->replication * 0xd6e8feb86659fd93ULL);
+	rng_seed(&sl->rc, m->seed, rng_splitmix64(&x));
+	sl->rc_ready = true;
+}
+
+static inline rng *call_rng(const sim *m, sim_slot *sl)
+{
+	if (!sl->rc_ready)
+		seed_call_rng(m, sl);
+	return &sl->rc;
+}
+
+static int64_t think_ms(sim *m, sim_slot *sl)
 {
 	const scen_caller *cl = &m->s->caller;
-	return cl->has_think ? dist_round_ms(sample_ms(&cl->think, &m->r[RS_THINK])) : 0;
+	return cl->has_think ? dist_round_ms(sample_ms(&cl->think, call_rng(m, sl))) : 0;
 }
 
 /* Draw an index from shares (they add up to 1; the last takes the rest). */
@@ -401,7 +439,7 @@ static void act_menu(sim *m, int slot, int node, const flow_node *nd, int64_t t0
 	const flow_menu *mn = &nd->u.menu;
 	sim_slot *sl = &m->slots[slot];
 	const scen_answer *ans = answer_for(m, node, sl->c.lang);
-	rng *rc = &m->r[RS_CHOICE];
+	rng *rc = call_rng(m, sl);
 	if (!ans || ans->nchoices == 0) {
 		if (mn->noptions == 0)
 			return;
@@ -421,7 +459,7 @@ static void act_menu(sim *m, int slot, int node, const flow_node *nd, int64_t t0
 		/* A key that starts no option; if every key starts one, a run
 		 * that continues none. */
 		char k[3] = { 0 };
-		int start = (int)rng_below(&m->r[RS_KEYS], 12);
+		int start = (int)rng_below(rc, 12);
 		for (int i = 0; i < 12; i++) {
 			k[0] = dtmf_keys[(start + i) % 12];
 			if (!keys_prefix_of_option(mn, k, 1)) {
@@ -455,7 +493,7 @@ static void act_input(sim *m, int slot, int node, const flow_node *nd, int64_t t
 	const flow_input *in = &nd->u.input;
 	sim_slot *sl = &m->slots[slot];
 	const scen_answer *ans = answer_for(m, node, sl->c.lang);
-	rng *rc = &m->r[RS_CHOICE], *rk = &m->r[RS_KEYS];
+	rng *rc = call_rng(m, sl), *rk = rc;
 	scen_choice_kind kind = SCEN_VALID;
 	if (ans && ans->nchoices > 0)
 		kind = ans->choices[draw_share(rc, ans->choices, ans->nchoices)].kind;
@@ -518,10 +556,10 @@ static void act_input(sim *m, int slot, int node, const flow_node *nd, int64_t t
 
 /* Does the caller barge into this try's prompts?  (caller_decide's first
  * draw when prompting, asked by act_turn before the call.) */
-static inline bool barges_in(sim *m, const flow_listen *l)
+static inline bool barges_in(sim *m, sim_slot *sl, const flow_listen *l)
 {
 	return l->bargein && m->s->caller.bargein > 0 &&
-	       rng_chance(&m->r[RS_BARGE], m->s->caller.bargein);
+	       rng_chance(call_rng(m, sl), m->s->caller.bargein);
 }
 
 /* A menu or input is about to be heard: decide what this caller does.
@@ -536,10 +574,10 @@ static void caller_decide(sim *m, int slot, int node, int64_t t, int64_t t_ivr, 
 	if (barging) {
 		/* When in the prompt: prompt_ms is t_ivr - t (the prompt's end). */
 		int64_t prompt_ms = t_ivr - t;
-		t0 = t + 1 + (int64_t)(rng_uniform(&m->r[RS_BARGE]) *
+		t0 = t + 1 + (int64_t)(rng_uniform(call_rng(m, &m->slots[slot])) *
 		                       (uint32_t)(prompt_ms > 1 ? prompt_ms - 1 : 0));
 	} else {
-		t0 = t + think_ms(m);
+		t0 = t + think_ms(m, &m->slots[slot]);
 	}
 	m->slots[slot].decided_try = m->slots[slot].c.try_no;
 	if (nd->kind == FLOW_MENU)
@@ -740,10 +778,16 @@ ACT_FN act_timer(sim *m, const call *c, const call_action *a)
  * OPTION: three actions fewer a try.  The draws and pushes come in the
  * same order as before: the keys first, then the timer (which
  * skip_ivr_timer may drop because of them). */
+/* A caller whose keys (or hang-up) are still to come has no turn: a
+ * caller who thought past the no-input timeout presses what they decided
+ * anyway, into the next try's prompts (a barge-in, or discarded when the
+ * menu has bargein off) or while it listens, and does not decide a second
+ * time on top of it (that gave two interleaved entries). */
 static inline bool caller_turn(const sim_slot *sl, const call *c)
 {
-	return (c->state == CALL_PROMPTING && sl->barge_try != c->try_no) ||
-	       (c->state == CALL_LISTENING && c->ndigits == 0 && sl->decided_try != c->try_no);
+	return sl->npend == 0 &&
+	       ((c->state == CALL_PROMPTING && sl->barge_try != c->try_no) ||
+	        (c->state == CALL_LISTENING && c->ndigits == 0 && sl->decided_try != c->try_no));
 }
 
 ACT_FN act_turn(sim *m, const call *c, const call_action *a)
@@ -760,7 +804,7 @@ ACT_FN act_turn(sim *m, const call *c, const call_action *a)
 		 * the others decide when the prompts are over. */
 		const flow_node *nd = c->nd;
 		sl->barge_try = c->try_no;
-		if (barges_in(m, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
+		if (barges_in(m, sl, nd->kind == FLOW_MENU ? &nd->u.menu.l : &nd->u.input.l))
 			caller_decide(m, slot, c->node, a->t, a->at, true);
 	} else {
 		caller_decide(m, slot, c->node, a->t, a->at, false);
@@ -820,12 +864,14 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 		sl->leg_no++;
 		const scen_caller *cl = &m->s->caller;
 		sl->pat_at = sl->ask_at = -1;
+		/* Drawn at every enqueue, waiting or not: the caller's stream
+		 * then stands at the same place after the leg under any
+		 * staffing. */
+		rng *rq = call_rng(m, sl);
 		if (cl->has_patience)
-			sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience,
-			                                                 &m->r[RS_PATIENCE]));
-		if (cl->ask_supervisor > 0 && rng_chance(&m->r[RS_ASKSUP], cl->ask_supervisor))
-			sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after,
-			                                                 &m->r[RS_ASKSUP]));
+			sl->pat_at = a->t + dist_round_ms(dist_sample_ms(&cl->patience, rq));
+		if (cl->ask_supervisor > 0 && rng_chance(rq, cl->ask_supervisor))
+			sl->ask_at = a->t + dist_round_ms(dist_sample_ms(&cl->ask_after, rq));
 		sl->qt_pending = sl->pat_at >= 0 || sl->ask_at >= 0;
 	}
 	/* Most calls are answered at once: one assignment, of this call, with
@@ -887,9 +933,32 @@ ACT_FN act_request(sim *m, const call *c, const call_action *a)
 	}
 }
 
+/* An entry for a pending redial, or -1 (the run failed: more redials
+ * pending at once than an event payload can index). */
+static int redial_alloc(sim *m)
+{
+	if (m->redial_free >= 0) {
+		int i = m->redial_free;
+		m->redial_free = m->redial[i].line;
+		return i;
+	}
+	if (m->nredial == m->credial) {
+		int cap = m->credial ? 2 * m->credial : 64;
+		void *p = cap <= 0x100000 ? realloc(m->redial, (size_t)cap * sizeof *m->redial) : NULL;
+		if (!p) {
+			sim_fail(m, "too many redials",
+			         "over a million callers waiting to call again at once");
+			return -1;
+		}
+		m->redial = p;
+		m->credial = cap;
+	}
+	return m->nredial++;
+}
+
 ACT_FN act_end(sim *m, const call *c, const call_action *a)
 {
-	const sim_slot *sl = slot_of(c);
+	sim_slot *sl = slot_of(c);
 	sim_result *r = m->res;
 	if (sl->counted) {
 		r->outcomes[a->outcome]++;
@@ -897,12 +966,22 @@ ACT_FN act_end(sim *m, const call *c, const call_action *a)
 			r->transfers[__builtin_ctz(ts)]++;
 	}
 	if (a->outcome == CALL_OUT_ABANDONED_QUEUE && m->s->caller.redial > 0 &&
-	    !m->arrivals_done && rng_chance(&m->r[RS_REDIAL], m->s->caller.redial)) {
+	    !m->arrivals_done && rng_chance(call_rng(m, sl), m->s->caller.redial)) {
 		int64_t when = a->t + dist_round_ms(dist_sample_ms(&m->s->caller.redial_after,
-		                                                   &m->r[RS_REDIAL]));
-		if (when < m->t_stop)
-			at_caller(m, when, ev_pack(EV_REDIAL, 0, 0,
-			                           (uint32_t)(c->line << 8 | (c->lang & 0xff))));
+		                                                   call_rng(m, sl)));
+		if (when < m->t_stop) {
+			/* The same caller calling again: its streams follow from
+			 * the first call's, so it does the same under any staffing
+			 * that has it abandon at the same moment. */
+			int i = redial_alloc(m);
+			if (i >= 0) {
+				uint64_t x = sl->who;
+				m->redial[i].who = rng_splitmix64(&x);
+				m->redial[i].line = c->line;
+				m->redial[i].lang = c->lang;
+				at_caller(m, when, ev_pack(EV_REDIAL, 0, 0, (uint32_t)i));
+			}
+		}
 	}
 	if (sl->rec && m->o->db)
 		store_ended(m, sl);
@@ -1030,7 +1109,7 @@ static int pick_lang(sim *m)
 	return 0;
 }
 
-static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
+static void place_call(sim *m, int line, int lang, int64_t t, uint64_t who, bool redial)
 {
 	/* The check caps the scenario's own arrivals, but redials come on
 	 * top: callers who abandon at once and redial at once (staff 0,
@@ -1054,6 +1133,7 @@ static void place_call(sim *m, int line, int lang, int64_t t, bool redial)
 	recorder *rec = sl->rec;
 	call_init(&sl->c, m->f, (uint64_t)slot, line, lang);
 	memset(&sl->patience, 0, offsetof(sim_slot, run_t) - offsetof(sim_slot, patience));
+	sl->who = who;
 	sl->live = true;
 	sl->counted = t >= m->t_counted;
 	sl->run_t = RUN_UNKNOWN;
@@ -1280,7 +1360,8 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 		const scen_arrivals *ar = &m->s->arrivals[pay];
 		if (m->arrivals_done)
 			return;
-		place_call(m, ar->line, pick_lang(m), now, false);
+		place_call(m, ar->line, pick_lang(m), now, (uint64_t)pay << 40 | m->arr_seg[pay].n++,
+		           false);
 		if (m->arrivals_done)
 			return;
 		int64_t next = next_arrival(m, (int)pay);
@@ -1288,10 +1369,14 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 			at_arrival(m, next, ev_pack(EV_ARRIVAL, 0, 0, pay));
 		return;
 	}
-	case EV_REDIAL:
+	case EV_REDIAL: {
+		struct redial rd = m->redial[pay];
+		m->redial[pay].line = m->redial_free;
+		m->redial_free = (int)pay;
 		if (!m->arrivals_done && now < m->t_stop)
-			place_call(m, (int)(pay >> 8), (int)(pay & 0xff), now, true);
+			place_call(m, rd.line, rd.lang, now, rd.who, true);
 		return;
+	}
 	case EV_WRAPUP:
 		acd_check(m, acd_wrapup_end(m->a, (int)pay, now), "acd_wrapup_end");
 		drain_acd(m);
@@ -1564,6 +1649,9 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	uint64_t seed = o->has_seed ? o->seed : s->seed;
 	for (int i = 0; i < RS_N; i++)
 		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);
+	m.seed = seed;
+	m.replication = o->replication;
+	m.redial_free = -1;
 
 	sim_result *r = calloc(1, sizeof *r);
 	if (!r) {
@@ -1678,6 +1766,7 @@ done:
 	free(m.slots);
 	free(m.dq);
 	free(m.arr_seg);
+	free(m.redial);
 	free(m.ans);
 	free(m.ag_of);
 	free(m.tier_bit);

@@ -189,4 +189,67 @@ echo "not a database" >"$TMP/junk.db"
 expect_status bad-db 2 "$TIERLINE" simulate --db "$TMP/junk.db" --calls 50 "$TMP/mmc.flow" "$TMP/mmc.scenario"
 expect_output bad-db-msg "^tierline simulate: $TMP/junk.db: reading the database: the file is not a SQLite database"
 if grep -q "junk.db: $TMP/junk.db" "$TMP/err"; then fail bad-db-path-once "$(cat "$TMP/err")"; else ok bad-db-path-once; fi
+# Common random numbers: what a caller does comes from the caller's own
+# stream, so changing staffing changes no key any caller presses.  The
+# flow has menus before and after queues (request -> bye), callers think
+# past the 5 s timeout (exp(4s)), abandon, redial and are escalated: with
+# one stream per purpose, draws went to other callers as soon as a leg
+# ended at another time.  Calls are matched by line and arrival instant.
+for st in 2 9; do
+	cat >"$TMP/crn$st.scenario" <<X
+scenario s {
+  start 2026-11-30 08:00
+  length 3h
+  seed 3
+  arrivals main { rate 150/h }
+  arrivals night { rate 20/h }
+  caller { think exp(4s); bargein 20%; patience exp(90s); redial 50% after exp(5m) }
+  agents desk { staff $st; handle exp(4m); outcome resolved 70%, escalate 15%, request 15% }
+  agents desk2 { staff 1; handle exp(5m) }
+  agents night_q { staff 1; handle exp(3m) }
+}
+X
+	rm -f "$TMP/crn$st.db"
+	expect_status "crn-run-staff-$st" 0 "$TIERLINE" simulate --db "$TMP/crn$st.db" \
+		tests/scenarios/flows/small.flow "$TMP/crn$st.scenario"
+done
+if python3 - "$TMP/crn2.db" "$TMP/crn9.db" >"$TMP/py" 2>&1 <<'PY'
+import collections, sqlite3, sys
+def calls(path):
+    rows = sqlite3.connect(path).execute("SELECT line, arrival, keys, outcome FROM calls").fetchall()
+    n = collections.Counter((r[0], r[1]) for r in rows)
+    return {(r[0], r[1]): r[2] for r in rows if n[(r[0], r[1])] == 1}, rows
+a, ra = calls(sys.argv[1])
+b, rb = calls(sys.argv[2])
+common = [k for k in a if k in b]
+diff = [k for k in common if a[k] != b[k]]
+ab = lambda rows: sum(1 for r in rows if r[3] == "abandoned-queue")
+# the staffing matters (else the test proves nothing) ...
+assert ab(ra) > 3 * max(1, ab(rb)), (ab(ra), ab(rb))
+assert len(ra) != len(rb), "no redials differ"
+# ... and the first-time callers all pressed the same keys
+assert len(common) > 350, len(common)
+assert not diff, (len(diff), diff[:2], [a[k] for k in diff[:2]], [b[k] for k in diff[:2]])
+print(len(common), "calls in both runs pressed the same keys")
+PY
+then ok crn-same-keys-any-staffing; else fail crn-same-keys-any-staffing "$(cat "$TMP/py")"; fi
+
+# One decision a try: a caller who thinks past the no-input timeout presses
+# what they decided into the next try and does not decide again on top of
+# it.  Without barge-in, keys closer than the 250 ms an entry's keys are
+# apart can only be two entries interleaved.
+sed 's/bargein 20%; //' "$TMP/crn2.scenario" >"$TMP/nobarge.scenario"
+rm -f "$TMP/nobarge.db"
+expect_status one-decision-run 0 "$TIERLINE" simulate --db "$TMP/nobarge.db" \
+	tests/scenarios/flows/small.flow "$TMP/nobarge.scenario"
+if python3 - "$TMP/nobarge.db" >"$TMP/py" 2>&1 <<'PY'
+import json, sqlite3, sys
+bad = []
+for seq, keys in sqlite3.connect(sys.argv[1]).execute("SELECT seq, keys FROM calls"):
+    t = json.loads(keys)[1::2]
+    if any(b - a < 250 for a, b in zip(t, t[1:])):
+        bad.append((seq, keys))
+assert not bad, (len(bad), bad[:2])
+PY
+then ok one-decision-a-try; else fail one-decision-a-try "$(cat "$TMP/py")"; fi
 finish
