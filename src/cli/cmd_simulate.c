@@ -36,6 +36,7 @@ typedef struct sim_cli {
 	int64_t sl_ms;
 	bool progress;
 	double t0;
+	double shown;         /* when the progress line was last written (s after t0) */
 	int rep, reps;               /* the replication running, of how many */
 } sim_cli;
 
@@ -98,8 +99,12 @@ static void progress_cb(void *ctx, double done)
 {
 	sim_cli *c = ctx;
 	double el = now_s() - c->t0;
-	if (el < 1.0)
+	/* Nothing for a run under a second; then ten updates a second at most
+	 * (the simulator calls every 2^16 events, hundreds of times a second,
+	 * and a terminal over ssh would spend more on the line than we do). */
+	if (el < 1.0 || el - c->shown < 0.1)
 		return;
+	c->shown = el;
 	/* one line for the whole run: replication k of N is (k + done) / N */
 	double all = ((double)c->rep + done) / (double)(c->reps > 0 ? c->reps : 1);
 	if (c->reps > 1)

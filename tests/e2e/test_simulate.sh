@@ -116,6 +116,11 @@ if command -v script >/dev/null 2>&1; then
 		>"$TMP/tty" 2>&1 </dev/null
 	if tr '\r' '\n' <"$TMP/tty" | grep -Eq '^simulating: +[0-9.]+%  replication [0-9]+ of 40'; then
 		ok sim-progress-tty; else fail sim-progress-tty "$(tr '\r' '\n' <"$TMP/tty" | tail -3)"; fi
+	# ten updates a second at most: no two lines with the same elapsed
+	# tenth of a second
+	if tr '\r' '\n' <"$TMP/tty" | sed -n 's/^simulating:.*(\([0-9.]*\) s)$/\1/p' | sort | uniq -d | grep -q .; then
+		fail sim-progress-throttled "$(tr '\r' '\n' <"$TMP/tty" | grep -c simulating) lines"
+	else ok sim-progress-throttled; fi
 fi
 
 # --calls at a tiny rate runs for millennia of 30-minute intervals, past
