@@ -36,6 +36,10 @@ typedef struct rng {
 /* Seed stream number `stream` of run seed `seed`.  Any values are fine. */
 void rng_seed(rng *r, uint64_t seed, uint64_t stream);
 
+/* rng_seed's first step, the hash of the run seed: a simulation that seeds
+ * a stream per call hashes its seed once (rng_seed_hashed). */
+uint64_t rng_seed_hash(uint64_t seed);
+
 /* A stable stream number for a purpose name (FNV-1a 64 of the bytes), so
  * per-queue streams ("handle/tier1") need no central registry. */
 uint64_t rng_stream_id(const char *name);
@@ -48,6 +52,36 @@ static inline uint64_t rng_splitmix64(uint64_t *x)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+/* rng_seed(r, seed, stream) with h = rng_seed_hash(seed): the same state,
+ * inline, for a stream seeded per call (five splitmix64 steps). */
+static inline void rng_seed_hashed(rng *r, uint64_t h, uint64_t stream)
+{
+	uint64_t x = h ^ (stream * 0xd1342543de82ef95ULL + 0x2545f4914f6cdd1dULL);
+	(void)rng_splitmix64(&x);
+	for (int i = 0; i < 4; i++)
+		r->s[i] = rng_splitmix64(&x);
+	if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0)  /* astronomically rare */
+		r->s[0] = 1;
+	r->spare = 0.0;
+	r->has_spare = false;
+}
+
+/* A stream of its own for one entity (a call, a call's leg): the state is
+ * four splitmix64 outputs from `key`, which the caller makes from the hashed
+ * run seed and the entity's identity (see sim.c's entity_rng).  Cheaper
+ * than rng_seed (four steps, no hashing of the seed), for millions of
+ * short streams. */
+static inline void rng_seed_key(rng *r, uint64_t key)
+{
+	uint64_t x = key;
+	/* Never all zero: splitmix64 maps distinct counters to distinct
+	 * outputs, so at most one of the four is 0. */
+	for (int i = 0; i < 4; i++)
+		r->s[i] = rng_splitmix64(&x);
+	r->spare = 0.0;
+	r->has_spare = false;
 }
 
 static inline uint64_t rng_rotl_(uint64_t x, int k)

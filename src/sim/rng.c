@@ -2,20 +2,17 @@
 #include <math.h>
 #include "tierline/rng.h"
 
+uint64_t rng_seed_hash(uint64_t seed)
+{
+	uint64_t x = seed;
+	return rng_splitmix64(&x);
+}
+
 void rng_seed(rng *r, uint64_t seed, uint64_t stream)
 {
 	/* Hash the pair first so that (seed, stream) and (seed + 1, stream - 1)
 	 * and other simple relations give unrelated states. */
-	uint64_t x = seed;
-	uint64_t h = rng_splitmix64(&x);
-	x = h ^ (stream * 0xd1342543de82ef95ULL + 0x2545f4914f6cdd1dULL);
-	(void)rng_splitmix64(&x);
-	for (int i = 0; i < 4; i++)
-		r->s[i] = rng_splitmix64(&x);
-	if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0)  /* astronomically rare */
-		r->s[0] = 1;
-	r->spare = 0.0;
-	r->has_spare = false;
+	rng_seed_hashed(r, rng_seed_hash(seed), stream);
 }
 
 uint64_t rng_stream_id(const char *name)

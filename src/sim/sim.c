@@ -53,13 +53,15 @@ static inline uint64_t ev_pack(int kind, uint32_t slot, uint16_t inc, uint32_t p
 
 /* Random streams of the run, one per purpose (common random numbers).
  * What a caller does (choices, keys, think, barge-in, patience, supervisor
- * request, redial) comes from the call's own stream instead (call_rng): a
- * shared stream is drawn in event order, and once staffing changes when a
- * call is answered it changes which draw each later caller gets.  The RS_ numbers those purposes had are kept unused, so the
- * remaining streams keep their numbers (and the M/M/c outputs). */
+ * request, redial) comes from the call's own stream instead (call_rng),
+ * and each answered leg's handle time, outcome and wrap-up from the leg's
+ * (service_rng): a shared stream is drawn in event order, and once
+ * staffing changes when a call is answered it changes which draw each
+ * later caller gets.  The RS_ numbers those purposes had are kept unused, so the
+ * remaining streams keep their numbers. */
 enum {
 	RS_ARRIVAL, RS_LANG, RS_CHOICE_, RS_THINK_, RS_BARGE_, RS_PATIENCE_, RS_REDIAL_,
-	RS_HANDLE, RS_OUTCOME, RS_WRAPUP, RS_KEYS_, RS_ROSTER, RS_ACD, RS_ASKSUP_, RS_N
+	RS_HANDLE_, RS_OUTCOME_, RS_WRAPUP_, RS_KEYS_, RS_ROSTER, RS_ACD, RS_ASKSUP_, RS_N
 };
 
 /* The driver's fields come first: every action reads them, and with the
@@ -77,6 +79,7 @@ typedef struct sim_slot {
 	bool live;
 	bool counted;
 	bool rc_ready;        /* rc seeded (call_rng) */
+	uint8_t answers;      /* legs answered so far (service_rng) */
 	/* The caller's turns at a menu or input, by the call's try_no: the
 	 * try whose first prompt had its barge-in draw, and the try the
 	 * caller has decided (keys scheduled).  See act_turn. */
@@ -101,6 +104,7 @@ typedef struct sim_slot {
 	uint16_t npend;
 	int64_t run_t, run_gap;
 	int ans_agent;        /* when answer (not cleared per call) */
+	int64_t wrap_ms;      /* the answered leg's wrap-up, drawn with its handle time */
 	int64_t ans_t;
 	int64_t pat_at, ask_at;
 	int32_t buf_gap;
@@ -166,7 +170,9 @@ typedef struct sim {
 	 * enqueue draws patience and the supervisor request (act_enqueue). */
 	bool queue_draws;
 	uint16_t *tier_bit;       /* tiers_seen bit of each queue (0: none) */
-	uint64_t seed, replication;  /* for the callers' own streams */
+	/* For the callers' own streams: rng_seed_hash of the seed, and the
+	 * replication times an odd constant (entity_rng). */
+	uint64_t seed_h, rep_mix;
 	/* Redials not placed yet (an event's payload holds only the index):
 	 * who calls again, on which line, in which language.  Free entries
 	 * are chained through line. */
@@ -388,14 +394,32 @@ static inline double sample_ms(const dist *d, rng *r)
 	return dist_sample_ms(d, r);
 }
 
-/* Seed a call's stream: which caller (who) and which replication, hashed
- * into a stream number of the run seed (far from the purposes' numbers,
- * which are below 2^20).  Out of line: it runs once a call at most, and
- * M/M/c calls without patience draw nothing of their own. */
+/* A stream of the call's own: the hashed run seed, the caller (who), the
+ * replication and which of the call's streams (kind), into rng_seed_key.
+ * Odd multipliers keep distinct identities apart; splitmix64 does the
+ * mixing. */
+static inline void entity_rng(const sim *m, const sim_slot *sl, uint64_t kind, rng *r)
+{
+	uint64_t id = sl->who ^ m->rep_mix ^ kind;
+	rng_seed_key(r, m->seed_h ^ id * 0xd1342543de82ef95ULL);
+}
+
+/* The stream of one answered leg of a call: its handle time, the agent's
+ * outcome and the wrap-up, drawn when the leg is answered.  Drawn from a
+ * stream shared by all calls in answer order, a change of staffing would
+ * hand the same caller another caller's handle time; from the leg's own,
+ * each caller's talk is the same under any staffing that answers it
+ * (common random numbers for the service too: two staffings differ only
+ * by what the staffing does, so `staff` compares them with less noise). */
+static inline void service_rng(const sim *m, sim_slot *sl, rng *r)
+{
+	entity_rng(m, sl, 0x9b1f3c55d2e4a701ULL ^ (uint64_t)++sl->answers << 56, r);
+}
+
+/* Out of line: once a call at most, from several callers. */
 static __attribute__((noinline)) void seed_call_rng(const sim *m, sim_slot *sl)
 {
-	uint64_t x = sl->who ^ (m->replication * 0xd6e8feb86659fd93ULL);
-	rng_seed(&sl->rc, m->seed, rng_splitmix64(&x));
+	entity_rng(m, sl, 0x3c79ac492ba7b653ULL, &sl->rc);
 	sl->rc_ready = true;
 }
 
@@ -898,9 +922,13 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 	int64_t handle = 60000;
 	call_agent_outcome out = CALL_AGENT_RESOLVED;
 	if (ag) {
-		handle = dist_round_ms(sample_ms(&ag->handle, &m->r[RS_HANDLE]));
+		rng r;
+		service_rng(m, sl, &r);
+		handle = dist_round_ms(sample_ms(&ag->handle, &r));
 		out = m->fixed_outcome >= 0 ? (call_agent_outcome)m->fixed_outcome
-		                            : scen_draw_outcome(ag, &m->r[RS_OUTCOME]);
+		                            : scen_draw_outcome(ag, &r);
+		if (ag->has_wrapup)
+			sl->wrap_ms = dist_round_ms(dist_sample_ms(&ag->wrapup, &r));
 	}
 	at_timer_inl(m, a->t + handle, ev_pack(EV_DONE, (uint32_t)slot, sl->inc, out));
 }
@@ -916,7 +944,7 @@ ACT_FN act_leg_end(sim *m, const call *c, const call_action *a)
 	} else {
 		const scen_agents *ag = m->ag_of[a->queue];
 		if (ag && ag->has_wrapup)
-			wrap = dist_round_ms(dist_sample_ms(&ag->wrapup, &m->r[RS_WRAPUP]));
+			wrap = slot_of(c)->wrap_ms;    /* drawn with the handle time */
 	}
 	int rc = acd_end(m->a, c->id, a->t, a->leg, wrap, NULL);
 	acd_check(m, rc, "acd_end");
@@ -1453,9 +1481,9 @@ static void on_event(sim *m, int64_t now, uint64_t arg)
 /* The outcome every talk ends with when no draw is needed: each queue's
  * agents (or the default, resolved, for a queue without) give one outcome
  * a share of 1, so scen_draw_outcome returns it whatever u (< 1) it draws,
- * and all give the same one.  Its stream, RS_OUTCOME, feeds nothing else:
- * not drawing from it changes no output.  -1 when any group needs the
- * draw (the stream's position then matters across queues). */
+ * and all give the same one: the draw is skipped (a leg's wrap-up then
+ * comes one draw earlier in its stream, for every leg alike).  -1 when
+ * any group needs the draw. */
 static int fixed_outcome(const sim *m)
 {
 	int fixed = -1;
@@ -1649,8 +1677,8 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	uint64_t seed = o->has_seed ? o->seed : s->seed;
 	for (int i = 0; i < RS_N; i++)
 		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);
-	m.seed = seed;
-	m.replication = o->replication;
+	m.seed_h = rng_seed_hash(seed);
+	m.rep_mix = o->replication * 0xd6e8feb86659fd93ULL;
 	m.redial_free = -1;
 
 	sim_result *r = calloc(1, sizeof *r);

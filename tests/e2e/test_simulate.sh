@@ -195,7 +195,8 @@ expect_status bad-db 2 "$TIERLINE" simulate --db "$TMP/junk.db" --calls 50 "$TMP
 expect_output bad-db-msg "^tierline simulate: $TMP/junk.db: reading the database: the file is not a SQLite database"
 if grep -q "junk.db: $TMP/junk.db" "$TMP/err"; then fail bad-db-path-once "$(cat "$TMP/err")"; else ok bad-db-path-once; fi
 # Common random numbers: what a caller does comes from the caller's own
-# stream, so changing staffing changes no key any caller presses.  The
+# stream and each answered leg's talk from the leg's, so changing staffing
+# changes no key any caller presses nor how long an answered call talks.  The
 # flow has menus before and after queues (request -> bye), callers think
 # past the 5 s timeout (exp(4s)), abandon, redial and are escalated: with
 # one stream per purpose, draws went to other callers as soon as a leg
@@ -219,15 +220,30 @@ X
 		tests/scenarios/flows/small.flow "$TMP/crn$st.scenario"
 done
 if python3 - "$TMP/crn2.db" "$TMP/crn9.db" >"$TMP/py" 2>&1 <<'PY'
-import collections, sqlite3, sys
+import collections, json, sqlite3, sys
 def calls(path):
-    rows = sqlite3.connect(path).execute("SELECT line, arrival, keys, outcome FROM calls").fetchall()
+    rows = sqlite3.connect(path).execute("SELECT line, arrival, keys, outcome, legs FROM calls").fetchall()
     n = collections.Counter((r[0], r[1]) for r in rows)
-    return {(r[0], r[1]): r[2] for r in rows if n[(r[0], r[1])] == 1}, rows
+    def ivr_keys(keys, legs):
+        # keys up to the first queue: one a caller decided before a try
+        # failed over to a queue still comes while it waits, and a caller
+        # who abandoned first never presses it
+        k, l = json.loads(keys), json.loads(legs)
+        end = l[0][2] if l else float("inf")
+        return [(k[i], k[i + 1]) for i in range(0, len(k), 2) if k[i + 1] <= end]
+    return {(r[0], r[1]): (ivr_keys(r[2], r[4]), r[4]) for r in rows if n[(r[0], r[1])] == 1}, rows
 a, ra = calls(sys.argv[1])
 b, rb = calls(sys.argv[2])
 common = [k for k in a if k in b]
-diff = [k for k in common if a[k] != b[k]]
+diff = [k for k in common if a[k][0] != b[k][0]]
+# the first leg's talk, when both runs answered it: the same length
+talks = same = 0
+for k in common:
+    la, lb = json.loads(a[k][1]), json.loads(b[k][1])
+    if la and lb and la[0][3] is not None and lb[0][3] is not None:
+        talks += 1
+        same += la[0][4] - la[0][3] == lb[0][4] - lb[0][3]
+assert talks > 50 and same == talks, (same, talks)
 ab = lambda rows: sum(1 for r in rows if r[3] == "abandoned-queue")
 # the staffing matters (else the test proves nothing) ...
 assert ab(ra) > 3 * max(1, ab(rb)), (ab(ra), ab(rb))
@@ -235,7 +251,7 @@ assert len(ra) != len(rb), "no redials differ"
 # ... and the first-time callers all pressed the same keys
 assert len(common) > 350, len(common)
 assert not diff, (len(diff), diff[:2], [a[k] for k in diff[:2]], [b[k] for k in diff[:2]])
-print(len(common), "calls in both runs pressed the same keys")
+print(len(common), "calls in both runs pressed the same keys;", talks, "talked as long")
 PY
 then ok crn-same-keys-any-staffing; else fail crn-same-keys-any-staffing "$(cat "$TMP/py")"; fi
 
