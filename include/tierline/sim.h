@@ -87,6 +87,16 @@ int  sim_run(const flow *f, const scenario *s, const sim_options *o,
              sim_result **out, char *err, size_t errlen);
 void sim_result_free(sim_result *r);
 
+/* The random stream (rng_seed's) of a purpose (0..31) in a replication
+ * (below 2^32): purpose * 0x10000 + replication below 0x10000, as it has
+ * always been; the higher bits of the replication go above bit 32, so no
+ * two (purpose, replication) pairs share a stream. */
+static inline uint64_t sim_stream(int purpose, uint64_t replication)
+{
+	return (uint64_t)purpose * 0x10000 + (replication & 0xffff) +
+	       ((replication >> 16) << 32);
+}
+
 /* Add replication b's counts to a (outcomes, requests, transfers, per-queue
  * and per-interval counts matched by start).  Ratios of the pooled counts
  * then estimate expected figures; quantiles are not pooled (a's stay). */

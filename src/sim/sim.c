@@ -1676,7 +1676,7 @@ int sim_run(const flow *f, const scenario *s, const sim_options *o,
 	m.sink.skip = ~reads;
 	uint64_t seed = o->has_seed ? o->seed : s->seed;
 	for (int i = 0; i < RS_N; i++)
-		rng_seed(&m.r[i], seed, (uint64_t)i * 0x10000 + o->replication);
+		rng_seed(&m.r[i], seed, sim_stream(i, o->replication));
 	m.seed_h = rng_seed_hash(seed);
 	m.rep_mix = o->replication * 0xd6e8feb86659fd93ULL;
 	m.redial_free = -1;

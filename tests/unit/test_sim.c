@@ -269,6 +269,33 @@ static void test_determinism_and_crn(void **state)
 	unload(&w);
 }
 
+/* Every (purpose, replication) pair has a stream of its own, up to the
+ * 100,000 replications simulate takes: with purpose * 0x10000 + replication
+ * replication 65536 reused replication 0's streams, each for another
+ * purpose.  Below 65536 the ids are what they always were (outputs kept). */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_stream_ids_distinct(void **state)
+{
+	(void)state;
+	assert_true(sim_stream(3, 7) == 3 * 0x10000 + 7);
+	enum { P = 32, R = 3 * 65536 + 5 };
+	uint64_t *ids = malloc(sizeof *ids * P * R);
+	assert_non_null(ids);
+	size_t n = 0;
+	for (int p = 0; p < P; p++)
+		for (uint64_t r = 0; r < R; r++)
+			ids[n++] = sim_stream(p, r);
+	qsort(ids, n, sizeof *ids, cmp_u64);
+	for (size_t i = 1; i < n; i++)
+		assert_true(ids[i] != ids[i - 1]);
+	free(ids);
+}
+
 /* |x - n p| within 4 binomial standard deviations. */
 static void expect_share(const char *what, int64_t x, int64_t n, double p)
 {
@@ -521,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_mmc_large),
 		cmocka_unit_test(test_tandem),
 		cmocka_unit_test(test_determinism_and_crn),
+		cmocka_unit_test(test_stream_ids_distinct),
 		cmocka_unit_test(test_caller_shares),
 		cmocka_unit_test(test_input_runs),
 		cmocka_unit_test(test_input_repeat_decides),
