@@ -189,6 +189,70 @@ expect_status report-is-folder 2 "$TIERLINE" simulate --db "$TMP/rep.db" --calls
 expect_output report-is-folder-msg "cannot write $TMP: it is a folder"
 expect_status staff-report-no-folder 2 "$TIERLINE" staff "$TMP/mmc.flow" "$TMP/mmc.scenario" --target 'q 80%/20s' --report "$TMP/none/r.html"
 expect_output staff-report-no-folder-msg "^tierline staff: cannot write $TMP/none/r.html"
+# Common random numbers: with redials, a change of staffing changes who
+# calls again, but not which keys a first-time caller presses before the
+# queue (every caller draws from a stream of their own).
+cat > "$TMP/crn.flow" <<'X'
+flow crn { languages en }
+line main "1" { start m }
+menu m { prompt p; option 1 -> q; option 2 -> num; option 3 -> hangup }
+input num { prompt p; digits 4..6; next -> q; failure -> q }
+queue q { tier 1 }
+X
+cat > "$TMP/crn.scenario" <<'X'
+scenario crn {
+  start 2026-11-30 08:00
+  length 4h
+  arrivals main { rate 300/h }
+  caller { think exp(2s); bargein 30%; patience exp(1m); redial 50% after exp(5m)
+           input num { valid 80%; short 10%; noinput 10% } }
+  agents q { staff 3; handle exp(3m) }
+}
+X
+sed 's/staff 3;/staff 12;/' "$TMP/crn.scenario" > "$TMP/crn12.scenario"
+rm -f "$TMP/crn.db"
+expect_status crn-run-3 0 "$TIERLINE" simulate "$TMP/crn.flow" "$TMP/crn.scenario" --db "$TMP/crn.db"
+expect_status crn-run-12 0 "$TIERLINE" simulate "$TMP/crn.flow" "$TMP/crn12.scenario" --db "$TMP/crn.db"
+if python3 - "$TMP/crn.db" >"$TMP/py" 2>&1 <<'X'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+def first_keys(run):
+    rows = db.execute("SELECT line, arrival, keys, legs FROM calls WHERE run = ?", (run,)).fetchall()
+    seen, out = {}, {}
+    for line, arr, keys, legs in rows:
+        seen[(line, arr)] = seen.get((line, arr), 0) + 1
+        legs = json.loads(legs)
+        until = legs[0][2] if legs else 1 << 62
+        k = json.loads(keys)
+        out[(line, arr)] = [(k[i], k[i + 1]) for i in range(0, len(k), 2) if k[i + 1] < until]
+    return {a: v for a, v in out.items() if seen[a] == 1}
+a, b = first_keys(1), first_keys(2)
+both = [x for x in a if x in b]
+redials = db.execute("SELECT count(*) FROM calls WHERE run = 1").fetchone()[0] - \
+          db.execute("SELECT count(*) FROM calls WHERE run = 2").fetchone()[0]
+assert redials > 50, redials          # the staffing changed the redials
+assert len(both) > 1000, len(both)    # the first-time callers are the same
+diff = [x for x in both if a[x] != b[x]]
+assert not diff, "%d of %d callers pressed other keys" % (len(diff), len(both))
+X
+then ok crn-keys-same; else fail crn-keys-same "$(cat "$TMP/py")"; fi
+
+# Redials go on in the drain after the scenario's end (docs/simulate.md):
+# nobody is on duty, callers give up after 5 s and half redial 10 min later.
+cat > "$TMP/late.scenario" <<'X'
+scenario late {
+  start 2026-11-30 08:00
+  length 1h
+  arrivals main { rate 60/h }
+  caller { patience const(5s); redial 50% after const(10m) }
+  agents q { staff 0; handle const(1m) }
+}
+X
+rm -f "$TMP/late.db"
+expect_status redial-drain 0 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/late.scenario" --db "$TMP/late.db"
+got=$(sqlite3 "$TMP/late.db" "SELECT count(*) FROM calls, runs WHERE calls.run = runs.id AND arrival >= sim_end AND arrival < sim_end + 600000")
+if [ "${got:-0}" -gt 0 ]; then ok redial-drain-placed; else fail redial-drain-placed "no redial after the end: $got"; fi
+
 # A database error names the file once.
 echo "not a database" >"$TMP/junk.db"
 expect_status bad-db 2 "$TIERLINE" simulate --db "$TMP/junk.db" --calls 50 "$TMP/mmc.flow" "$TMP/mmc.scenario"
