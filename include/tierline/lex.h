@@ -83,6 +83,7 @@ typedef struct lexer {
 	bool stmt_start;                /* next token starts a statement */
 	bool keys_next;                 /* next token is a key string */
 	bool dead;                      /* stop: return LEX_EOF */
+	int end_line, end_col;          /* just after the last token but an end of line */
 	bool quiet;                     /* recovering: errors make LEX_ERROR
 	                                 * tokens but no diagnostics */
 	int depth;

@@ -498,7 +498,24 @@ static bool is_key_word(const lexer *lx, const char *s, size_t n)
 	return false;
 }
 
+static void lex_next_(lexer *lx, lex_token *t);
+
+/* The next token.  An end of line is placed just after the line's last
+ * token (before any comment or blanks), where "expected ... found end of
+ * line" means the missing word goes. */
 void lex_next(lexer *lx, lex_token *t)
+{
+	lex_next_(lx, t);
+	if (t->kind == LEX_EOS) {
+		if (lx->end_line == t->line && t->len && t->text[0] == '\n')
+			t->col = lx->end_col;
+	} else {
+		lx->end_line = lx->line;
+		lx->end_col = lx->col;
+	}
+}
+
+static void lex_next_(lexer *lx, lex_token *t)
 {
 	memset(t, 0, sizeof *t);
 	bool keys = lx->keys_next;

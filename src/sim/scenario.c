@@ -163,6 +163,8 @@ static void raw_skip(lexer *lx, size_t n)
 		if ((c & 0xC0) != 0x80)
 			lx->col++;
 	}
+	lx->end_line = lx->line;    /* the skipped text ends the line's last token */
+	lx->end_col = lx->col;
 }
 
 static size_t raw_blanks(const lexer *lx)
