@@ -273,9 +273,6 @@ static void unschedule(sim *m, sched_id *id)
 	}
 }
 
-static inline __attribute__((always_inline)) void deliver(sim *m, int slot,
-                                                          const call_event *ev);
-
 /* ---- caller behaviour ---------------------------------------------------- */
 
 static const char *const dtmf_keys = "0123456789*#";

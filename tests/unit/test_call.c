@@ -809,6 +809,18 @@ static void assert_same_call(const call *a, const call *b)
 	assert_string_equal(a->digits, b->digits);
 }
 
+/* Two calls of one flow placed at 0, each with its sink: the one takes a
+ * run of keys through call_keys, the other key by key, and they must end
+ * up the same. */
+static void twin_calls(flow *f, call *a, const call_sink *sa, call *b, const call_sink *sb)
+{
+	call_init(a, f, 1, 0, -1);
+	call_init(b, f, 1, 0, -1);
+	call_event ev = call_ev(CALL_EV_PLACED, 0);
+	call_handle(a, &ev, sa);
+	call_handle(b, &ev, sb);
+}
+
 /* call_keys: a run that only adds digits to an input, taken in one step
  * by a sink that wants none of its actions, leaves the call as key-by-key
  * call_handle does; anything else (a terminator, the input's maximum, a
@@ -827,11 +839,8 @@ static void test_call_keys(void **state)
 	};
 	for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
 		call a, b;
-		call_init(&a, f, 1, 0, -1);
-		call_init(&b, f, 1, 0, -1);
-		call_event ev = call_ev(CALL_EV_PLACED, 0);
-		call_handle(&a, &ev, &quiet);
-		call_handle(&b, &ev, &quiet);
+		call_event ev;
+		twin_calls(f, &a, &quiet, &b, &quiet);
 		if (runs[r].t0 >= 2000) {   /* the greeting is over: listening */
 			ev = call_ev_timer(2000, CALL_TIMER_IVR, a.gen[CALL_TIMER_IVR]);
 			call_handle(&a, &ev, &quiet);
@@ -858,11 +867,8 @@ static void test_call_keys(void **state)
 	cap ka = { .n = 0 }, kb = { .n = 0 };
 	call_sink sa = { cap_fn, &ka, 0 }, sb = { cap_fn, &kb, 0 };
 	call a, b;
-	call_init(&a, f, 1, 0, -1);
-	call_init(&b, f, 1, 0, -1);
-	call_event ev = call_ev(CALL_EV_PLACED, 0);
-	call_handle(&a, &ev, &sa);
-	call_handle(&b, &ev, &sb);
+	call_event ev;
+	twin_calls(f, &a, &sa, &b, &sb);
 	call_keys(&a, "1234", 4, 500, 250, &sa);
 	for (int i = 0; i < 4; i++) {
 		ev = call_ev_key(500 + 250 * i, "1234"[i]);

@@ -70,6 +70,21 @@ static char *qtext(sqlite3 *db, const char *sql)
 	return v;
 }
 
+/* A store on tpath(name) (batch calls a transaction when batch > 0) with
+ * the run of synth_run(seed) begun: the start of most writer tests. */
+static store *open_run(const char *name, int batch, uint64_t seed, int64_t *id)
+{
+	store *s;
+	char err[512];
+	if (store_open(tpath(name), &s, err, sizeof err) != STORE_OK)
+		fail_msg("store_open %s: %s", name, err);
+	if (batch > 0)
+		store_set_batch(s, batch);
+	rec_run run = synth_run(seed);
+	assert_int_equal(store_run_begin(s, &run, id), STORE_OK);
+	return s;
+}
+
 /* Writes n synthetic calls (and intervals) as one run; returns its id. */
 static int64_t write_synth(store *s, uint64_t seed, int n, bool finish, synth_call **keep)
 {
@@ -280,13 +295,8 @@ static void test_migrate_from_v2(void **state)
 static void test_writer_order_and_chunks(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("order.db"), &s, err, sizeof err), STORE_OK);
-	store_set_batch(s, 1000);
-	rec_run run = synth_run(21);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("order.db", 1000, 21, &id);
 	synth_call sc;
 	const int n = 2500, extra = 768;
 	buf order;                    /* "call.seq" of each request, as handed over */
@@ -353,13 +363,9 @@ static void test_writer_order_and_chunks(void **state)
 static void test_writer_dup_mid_chunk(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("dupmid.db"), &s, err, sizeof err), STORE_OK);
-	store_set_batch(s, 1000);
-	rec_run run = synth_run(23);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("dupmid.db", 1000, 23, &id);
+	rec_run run = synth_run(23);
 	synth_call sc;
 	int errors = 0;
 	for (int i = 0; i < 301; i++) {
@@ -400,13 +406,8 @@ static void test_writer_dup_mid_chunk(void **state)
 static void test_writer_dup_in_append_span(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("dupspan.db"), &s, err, sizeof err), STORE_OK);
-	store_set_batch(s, 1000);
-	rec_run run = synth_run(25);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("dupspan.db", 1000, 25, &id);
 	synth_call sc;
 	int errors = 0;
 	for (int i = 0; i < 2 * STORE_CHUNK_TEST; i++) {
@@ -433,12 +434,8 @@ static void test_writer_dup_in_append_span(void **state)
 static void test_writer_default_columns(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("dflt.db"), &s, err, sizeof err), STORE_OK);
-	rec_run run = synth_run(26);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("dflt.db", 0, 26, &id);
 	/* chunk 2 (seq 129-256) leaves both out, 3 keys only (vars at 300),
 	 * 4 vars only (a key at 450), 5 neither (vars at 600, a key at 601) */
 	int n = 5 * STORE_CHUNK_TEST;
@@ -473,12 +470,8 @@ static void test_writer_default_columns(void **state)
 static void test_writer_name_cache_reused_buffer(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("jname.db"), &s, err, sizeof err), STORE_OK);
-	rec_run run = synth_run(24);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("jname.db", 0, 24, &id);
 	static const char *const texts[] = { "agents", "agentz", "a\"b", "agents", "" };
 	char node[32];
 	for (int i = 0; i < 5; i++) {
@@ -506,12 +499,8 @@ static void test_writer_name_cache_reused_buffer(void **state)
 static void test_writer_names(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("names.db"), &s, err, sizeof err), STORE_OK);
-	rec_run run = synth_run(31);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("names.db", 0, 31, &id);
 	static char fin[3000][120];
 	const int n = 3000;
 	for (int i = 0; i < n; i++) {
@@ -599,12 +588,8 @@ static void test_open_creates_schema(void **state)
 static void test_roundtrip(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("rt.db"), &s, err, sizeof err), STORE_OK);
-	rec_run run = synth_run(7);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("rt.db", 0, 7, &id);
 	assert_int_equal(id, 1);
 	rec_visit v[] = { { "main", 1000 }, { "odd \"name\"\\x", 2500 }, { "main", 4000 } };
 	rec_key k[] = { { 1200, '1' }, { 3000, '#' } };
@@ -660,13 +645,8 @@ static void test_roundtrip(void **state)
 static void test_run_row_committed_first(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("first.db"), &s, err, sizeof err), STORE_OK);
-	store_set_batch(s, 1000);
-	rec_run run = synth_run(3);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("first.db", 1000, 3, &id);
 	sqlite3 *other;
 	assert_int_equal(sqlite3_open(tpath("first.db"), &other), SQLITE_OK);
 	assert_int_equal(q1(other, "SELECT complete FROM runs WHERE id = 1"), 0);
@@ -958,12 +938,8 @@ static char *slurp(const char *p)
 static void test_exports(void **state)
 {
 	(void)state;
-	store *s;
-	char err[512];
-	assert_int_equal(store_open(tpath("exp.db"), &s, err, sizeof err), STORE_OK);
-	rec_run run = synth_run(1);
 	int64_t id;
-	assert_int_equal(store_run_begin(s, &run, &id), STORE_OK);
+	store *s = open_run("exp.db", 0, 1, &id);
 	/* 1000000000000 ms = 2001-09-09 01:46:40 */
 	const int64_t T0 = 1000000000000LL;
 	rec_visit v[] = { { "main", T0 }, { "live_help", T0 + 1000 } };
