@@ -89,6 +89,22 @@ static inline uint64_t rng_rotl_(uint64_t x, int k)
 	return (x << k) | (x >> (64 - k));
 }
 
+/* The first output of the stream rng_seed_key(key) would seed, without the
+ * stream: xoshiro256**'s first output reads only s[1], the second splitmix64
+ * output.  For an entity that draws once (an M/M/c call's handle time). */
+static inline uint64_t rng_first_u64_key(uint64_t key)
+{
+	uint64_t x = key;
+	(void)rng_splitmix64(&x);
+	return rng_rotl_(rng_splitmix64(&x) * 5, 7) * 9;
+}
+
+/* rng_uniform of that first output. */
+static inline double rng_first_uniform_key(uint64_t key)
+{
+	return ((double)(rng_first_u64_key(key) >> 12) + 0.5) * 0x1.0p-52;
+}
+
 /* The next 64 random bits (xoshiro256**, Blackman & Vigna 2018). */
 static inline uint64_t rng_next_u64(rng *r)
 {

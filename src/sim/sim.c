@@ -395,10 +395,15 @@ static inline double sample_ms(const dist *d, rng *r)
  * replication and which of the call's streams (kind), into rng_seed_key.
  * Odd multipliers keep distinct identities apart; splitmix64 does the
  * mixing. */
-static inline void entity_rng(const sim *m, const sim_slot *sl, uint64_t kind, rng *r)
+static inline uint64_t entity_key(const sim *m, const sim_slot *sl, uint64_t kind)
 {
 	uint64_t id = sl->who ^ m->rep_mix ^ kind;
-	rng_seed_key(r, m->seed_h ^ id * 0xd1342543de82ef95ULL);
+	return m->seed_h ^ id * 0xd1342543de82ef95ULL;
+}
+
+static inline void entity_rng(const sim *m, const sim_slot *sl, uint64_t kind, rng *r)
+{
+	rng_seed_key(r, entity_key(m, sl, kind));
 }
 
 /* The stream of one answered leg of a call: its handle time, the agent's
@@ -408,9 +413,14 @@ static inline void entity_rng(const sim *m, const sim_slot *sl, uint64_t kind, r
  * each caller's talk is the same under any staffing that answers it
  * (common random numbers for the service too: two staffings differ only
  * by what the staffing does, so `staff` compares them with less noise). */
+static inline uint64_t service_key(const sim *m, sim_slot *sl)
+{
+	return entity_key(m, sl, 0x9b1f3c55d2e4a701ULL ^ (uint64_t)++sl->answers << 56);
+}
+
 static inline void service_rng(const sim *m, sim_slot *sl, rng *r)
 {
-	entity_rng(m, sl, 0x9b1f3c55d2e4a701ULL ^ (uint64_t)++sl->answers << 56, r);
+	rng_seed_key(r, service_key(m, sl));
 }
 
 /* Out of line: once a call at most, from several callers. */
@@ -918,7 +928,12 @@ ACT_FN act_answered(sim *m, const call *c, const call_action *a)
 	const scen_agents *ag = m->ag_of[a->queue];   /* (set before any event) */
 	int64_t handle = 60000;
 	call_agent_outcome out = CALL_AGENT_RESOLVED;
-	if (ag) {
+	if (ag && ag->handle.kind == DIST_EXP && m->fixed_outcome >= 0 && !ag->has_wrapup) {
+		/* One draw (M/M/c): the leg stream's first uniform without
+		 * seeding the stream, the same double (rng_first_uniform_key). */
+		handle = dist_round_ms(-ag->handle.p1 * log(rng_first_uniform_key(service_key(m, sl))));
+		out = (call_agent_outcome)m->fixed_outcome;
+	} else if (ag) {
 		rng r;
 		service_rng(m, sl, &r);
 		handle = dist_round_ms(sample_ms(&ag->handle, &r));

@@ -79,6 +79,22 @@ static void test_rng_streams_differ(void **state)
 	assert_true(rng_stream_id("") == 0xcbf29ce484222325ULL);
 }
 
+/* rng_first_u64_key is the first draw of rng_seed_key's stream, bit for bit
+ * (the simulator takes a one-draw leg's handle time that way). */
+static void test_rng_first_of_key(void **state)
+{
+	(void)state;
+	uint64_t key = 0x243f6a8885a308d3ULL;
+	for (int i = 0; i < 10000; i++) {
+		key = key * 6364136223846793005ULL + 1442695040888963407ULL;
+		rng r;
+		rng_seed_key(&r, key);
+		rng r2 = r;
+		assert_true(rng_first_u64_key(key) == rng_next_u64(&r));
+		assert_true(rng_first_uniform_key(key) == rng_uniform(&r2));
+	}
+}
+
 static void test_rng_uniform(void **state)
 {
 	(void)state;
@@ -175,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_rng_reference_outputs),
 		cmocka_unit_test(test_rng_deterministic),
 		cmocka_unit_test(test_rng_streams_differ),
+		cmocka_unit_test(test_rng_first_of_key),
 		cmocka_unit_test(test_rng_uniform),
 		cmocka_unit_test(test_rng_below),
 		cmocka_unit_test(test_rng_normal_exp),
