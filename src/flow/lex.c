@@ -395,7 +395,7 @@ static void lex_number(lexer *lx, lex_token *t)
 		size_t total = 5 + (size_t)nm + (ndd >= 0 ? 1 + (size_t)ndd : 0);
 		int y = num_at(lx, 0, 4);
 		int m = nm == 2 ? num_at(lx, 5, 2) : 0;
-		int d = ndd == 2 ? num_at(lx, 8, 2) : 0;
+		int d = ndd == 2 ? num_at(lx, 6 + (size_t)nm, 2) : 0;   /* after YYYY-M(M)- */
 		for (size_t i = 0; i < total; i++)
 			adv(lx);
 		bool trailing = false;
