@@ -113,7 +113,8 @@ bench: deps $(BIN) $(BENCH_BIN)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) flow
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) scenario
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tierline

@@ -1,46 +1,57 @@
 #!/bin/sh
-# Fuzz the flow parser with libFuzzer for a bounded time.
-#   sh tests/fuzz/run.sh [SECONDS]        (make fuzz FUZZ_SECONDS=N)
-# Builds build/fuzz/fuzz_flow with clang (fuzzer + ASan + UBSan) from the
-# sources it needs, seeds a corpus from the test and shipped flows, runs,
+# Fuzz a parser with libFuzzer for a bounded time.
+#   sh tests/fuzz/run.sh [SECONDS] [flow|scenario]
+#   make fuzz FUZZ_SECONDS=N                      (both, N seconds each)
+# Builds build/fuzz/fuzz_TARGET with clang (fuzzer + ASan + UBSan) from the
+# sources it needs, seeds a corpus from the test and shipped files, runs,
 # and exits non-zero when libFuzzer found a crash, leak or timeout
-# (the reproducer is left in build/fuzz/).
+# (the reproducer is left in build/fuzz/).  `flow` feeds flow_load_string;
+# `scenario` feeds scen_load_string against one fixed flow.
 set -eu
 SECS=${1:-60}
+TARGET=${2:-flow}
+case $TARGET in flow|scenario) ;; *) echo "fuzz: target is flow or scenario" >&2; exit 2 ;; esac
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/build/fuzz
-CORPUS=$ROOT/tests/fuzz/corpus-flow      # grows across runs; not committed
-SEEDS=$OUT/seeds
+CORPUS=$ROOT/tests/fuzz/corpus-$TARGET   # grows across runs; not committed
+SEEDS=$OUT/seeds-$TARGET
 mkdir -p "$OUT" "$CORPUS" "$SEEDS"
 
 command -v clang >/dev/null 2>&1 || { echo "fuzz: clang is needed (make deps)" >&2; exit 2; }
+SRC="$ROOT/src/util/arena.c $ROOT/src/util/buf.c $ROOT/src/util/diag.c $ROOT/src/util/localtime.c"
+SRC="$SRC $(ls "$ROOT"/src/flow/*.c | tr '\n' ' ') $ROOT/src/audio/audio.c"
+[ "$TARGET" = scenario ] && SRC="$SRC $ROOT/src/sim/scenario.c $ROOT/src/sim/dist.c $ROOT/src/sim/rng.c"
+# shellcheck disable=SC2086
 clang -g -O1 -std=c11 -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$ROOT/include" $(pkg-config --cflags sndfile) \
-	"$ROOT/tests/fuzz/fuzz_flow.c" \
-	"$ROOT/src/util/arena.c" "$ROOT/src/util/buf.c" "$ROOT/src/util/diag.c" \
-	"$ROOT/src/util/localtime.c" \
-	"$ROOT"/src/flow/*.c "$ROOT/src/audio/audio.c" \
-	$(pkg-config --libs sndfile) -lm -o "$OUT/fuzz_flow"
+	"$ROOT/tests/fuzz/fuzz_$TARGET.c" $SRC \
+	$(pkg-config --libs sndfile) -lm -o "$OUT/fuzz_$TARGET"
 
-# Seeds: every flow we have (good, bad, shipped), each its own file.
+# Seeds: every file of the kind we have (good, bad, shipped), each its own.
 i=0
-for f in "$ROOT"/tests/flows/*/*.flow "$ROOT"/tests/flows/*/inc/*.flow \
-         "$ROOT"/flows/*.flow "$ROOT"/flows/*/*.flow; do
+if [ "$TARGET" = flow ]; then
+	set -- "$ROOT"/tests/flows/*/*.flow "$ROOT"/tests/flows/*/inc/*.flow \
+	       "$ROOT"/flows/*.flow "$ROOT"/flows/*/*.flow
+else
+	set -- "$ROOT"/tests/scenarios/*/*.scenario "$ROOT"/flows/*.scenario \
+	       "$ROOT"/bench/flows/*.scenario
+fi
+for f in "$@"; do
 	[ -f "$f" ] || continue
 	i=$((i + 1))
-	cp "$f" "$SEEDS/seed$i.flow"
+	cp "$f" "$SEEDS/seed$i.$TARGET"
 done
 
 cd "$OUT"
 status=0
-"$OUT/fuzz_flow" -max_total_time="$SECS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	-dict="$ROOT/tests/fuzz/flow.dict" -artifact_prefix="$OUT/" -print_final_stats=1 \
-	"$CORPUS" "$SEEDS" 2>"$OUT/fuzz.log" || status=$?
-grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$OUT/fuzz.log" || true
+"$OUT/fuzz_$TARGET" -max_total_time="$SECS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	-dict="$ROOT/tests/fuzz/$TARGET.dict" -artifact_prefix="$OUT/" -print_final_stats=1 \
+	"$CORPUS" "$SEEDS" 2>"$OUT/fuzz-$TARGET.log" || status=$?
+grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$OUT/fuzz-$TARGET.log" || true
 if [ "$status" -ne 0 ]; then
-	echo "fuzz: libFuzzer stopped with status $status; see $OUT/fuzz.log" >&2
-	grep -E 'ERROR|SUMMARY|Test unit written' "$OUT/fuzz.log" | head -20 >&2
+	echo "fuzz: libFuzzer stopped with status $status; see $OUT/fuzz-$TARGET.log" >&2
+	grep -E 'ERROR|SUMMARY|Test unit written' "$OUT/fuzz-$TARGET.log" | head -20 >&2
 	exit 1
 fi
-echo "fuzz: no crashes in ${SECS}s"
+echo "fuzz ($TARGET): no crashes in ${SECS}s"
