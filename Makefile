@@ -115,6 +115,7 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) flow
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) scenario
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) script
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tierline

@@ -1,16 +1,17 @@
 #!/bin/sh
 # Fuzz a parser with libFuzzer for a bounded time.
-#   sh tests/fuzz/run.sh [SECONDS] [flow|scenario]
-#   make fuzz FUZZ_SECONDS=N                      (both, N seconds each)
+#   sh tests/fuzz/run.sh [SECONDS] [flow|scenario|script]
+#   make fuzz FUZZ_SECONDS=N                      (all three, N seconds each)
 # Builds build/fuzz/fuzz_TARGET with clang (fuzzer + ASan + UBSan) from the
 # sources it needs, seeds a corpus from the test and shipped files, runs,
 # and exits non-zero when libFuzzer found a crash, leak or timeout
 # (the reproducer is left in build/fuzz/).  `flow` feeds flow_load_string;
-# `scenario` feeds scen_load_string against one fixed flow.
+# `scenario` feeds scen_load_string against one fixed flow; `script` feeds
+# script_parse (call scripts), script_check and the write/parse round trip.
 set -eu
 SECS=${1:-60}
 TARGET=${2:-flow}
-case $TARGET in flow|scenario) ;; *) echo "fuzz: target is flow or scenario" >&2; exit 2 ;; esac
+case $TARGET in flow|scenario|script) ;; *) echo "fuzz: target is flow, scenario or script" >&2; exit 2 ;; esac
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/build/fuzz
 CORPUS=$ROOT/tests/fuzz/corpus-$TARGET   # grows across runs; not committed
@@ -21,6 +22,7 @@ command -v clang >/dev/null 2>&1 || { echo "fuzz: clang is needed (make deps)" >
 SRC="$ROOT/src/util/arena.c $ROOT/src/util/buf.c $ROOT/src/util/diag.c $ROOT/src/util/localtime.c"
 SRC="$SRC $(ls "$ROOT"/src/flow/*.c | tr '\n' ' ') $ROOT/src/audio/audio.c"
 [ "$TARGET" = scenario ] && SRC="$SRC $ROOT/src/sim/scenario.c $ROOT/src/sim/dist.c $ROOT/src/sim/rng.c"
+[ "$TARGET" = script ] && SRC="$SRC $ROOT/src/engine/script.c $ROOT/src/engine/call.c"
 # shellcheck disable=SC2086
 clang -g -O1 -std=c11 -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -33,9 +35,11 @@ i=0
 if [ "$TARGET" = flow ]; then
 	set -- "$ROOT"/tests/flows/*/*.flow "$ROOT"/tests/flows/*/inc/*.flow \
 	       "$ROOT"/flows/*.flow "$ROOT"/flows/*/*.flow
-else
+elif [ "$TARGET" = scenario ]; then
 	set -- "$ROOT"/tests/scenarios/*/*.scenario "$ROOT"/flows/*.scenario \
 	       "$ROOT"/bench/flows/*.scenario
+else
+	set -- $(find "$ROOT/tests" "$ROOT/flows" -name '*.call')
 fi
 for f in "$@"; do
 	[ -f "$f" ] || continue
@@ -46,7 +50,7 @@ done
 cd "$OUT"
 status=0
 "$OUT/fuzz_$TARGET" -max_total_time="$SECS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	-dict="$ROOT/tests/fuzz/$TARGET.dict" -artifact_prefix="$OUT/" -print_final_stats=1 \
+	$([ -f "$ROOT/tests/fuzz/$TARGET.dict" ] && echo "-dict=$ROOT/tests/fuzz/$TARGET.dict") -artifact_prefix="$OUT/" -print_final_stats=1 \
 	"$CORPUS" "$SEEDS" 2>"$OUT/fuzz-$TARGET.log" || status=$?
 grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$OUT/fuzz-$TARGET.log" || true
 if [ "$status" -ne 0 ]; then
