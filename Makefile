@@ -116,6 +116,7 @@ fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) flow
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) scenario
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) script
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) audio
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tierline
