@@ -57,8 +57,8 @@ static inline uint64_t ev_pack(int kind, uint32_t slot, uint16_t inc, uint32_t p
  * and each answered leg's handle time, outcome and wrap-up from the leg's
  * (service_rng): a shared stream is drawn in event order, and once
  * staffing changes when a call is answered it changes which draw each
- * later caller gets.  The RS_ numbers those purposes had are kept unused, so the
- * remaining streams keep their numbers. */
+ * later caller gets.  The RS_ numbers those purposes had are kept unused,
+ * so the remaining streams keep their numbers. */
 enum {
 	RS_ARRIVAL, RS_LANG, RS_CHOICE_, RS_THINK_, RS_BARGE_, RS_PATIENCE_, RS_REDIAL_,
 	RS_HANDLE_, RS_OUTCOME_, RS_WRAPUP_, RS_KEYS_, RS_ROSTER, RS_ACD, RS_ASKSUP_, RS_N
@@ -115,7 +115,8 @@ typedef struct sim_slot {
 	 * supervisor request, drawn whether or not the call waits, so what
 	 * the caller does in the IVR after a queue leg does not depend on
 	 * how long the leg was. */
-	uint64_t who;         /* arrivals block << 40 | its call number; a redial: hashed from its first call's */
+	uint64_t who;         /* arrivals block << 40 | its call number; a
+	                         redial's is hashed from its first call's */
 	rng rc;
 	call c;
 } sim_slot;
@@ -808,12 +809,13 @@ ACT_FN act_timer(sim *m, const call *c, const call_action *a)
  * the timer's `at`) lets the sink skip PLAY, LISTEN, VISIT, MISS and
  * OPTION: three actions fewer a try.  The draws and pushes come in the
  * same order as before: the keys first, then the timer (which
- * skip_ivr_timer may drop because of them). */
-/* A caller whose keys (or hang-up) are still to come has no turn: a
- * caller who thought past the no-input timeout presses what they decided
- * anyway, into the next try's prompts (a barge-in, or discarded when the
- * menu has bargein off) or while it listens, and does not decide a second
- * time on top of it (that gave two interleaved entries). */
+ * skip_ivr_timer may drop because of them).
+ *
+ * A caller whose keys (or hang-up) are still to come has no turn: a caller
+ * who thought past the no-input timeout presses what they decided anyway,
+ * into the next try's prompts (a barge-in, or discarded when the menu has
+ * bargein off) or while it listens, and does not decide a second time on
+ * top of it (that gave two interleaved entries). */
 static inline bool caller_turn(const sim_slot *sl, const call *c)
 {
 	return sl->npend == 0 &&
