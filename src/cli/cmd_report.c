@@ -277,11 +277,12 @@ static json_t *figs_json(const store_run_info *ri, const store_figs *f)
 	                 "intervals", ivs);
 }
 
-static void dump_json(json_t *j)
+static int dump_json(json_t *j)
 {
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	fputc('\n', stdout);
+	int rc = cli_print_json("report", j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	                                     JSON_REAL_PRECISION(10));
 	json_decref(j);
+	return rc;
 }
 
 /* ---- compare ------------------------------------------------------------- */
@@ -829,7 +830,7 @@ int cmd_report(int argc, char **argv)
 		if (!rc) {
 			if (o.json) {
 				json_t *j = json_pack("{s:o,s:o}", "a", figs_json(&ri, &f), "b", figs_json(&rb, &fb));
-				dump_json(j);
+				rc = dump_json(j);
 			} else {
 				print_compare(&ri, &f, &rb, &fb);
 			}
@@ -889,7 +890,7 @@ int cmd_report(int argc, char **argv)
 	bool stdout_taken = (o.qlog && strcmp(o.qlog, "-") == 0) || (o.cdr && strcmp(o.cdr, "-") == 0);
 	if (!rc && !stdout_taken && (o.json || !exports)) {
 		if (o.json)
-			dump_json(figs_json(&ri, &f));
+			rc = dump_json(figs_json(&ri, &f));
 		else
 			print_text(stdout, &ri, &f);
 	}

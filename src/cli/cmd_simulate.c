@@ -1032,16 +1032,16 @@ int cmd_simulate(int argc, char **argv)
 		if (R == 1) {
 			if (c.json) {
 				json_t *j = run_json(f, first, first_run);
-				json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-				fputc('\n', stdout);
+				status = cli_print_json("simulate", j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+				                                       JSON_REAL_PRECISION(6));
 				json_decref(j);
 			} else {
 				print_human(&c, f, s, first, first_run);
 			}
 		} else if (c.json) {
 			json_t *j = reps_json(&acc, f, first, first_run);
-			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-			fputc('\n', stdout);
+			status = cli_print_json("simulate", j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+			                                       JSON_REAL_PRECISION(6));
 			json_decref(j);
 		} else {
 			reps_human(&c, &acc, f, s, first, first_run, db != NULL);

@@ -137,6 +137,7 @@ int cmd_staff(int argc, char **argv)
 		return 2;
 	}
 	const sim_result *r = p->result;
+	int out_rc = 0;
 	if (json) {
 		json_t *root = json_object(), *qs = json_object();
 		json_object_set_new(root, "met", json_boolean(p->met));
@@ -172,8 +173,8 @@ int cmd_staff(int argc, char **argv)
 			json_object_set_new(qs, r->queues[q].name, qo);
 		}
 		json_object_set_new(root, "queues", qs);
-		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-		fputc('\n', stdout);
+		out_rc = cli_print_json("staff", root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		                                          JSON_REAL_PRECISION(6));
 		json_decref(root);
 	} else {
 		printf("tierline staff: %s with %s, target '%s'\n", flow_path, scen_path, target);
@@ -212,7 +213,7 @@ int cmd_staff(int argc, char **argv)
 			       scenario_agent_hours(s, p, q));
 		}
 	}
-	int status = p->met ? 0 : 1;
+	int status = out_rc ? out_rc : p->met ? 0 : 1;
 	if (report) {
 		/* Store the final run so the report draws it. */
 		store *db = NULL;

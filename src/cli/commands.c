@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "cli.h"
 #include "tierline/flow.h"
 #include "tierline/scenario.h"
@@ -104,6 +105,19 @@ int cli_check_writable(const char *cmd, const char *path)
 		return 0;
 	fprintf(stderr, "tierline %s: cannot write %s: %s\n", cmd, path, why);
 	return 2;
+}
+
+int cli_print_json(const char *cmd, const json_t *j, size_t flags)
+{
+	char *txt = j ? json_dumps(j, flags) : NULL;
+	if (!txt) {
+		fprintf(stderr, "tierline %s: out of memory\n", cmd);
+		return 2;
+	}
+	fputs(txt, stdout);
+	fputc('\n', stdout);
+	free(txt);
+	return 0;
 }
 
 int cli_parse_valued(const char *cmd, int argc, char **argv, const cli_opt *opts, int nopts,
