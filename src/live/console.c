@@ -19,6 +19,7 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <event2/event.h>
 #include "tierline/console.h"
 #include "tierline/call_timers.h"
@@ -99,6 +100,7 @@ typedef struct con {
 	int64_t last_t;              /* last event delivered */
 	int64_t last_timer_t;        /* last timer event delivered (-1) */
 	struct event *in_ev;
+	bool in_file;             /* keys from a file or /dev/null, not a pipe or tty */
 	struct event *sig_ev[3];
 	bool eof;
 	bool ended;
@@ -511,7 +513,7 @@ static void input_cb(evutil_socket_t fd, short what, void *ctx)
 {
 	con *k = ctx;
 	char b[256];
-	ssize_t n = read(fd, b, sizeof b);
+	ssize_t n = read(k->o->in_fd, b, sizeof b);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
@@ -535,6 +537,21 @@ static void input_cb(evutil_socket_t fd, short what, void *ctx)
 	}
 	for (ssize_t i = 0; i < n && !call_ended(&k->c); i++)
 		on_char(k, b[i]);
+	/* A file is always readable: read its next chunk on the loop's next
+	 * turn, as a pipe's would be if the writer had sent it all at once. */
+	if (k->in_file && !call_ended(&k->c))
+		event_active(k->in_ev, EV_READ, 0);
+}
+
+/* Keys from a regular file (`call FLOW < keys.txt`) or a character device
+ * that is not a terminal (/dev/null): epoll refuses to watch either (EPERM,
+ * and libevent says so on stderr), and they need no watching. */
+static bool input_is_file(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return false;
+	return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd));
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *ctx)
@@ -694,14 +711,22 @@ int console_run(const flow *f, const console_opts *o, console_result *r, char *e
 	k.sink.fn = on_action;
 	k.sink.ctx = &k;
 
-	k.in_ev = event_new(k.base, o->in_fd, EV_READ | EV_PERSIST, input_cb, &k);
+	k.in_file = input_is_file(o->in_fd);
+	if (k.in_file)
+		k.in_ev = event_new(k.base, -1, 0, input_cb, &k);
+	else
+		k.in_ev = event_new(k.base, o->in_fd, EV_READ | EV_PERSIST, input_cb, &k);
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	for (int i = 0; i < 3; i++) {
 		k.sig_ev[i] = evsignal_new(k.base, sigs[i], signal_cb, &k);
 		if (k.sig_ev[i])
 			event_add(k.sig_ev[i], NULL);
 	}
-	if (!k.in_ev || event_add(k.in_ev, NULL) != 0) {
+	if (k.in_ev && k.in_file)
+		event_active(k.in_ev, EV_READ, 0);
+	else if (k.in_ev && event_add(k.in_ev, NULL) != 0)
+		event_free(k.in_ev), k.in_ev = NULL;
+	if (!k.in_ev) {
 		snprintf(err, errlen, "cannot watch the input for keys");
 		goto out;
 	}

@@ -47,6 +47,13 @@ start hangup 'sleep 0.1; printf "x\n"; sleep 0.1; printf h'
 start refused 'sleep 0.1; printf r; sleep 0.1; printf 0; sleep 0.2; printf ar'
 # 7. --at places the call at a local time; the recording keeps it.
 start at 'sleep 0.1; printf 1' --at '2026-11-30 10:00'
+# 9. Keys from a regular file and from /dev/null: epoll cannot watch either,
+#    so the console reads them without it (no libevent warning, same call).
+printf '1' >"$TMP/keys.txt"
+( "$TIERLINE" call "$FLOW" --record "$TMP/file.call" <"$TMP/keys.txt" \
+	>"$TMP/file.out" 2>"$TMP/file.err"; echo $? >"$TMP/file.st" ) &
+( "$TIERLINE" call "$FLOW" --record "$TMP/devnull.call" </dev/null \
+	>"$TMP/devnull.out" 2>"$TMP/devnull.err"; echo $? >"$TMP/devnull.st" ) &
 # 8. SIGINT hangs up cleanly and still prints the outcome.
 ( sleep 3 ) | "$TIERLINE" call "$FLOW" >"$TMP/sigint.out" 2>"$TMP/sigint.err" &
 sigpid=$!
@@ -79,6 +86,10 @@ if [ "$(grep -c 'resolved$' "$TMP/refused.call")" -eq 1 ]; then ok refused-not-r
 check at failed
 if grep -q '^call main at 2026-11-30 10:00$' "$TMP/at.call"; then ok at-recorded; else
 	fail at-recorded "$(head -3 "$TMP/at.call")"; fi
+check file failed '✓ option 1' '✗ out of tries at menu2'
+check devnull abandoned-queue '✗ no input \(2\)'
+if [ ! -s "$TMP/file.err" ] && [ ! -s "$TMP/devnull.err" ]; then ok file-input-quiet; else
+	fail file-input-quiet "$(cat "$TMP/file.err" "$TMP/devnull.err")"; fi
 if [ "$sigst" -eq 0 ] && grep -q '^outcome: abandoned-ivr$' "$TMP/sigint.out" &&
    grep -q 'hangs up (Ctrl-C)' "$TMP/sigint.out"; then ok sigint-hangup; else
 	fail sigint-hangup "exit $sigst" "$(tail -3 "$TMP/sigint.out")"; fi
