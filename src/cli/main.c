@@ -2,8 +2,10 @@
  * main.c — tierline's entry point: dispatch to a subcommand.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "cli.h"
 
@@ -18,8 +20,27 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* Started with standard input, output or error closed (`<&-`, `>&-`), the
+ * next file opened would take that number: a call script or a report
+ * would then receive what was printed to stdout, and epoll's own fd
+ * would be taken for the keyboard.  Each closed one is held by /dev/null
+ * opened read-only, which keeps every behaviour of a closed descriptor
+ * (reads end at once, writes fail with EBADF and exit 2 as before) while
+ * nothing else can land there.  SQLite guards its files the same way. */
+static void hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", O_RDONLY);
+		if (n >= 0 && n != fd)
+			close(n);         /* cannot happen: the lowest free number is fd */
+	}
+}
+
 int main(int argc, char **argv)
 {
+	hold_std_fds();
 	/* SQLite's memory statistics take a process-wide mutex on every
 	 * allocation; tierline never reads them.  Process-wide, so set here,
 	 * before any database is opened. */

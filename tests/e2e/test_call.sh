@@ -54,6 +54,14 @@ printf '1' >"$TMP/keys.txt"
 	>"$TMP/file.out" 2>"$TMP/file.err"; echo $? >"$TMP/file.st" ) &
 ( "$TIERLINE" call "$FLOW" --record "$TMP/devnull.call" </dev/null \
 	>"$TMP/devnull.out" 2>"$TMP/devnull.err"; echo $? >"$TMP/devnull.st" ) &
+# 10. Standard input closed: no keys (as /dev/null); standard output closed:
+#    exit 2 "cannot write the output", and the recording is not where the
+#    console's lines went (a file opened next would have taken fd 1).
+( "$TIERLINE" call "$FLOW" --record "$TMP/noin.call" <&- \
+	>"$TMP/noin.out" 2>"$TMP/noin.err"; echo $? >"$TMP/noin.st" ) &
+( "$TIERLINE" call "$FLOW" <&- >"$TMP/noin2.out" 2>"$TMP/noin2.err"; echo $? >"$TMP/noin2.st" ) &
+( "$TIERLINE" call "$FLOW" --record "$TMP/noout.call" </dev/null >&- \
+	2>"$TMP/noout.err"; echo $? >"$TMP/noout.st" ) &
 # 8. SIGINT hangs up cleanly and still prints the outcome.
 ( sleep 3 ) | "$TIERLINE" call "$FLOW" >"$TMP/sigint.out" 2>"$TMP/sigint.err" &
 sigpid=$!
@@ -90,6 +98,15 @@ check file failed '✓ option 1' '✗ out of tries at menu2'
 check devnull abandoned-queue '✗ no input \(2\)'
 if [ ! -s "$TMP/file.err" ] && [ ! -s "$TMP/devnull.err" ]; then ok file-input-quiet; else
 	fail file-input-quiet "$(cat "$TMP/file.err" "$TMP/devnull.err")"; fi
+check noin abandoned-queue '✗ no input \(2\)'
+if [ "$(cat "$TMP/noin2.st")" = 0 ] && grep -q '^outcome: abandoned-queue$' "$TMP/noin2.out"; then
+	ok closed-stdin; else fail closed-stdin "exit $(cat "$TMP/noin2.st")" "$(cat "$TMP/noin2.err")"; fi
+if [ "$(cat "$TMP/noout.st")" = 2 ] && grep -q 'cannot write the output' "$TMP/noout.err" &&
+   ! grep -q 'call ended' "$TMP/noout.call" &&
+   "$TIERLINE" replay "$FLOW" "$TMP/noout.call" >"$TMP/noout.rout" 2>&1; then
+	ok closed-stdout-record-intact; else
+	fail closed-stdout-record-intact "exit $(cat "$TMP/noout.st")" "$(cat "$TMP/noout.err")" \
+		"$(head -5 "$TMP/noout.call")"; fi
 if [ "$sigst" -eq 0 ] && grep -q '^outcome: abandoned-ivr$' "$TMP/sigint.out" &&
    grep -q 'hangs up (Ctrl-C)' "$TMP/sigint.out"; then ok sigint-hangup; else
 	fail sigint-hangup "exit $sigst" "$(tail -3 "$TMP/sigint.out")"; fi
