@@ -59,9 +59,9 @@ struct json_t;
 /* Print a JSON document and a newline on stdout.  It is rendered into one
  * string first: json_dumpf writes token by token through stdio, and one
  * string saves a USCIS day's `simulate --json` (90 kB) 2.5 M of its 387 M
- * instructions; small, but free.  A NULL document (a failed allocation while building
- * it) or no memory to render it prints "tierline CMD: out of memory" to
- * stderr instead and returns 2; else 0. */
+ * instructions; small, but free.  A NULL document (a failed allocation
+ * while building it) or no memory to render it prints "tierline CMD: out
+ * of memory" to stderr instead and returns 2; else 0. */
 int cli_print_json(const char *cmd, const struct json_t *j, size_t flags);
 
 /* An option that takes a value: `--name VALUE` stores VALUE in *dst. */

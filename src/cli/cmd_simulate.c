@@ -1029,20 +1029,14 @@ int cmd_simulate(int argc, char **argv)
 		fprintf(stderr, "\r%78s\r", "");
 
 	if (status == 0 && first) {
-		if (R == 1) {
-			if (c.json) {
-				json_t *j = run_json(f, first, first_run);
-				status = cli_print_json("simulate", j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-				                                       JSON_REAL_PRECISION(6));
-				json_decref(j);
-			} else {
-				print_human(&c, f, s, first, first_run);
-			}
-		} else if (c.json) {
-			json_t *j = reps_json(&acc, f, first, first_run);
+		if (c.json) {
+			json_t *j = R == 1 ? run_json(f, first, first_run)
+			                   : reps_json(&acc, f, first, first_run);
 			status = cli_print_json("simulate", j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 			                                       JSON_REAL_PRECISION(6));
 			json_decref(j);
+		} else if (R == 1) {
+			print_human(&c, f, s, first, first_run);
 		} else {
 			reps_human(&c, &acc, f, s, first, first_run, db != NULL);
 		}

@@ -722,10 +722,12 @@ int console_run(const flow *f, const console_opts *o, console_result *r, char *e
 		if (k.sig_ev[i])
 			event_add(k.sig_ev[i], NULL);
 	}
-	if (k.in_ev && k.in_file)
+	if (k.in_ev && k.in_file) {
 		event_active(k.in_ev, EV_READ, 0);
-	else if (k.in_ev && event_add(k.in_ev, NULL) != 0)
-		event_free(k.in_ev), k.in_ev = NULL;
+	} else if (k.in_ev && event_add(k.in_ev, NULL) != 0) {
+		event_free(k.in_ev);
+		k.in_ev = NULL;
+	}
 	if (!k.in_ev) {
 		snprintf(err, errlen, "cannot watch the input for keys");
 		goto out;
