@@ -2055,7 +2055,15 @@ static void top_stmt(parser *p)
 	else if (strcmp(kw, "queue") == 0) parse_node(p, FLOW_QUEUE, loc);
 	else if (strcmp(kw, "request") == 0) parse_node(p, FLOW_REQUEST, loc);
 	else if (strcmp(kw, "include") == 0) parse_include(p, loc);
-	else {
+	else if (strcmp(kw, "scenario") == 0 && !p->have_header) {
+		/* The two files swapped (simulate SCENARIO FLOW): say so once
+		 * rather than "no flow header" and an error per statement. */
+		err_loc(p, loc, "wrong-file", "this is a scenario file, not a flow ('scenario' "
+		        "begins a scenario): give the flow file first, then the scenario");
+		p->stop = true;
+		if (p->lx)
+			p->lx->dead = true;
+	} else {
 		unknown_word(p, loc, "keyword", kw, "", top_words);
 		sync(p);
 	}

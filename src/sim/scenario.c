@@ -1644,6 +1644,14 @@ static void parse_file(sp *p)
 			continue;
 		}
 		flow_loc loc = here(p);
+		if (!p->have_header && is_word(p, "flow")) {
+			/* The two files swapped (simulate SCENARIO FLOW) or the flow
+			 * given twice: one clear error, not one per flow statement. */
+			err_tok(p, "wrong-file", "this is a flow file, not a scenario ('flow' "
+			        "begins a flow): give the flow file first, then the scenario");
+			p->stop = true;
+			return;
+		}
 		if (!is_word(p, "scenario")) {
 			char tmp[96];
 			err_tok(p, "syntax", "expected 'scenario NAME { ... }', found %s",

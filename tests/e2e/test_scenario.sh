@@ -52,6 +52,22 @@ expect_status "missing scenario file: exit 2" 2 "$TIERLINE" check "$SMALL" "$TMP
 printf 'flow broken {\n' >"$TMP/broken.flow"
 expect_status "flow with errors: exit 1" 1 "$TIERLINE" check "$TMP/broken.flow" tests/scenarios/good/every-construct.scenario
 
+# The two files swapped, or the flow given twice: one error that says so,
+# with the first statement's position, not an error per statement.
+expect_status "swapped files: exit 1" 1 "$TIERLINE" simulate --no-db flows/uscis-weekday.scenario flows/uscis.flow
+if [ "$(cat "$TMP/err")" = "flows/uscis-weekday.scenario:14:1: error: this is a scenario file, not a flow ('scenario' begins a scenario): give the flow file first, then the scenario" ]; then
+	ok "swapped files: one wrong-file error"; else
+	fail "swapped files: one wrong-file error" "$(head -5 "$TMP/err")"; fi
+expect_status "flow as the scenario: exit 1" 1 "$TIERLINE" check flows/uscis.flow flows/uscis.flow
+if [ "$(grep -c ': error: ' "$TMP/err")" -eq 1 ] &&
+   grep -q "^flows/uscis.flow:64:1: error: this is a flow file, not a scenario ('flow' begins a flow): give the flow file first, then the scenario$" "$TMP/err"; then
+	ok "flow as the scenario: one wrong-file error"; else
+	fail "flow as the scenario: one wrong-file error" "$(head -5 "$TMP/err")"; fi
+expect_status "scenario alone to check: exit 1" 1 "$TIERLINE" check --json flows/uscis-weekday.scenario
+if grep -q '"code": "wrong-file"' "$TMP/out" && ! grep -q missing-header "$TMP/out"; then
+	ok "scenario alone: wrong-file, no missing-header"; else
+	fail "scenario alone: wrong-file, no missing-header" "$(head -c 400 "$TMP/out")"; fi
+
 # Garbage never crashes: binary bytes, a NUL, deep nesting, a huge list.
 printf 'scenario x {\0}\n' >"$TMP/nul.scenario"
 expect_status "NUL byte: exit 1" 1 "$TIERLINE" check "$SMALL" "$TMP/nul.scenario"
