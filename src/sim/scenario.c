@@ -342,6 +342,15 @@ static void end_stmt(sp *p, const char *what)
 	end_stmt_k(p, what, false);
 }
 
+/* After a block's '}' a newline or ';' may follow but need not: the flow
+ * language reads `play a { ... } play b { ... }` on one line, and so does
+ * this one (`agents t1 { ... } agents t2 { ... }`). */
+static void end_block(sp *p)
+{
+	if (p->t.kind == LEX_EOS)
+		next(p);
+}
+
 static const char *expect_ident(sp *p, const char *what)
 {
 	if (p->t.kind == LEX_IDENT) {
@@ -919,7 +928,7 @@ static void parse_arrivals(sp *p, flow_loc stmt)
 		VPUSH(p->arr, a);
 	}
 	VFREE(steps);
-	end_stmt(p, "arrivals block");
+	end_block(p);
 }
 
 /* ---- caller -------------------------------------------------------------- */
@@ -1214,7 +1223,7 @@ static void parse_answer(sp *p, bool is_menu, flow_loc stmt)
 	VFREE(ch);
 	VFREE(pf);
 	VFREE(chloc);
-	end_stmt(p, is_menu ? "menu block" : "input block");
+	end_block(p);
 }
 
 /* `redial P% after D`, `supervisor P% after D` */
@@ -1328,7 +1337,7 @@ static void parse_caller(sp *p, flow_loc stmt)
 	}
 	if (p->t.kind == LEX_RBRACE)
 		next(p);
-	end_stmt(p, "caller block");
+	end_block(p);
 }
 
 /* ---- agents -------------------------------------------------------------- */
@@ -1566,7 +1575,7 @@ static void parse_agents(sp *p, flow_loc stmt)
 		VPUSH(p->ag, a);
 	}
 	VFREE(steps);
-	end_stmt(p, "agents block");
+	end_block(p);
 }
 
 /* ---- the file ------------------------------------------------------------ */
@@ -1682,7 +1691,7 @@ static void parse_file(sp *p)
 		parse_body(p);
 		if (p->t.kind == LEX_RBRACE)
 			next(p);
-		end_stmt(p, "scenario block");
+		end_block(p);
 	}
 }
 
