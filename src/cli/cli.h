@@ -14,6 +14,8 @@ typedef struct cli_command {
 	const char *usage;      /* one line, after "tierline " */
 	const char *summary;
 	int (*run)(int argc, char **argv);   /* argv[0] is the command name */
+	const char *details;    /* options and notes for --help; NULL: the
+	                         * command prints its own */
 } cli_command;
 
 int cmd_check(int argc, char **argv);
@@ -42,6 +44,8 @@ struct scenario;
 int cli_load_flow_scenario(const char *flow_path, const char *scen_path,
                            struct flow **f, struct scenario **s);
 
+/* --help on stdout: usage, summary and the command's details. */
+void cli_help(const char *name);
 /* True when argv[1..] contains -h or --help. */
 int cli_wants_help(int argc, char **argv);
 

@@ -16,7 +16,7 @@
 int cmd_check(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, "check");
+		cli_help("check");
 		return 0;
 	}
 	const char *path = NULL, *scen_path = NULL;

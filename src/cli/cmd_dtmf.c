@@ -162,7 +162,7 @@ static int dtmf_gen_cmd(int argc, char **argv)
 int cmd_dtmf(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, "dtmf");
+		cli_help("dtmf");
 		return 0;
 	}
 	if (argc < 2)

@@ -336,7 +336,7 @@ static void human_row(const opts *o, const erlang_figures *f, bool mark)
 int cmd_erlang(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, "erlang");
+		cli_help("erlang");
 		return 0;
 	}
 	opts o;

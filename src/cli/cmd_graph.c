@@ -158,7 +158,7 @@ static int load_coverage(const flow *f, const char *db, const char *run, store_c
 int cmd_graph(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, "graph");
+		cli_help("graph");
 		return 0;
 	}
 	const char *path = NULL, *out = NULL, *coverage = NULL, *run = NULL;

@@ -197,7 +197,7 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 			}
 			break;
 		case 'h':
-			cli_usage(stdout, "simulate");
+			cli_help("simulate");
 			return -1;
 		default:
 			fprintf(stderr, "tierline simulate: unknown or incomplete option '%s'\n", argv[optind - 1]);

@@ -84,7 +84,7 @@ int cmd_staff(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			cli_usage(stdout, "staff");
+			cli_help("staff");
 			return 0;
 		default:
 			fprintf(stderr, "tierline staff: unknown or incomplete option '%s'\n", argv[optind - 1]);

@@ -14,28 +14,108 @@
 
 const cli_command cli_commands[] = {
 	{ "check", "check FLOW [SCENARIO] [--strict] [--json]",
-	  "parse and validate a flow (and a scenario against it); compiler-style diagnostics", cmd_check },
+	  "parse and validate a flow (and a scenario against it); compiler-style diagnostics", cmd_check,
+	  "\n"
+	  "options:\n"
+	  "  --strict   warnings fail the check too (exit 1)\n"
+	  "  --json     the diagnostics as one JSON array on stdout (file, line, column,\n"
+	  "             severity, code, message) instead of lines on stderr\n"
+	  "\n"
+	  "With SCENARIO, the scenario is read against the flow: every queue the flow\n"
+	  "can reach has agents, every menu share names a real option, shares add up.\n"
+	  "exit status: 0 no errors, 1 errors (or warnings with --strict), 2 a file\n"
+	  "could not be read or bad usage.  See docs/diagnostics.md.\n" },
 	{ "graph", "graph FLOW [-o out.svg|out.dot] [--coverage DB [--run ID]]",
-	  "draw the menu tree as Graphviz DOT (SVG when dot is installed)", cmd_graph },
+	  "draw the menu tree as Graphviz DOT (SVG when dot is installed)", cmd_graph,
+	  "\n"
+	  "options:\n"
+	  "  -o FILE        write FILE instead of DOT on stdout: .dot (or .gv) as DOT,\n"
+	  "                 .svg through Graphviz `dot -Tsvg` (exit 2 without dot)\n"
+	  "  --coverage DB  label each node and edge with how many stored calls of a\n"
+	  "                 run visited or took it (what none did is grey)\n"
+	  "  --run ID       with --coverage: the run (default: the latest)\n"
+	  "See docs/flow-language.md.\n" },
 	{ "call", "call FLOW [--line L] [--lang X] [--record FILE.call]",
-	  "a live call in the terminal: prompts as text, keys from the keyboard", cmd_call },
+	  "a live call in the terminal: prompts as text, keys from the keyboard", cmd_call, NULL },
 	{ "replay", "replay FLOW FILE.call|FILE.wav... [--line L] [--scenario S] [--db DB] [--trace]\n"
 	            "       tierline replay FLOW --from DB [--run ID] [--json]",
-	  "replay call scripts or recorded audio and check their expectations", cmd_replay },
+	  "replay call scripts or recorded audio and check their expectations", cmd_replay, NULL },
 	{ "simulate", "simulate FLOW SCENARIO [--db DB | --no-db] [--seed N] [--calls N] [--replications N] [--sl 20s] [--report out.html] [--json]",
-	  "discrete-event simulation of a scenario: per-queue, per-interval figures", cmd_simulate },
+	  "discrete-event simulation of a scenario: per-queue, per-interval figures", cmd_simulate,
+	  "\n"
+	  "options:\n"
+	  "  --db DB            store every call, queue leg, request and interval in DB\n"
+	  "                     as one run (default tierline.db)\n"
+	  "  --no-db            store nothing (fastest)\n"
+	  "  --seed N           override the scenario's seed\n"
+	  "  --calls N          stop arrivals after N counted calls (1 to 10000000)\n"
+	  "                     instead of at the end of the scenario's length\n"
+	  "  --replications N   N independent runs; every figure is their mean with its\n"
+	  "                     95% confidence half-width\n"
+	  "  --sl 20s           the service-level threshold (default 20s)\n"
+	  "  --report out.html  write the HTML report of the stored run (needs --db)\n"
+	  "  --json             one JSON document on stdout instead of the tables\n"
+	  "\n"
+	  "Same flow, scenario and seed: byte-identical output.  A progress line shows\n"
+	  "on stderr when a run takes over a second and stderr is a terminal.\n"
+	  "exit status: 0 done, 1 the flow or scenario has errors, 2 bad usage or a file\n"
+	  "that could not be read.  See docs/simulate.md.\n" },
 	{ "staff", "staff FLOW SCENARIO --target 'tier1 80%/20s, abandon<5%' [--replications N] [--seed N] [--json] [--report out.html]",
-	  "the fewest agents per queue and interval that meet the targets", cmd_staff },
+	  "the fewest agents per queue and interval that meet the targets", cmd_staff,
+	  "\n"
+	  "options:\n"
+	  "  --target T         the goals (required), comma-separated, each\n"
+	  "                     '[QUEUE] SL%/DURATION' or '[QUEUE] abandon<P%'; a goal\n"
+	  "                     without a queue continues the last one named, and before\n"
+	  "                     any name applies to every queue the scenario staffs\n"
+	  "  --replications N   independent days pooled in every check (default 3)\n"
+	  "  --seed N           override the scenario's seed\n"
+	  "  --json             the plan as one JSON document on stdout\n"
+	  "  --report out.html  store the final plan's run in --db, write its HTML report\n"
+	  "  --db DB            where --report stores that run (default tierline.db)\n"
+	  "\n"
+	  "Queues without a goal keep the scenario's staffing.\n"
+	  "exit status: 0 every targeted interval meets its goal, 1 the search could\n"
+	  "not get there (or the inputs have errors), 2 bad usage or a file that\n"
+	  "could not be read.  See docs/simulate.md.\n" },
 	{ "erlang", "erlang --rate 200/h --aht 180s [--agents N] [--patience 60s] [--sl 20s] [--target 80%/20s] [--json]",
-	  "analytic Erlang B/C (and Erlang A with --patience) figures", cmd_erlang },
+	  "analytic Erlang B/C (and Erlang A with --patience) figures", cmd_erlang,
+	  "\n"
+	  "options:\n"
+	  "  --rate R       arrivals: 200/h, 3/m, 0.05/s, 100/30m (required)\n"
+	  "  --aht D        average handle time: 180s, 3m (required)\n"
+	  "  --agents N     the figures for N agents; without it, the fewest agents that\n"
+	  "                 meet --target and a table from 3 below to 3 above them\n"
+	  "  --patience D   mean patience: Erlang A (M/M/n+M), callers abandon\n"
+	  "  --sl D         the service-level threshold shown (default: the target's,\n"
+	  "                 else 20s)\n"
+	  "  --target T     the goal, 80%/20s by default, optionally ',abandon<5%';\n"
+	  "                 with --agents, exit 1 when N does not meet it\n"
+	  "  --json         one JSON object on stdout\n"
+	  "\n"
+	  "The table also shows P(block), Erlang B: the same load with no queue.\n"
+	  "See docs/erlang.md.\n" },
 	{ "serve", "serve FLOW [--scenario S] [--listen 127.0.0.1:8080] [--db DB]",
-	  "the live engine: HTTP API to place calls and send keys, /metrics", cmd_serve },
+	  "the live engine: HTTP API to place calls and send keys, /metrics", cmd_serve, NULL },
 	{ "report", "report DB [--run ID] [--compare ID1 ID2] [--html out.html] [--queue-log FILE] [--cdr FILE] [--csv DIR]",
-	  "figures and exports from a stored database", cmd_report },
+	  "figures and exports from a stored database", cmd_report, NULL },
 	{ "dtmf", "dtmf detect FILE.wav [--json]\n"
 	          "       tierline dtmf gen KEYS FILE.wav [--tone 100ms] [--gap 100ms] [--level -10] [--lead 500ms] [--noise -40] [--seed N]",
-	  "DTMF keys and their times in audio; audio for a key string", cmd_dtmf },
-	{ NULL, NULL, NULL, NULL }
+	  "DTMF keys and their times in audio; audio for a key string", cmd_dtmf,
+	  "\n"
+	  "detect:\n"
+	  "  --json          the keys as a JSON array (key, start and duration in s)\n"
+	  "                  instead of lines 'START KEY DURATION'\n"
+	  "gen:\n"
+	  "  --tone 100ms    each key's tone (default 100ms)\n"
+	  "  --gap 100ms     silence after each key (default 100ms)\n"
+	  "  --level -10     each tone's level in dBm0 (default -10)\n"
+	  "  --lead 500ms    silence before the first key (default none)\n"
+	  "  --noise -40     white noise of this power in dBm0 (default none)\n"
+	  "  --seed N        the noise's seed\n"
+	  "  KEYS are 0-9 * # A-D (a-d too); ',' 'w' 'W' insert 500 ms of silence.\n"
+	  "See docs/dtmf.md.\n" },
+	{ NULL, NULL, NULL, NULL, NULL }
 };
 
 const cli_command *cli_find(const char *name)
@@ -52,6 +132,16 @@ void cli_usage(FILE *out, const char *name)
 	if (!c)
 		return;
 	fprintf(out, "usage: tierline %s\n\n%s\n", c->usage, c->summary);
+}
+
+void cli_help(const char *name)
+{
+	const cli_command *c = cli_find(name);
+	if (!c)
+		return;
+	cli_usage(stdout, name);
+	if (c->details)
+		fputs(c->details, stdout);
 }
 
 int cli_not_built(const char *name, int issue)

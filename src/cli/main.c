@@ -51,9 +51,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		if (argc > 2 && cli_find(argv[2])) {
-			cli_usage(stdout, argv[2]);
-			return 0;
+		const cli_command *c = argc > 2 ? cli_find(argv[2]) : NULL;
+		if (c) {
+			/* `help X` is `X --help`: the same text, options and all */
+			char *hargv[] = { argv[2], "--help", NULL };
+			return c->run(2, hargv);
 		}
 		usage(stdout);
 		return 0;

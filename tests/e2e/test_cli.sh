@@ -10,6 +10,17 @@ expect_status help 0 "$TIERLINE" --help
 for c in check graph call replay simulate staff erlang serve report dtmf; do
 	expect_status "help-$c" 0 "$TIERLINE" "$c" --help
 	expect_output "help-$c-usage" "usage: tierline $c"
+	# Every option of the usage lines is explained under it, on a line of
+	# its own, and `tierline help C` prints the same text.
+	cp "$TMP/out" "$TMP/help"
+	missing=
+	for o in $(sed -n '/^usage:/,/^$/p' "$TMP/help" | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -Eq -- "^  +$o( |$)" "$TMP/help" || missing="$missing $o"
+	done
+	if [ -z "$missing" ]; then ok "help-$c-options"; else fail "help-$c-options" "not explained:$missing"; fi
+	"$TIERLINE" help "$c" >"$TMP/help2" 2>&1
+	if cmp -s "$TMP/help" "$TMP/help2"; then ok "help-$c-same"; else
+		fail "help-$c-same" "$(diff "$TMP/help" "$TMP/help2" | head -5)"; fi
 done
 # Output that cannot be written (a full disk) is an error, not exit 0 with
 # the figures lost.
