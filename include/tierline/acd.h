@@ -247,6 +247,11 @@ int acd_wrapup_end(acd *a, int agent, int64_t t);
 /* Facts of a live leg at t (position and expected wait included). */
 int acd_leg_get(const acd *a, uint64_t call_id, int64_t t, acd_leg *leg);
 
+/* Whether the live leg of call_id found an agent free when it entered
+ * (acd_leg's found_free) in O(1), without the position walk acd_leg_get
+ * pays for a waiting leg.  ACD_E_NOTFOUND when the call has no live leg. */
+int acd_found_free(const acd *a, uint64_t call_id, bool *found_free);
+
 /* Bring time accounting (agent staffed/busy time, intervals) up to t. */
 int acd_advance(acd *a, int64_t t);
 

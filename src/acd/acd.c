@@ -1650,6 +1650,15 @@ int acd_leg_get(const acd *a, uint64_t call_id, int64_t t, acd_leg *leg)
 	return ACD_OK;
 }
 
+int acd_found_free(const acd *a, uint64_t call_id, bool *found_free)
+{
+	int32_t s = id_get(a, call_id);
+	if (s < 0)
+		return ACD_E_NOTFOUND;
+	*found_free = a->legs[s].found_free;
+	return ACD_OK;
+}
+
 int acd_position(const acd *a, uint64_t call_id, int *pos)
 {
 	int32_t s = id_get(a, call_id);

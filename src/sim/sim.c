@@ -881,14 +881,16 @@ ACT_FN act_enqueue(sim *m, const call *c, const call_action *a)
 {
 	sim_slot *sl = slot_of(c);
 	sl->tiers_seen |= m->tier_bit[a->queue];
-	/* Leg facts cost a position scan: ask only when recording. */
-	acd_leg leg;
-	int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, sl->rec ? &leg : NULL);
+	int rc = acd_enqueue(m->a, a->queue, c->id, c->lang, a->t, NULL);
 	acd_check(m, rc, "acd_enqueue");
-	if (sl->rec) {
+	if (sl->rec && rc == ACD_OK) {
+		/* The record keeps found_free only: asked by itself, since the
+		 * whole acd_leg costs a position walk for a waiting leg and the
+		 * slow enqueue (~1,060 instructions a USCIS leg, callgrind). */
 		rec_leg *rl = recorder_last_leg(sl->rec);
-		if (rl)
-			rl->found_free = leg.found_free;
+		bool ff;
+		if (rl && acd_found_free(m->a, c->id, &ff) == ACD_OK)
+			rl->found_free = ff;
 	}
 	if (m->queue_draws) {
 		/* (else qt_pending stays false, and pat_at, ask_at unread; so is

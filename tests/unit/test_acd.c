@@ -277,6 +277,20 @@ static void test_skills(void **state)
 	assert_int_equal(pos, 1);
 	OK(acd_position(a, 4, &pos));
 	assert_int_equal(pos, 2);
+	/* acd_found_free: the same fact as acd_leg_get's, without the walk */
+	bool ff = false;
+	OK(acd_found_free(a, 3, &ff));
+	assert_true(ff);                  /* served at once */
+	OK(acd_found_free(a, 4, &ff));
+	assert_false(ff);                 /* waiting */
+	OK(acd_found_free(a, 2, &ff));
+	assert_false(ff);                 /* waited although agent 0 was idle */
+	acd_leg got;
+	OK(acd_leg_get(a, 2, 4 * S, &got));
+	assert_false(got.found_free);
+	OK(acd_leg_get(a, 3, 4 * S, &got));
+	assert_true(got.found_free);
+	assert_int_equal(acd_found_free(a, 99, &ff), ACD_E_NOTFOUND);
 	/* ...and agent 0, who cannot take the head, serves it first */
 	assert_int_equal(done(a, 3, 5 * S), 4);
 	/* agent 1 takes the oldest call it can: the Spanish one */
