@@ -141,6 +141,7 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 	};
 	memset(c, 0, sizeof *c);
 	c->db_path = "tierline.db";
+	bool db_given = false;
 	c->replications = 1;
 	c->sl_ms = 20000;
 	optind = 1;
@@ -149,7 +150,7 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 	char *end;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': c->db_path = optarg; break;
+		case 'd': c->db_path = optarg; db_given = true; break;
 		case 'n': c->no_db = true; break;
 		case 'j': c->json = true; break;
 		case 'o': c->report = optarg; break;
@@ -205,7 +206,7 @@ static int parse_args(int argc, char **argv, sim_cli *c)
 			return 2;
 		}
 	}
-	if (c->no_db && c->db_path && strcmp(c->db_path, "tierline.db") != 0) {
+	if (c->no_db && db_given) {
 		fprintf(stderr, "tierline simulate: --db and --no-db exclude each other\n");
 		return 2;
 	}

@@ -141,6 +141,11 @@ expect_output sim-too-many-intervals-msg "more intervals than the figures can ho
 
 # bad usage and input
 expect_status sim-no-args 2 "$TIERLINE" simulate
+# --db and --no-db contradict each other, whatever DB is (tierline.db, the
+# default, too).
+expect_status sim-db-and-no-db 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --db "$TMP/x.db" --no-db
+expect_status sim-default-db-and-no-db 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --no-db --db tierline.db
+expect_output sim-db-and-no-db-msg 'exclude each other'
 expect_status sim-missing-flow 2 "$TIERLINE" simulate "$TMP/nope.flow" "$TMP/mmc.scenario" --no-db
 expect_status sim-bad-seed 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --seed x
 expect_status sim-bad-calls 2 "$TIERLINE" simulate "$TMP/mmc.flow" "$TMP/mmc.scenario" --calls -3
