@@ -13,6 +13,9 @@
 #   SIM_USCIS_DB_DAYS  USCIS weekdays with records            [2]
 #   SIMPY_CALLS        SimPy M/M/c calls                      [200000]
 #   SIM_REPEAT         runs of each measurement; the least CPU is kept [3]
+#   SIM_INSTR          1: also count instructions per call under callgrind
+#                      (valgrind), which no neighbour on the host moves   [0]
+#   SIM_INSTR_CALLS    M/M/c calls for the instruction counts             [100000]
 #
 # What runs:
 #   (a) bench/flows/mmc.flow + mmc.scenario: a line straight into one queue,
@@ -52,6 +55,8 @@ US_DAYS=${SIM_USCIS_DAYS:-6}
 US_DB_DAYS=${SIM_USCIS_DB_DAYS:-2}
 SIMPY_CALLS=${SIMPY_CALLS:-200000}
 REPEAT=${SIM_REPEAT:-3}
+INSTR=${SIM_INSTR:-0}
+INSTR_CALLS=${SIM_INSTR_CALLS:-100000}
 
 # Debian's python3 sees python3-simpy; a pyenv/venv python3 on PATH may not.
 PY=/usr/bin/python3
@@ -236,6 +241,49 @@ else
 	echo "simpy_mmc: SimPy is not installed for $PY (Debian: python3-simpy)"
 fi
 
+# (d) Instructions per call (SIM_INSTR=1).  CPU seconds on a shared host
+# moved by 30% from one day to the next with no change of ours (SimPy with
+# them); callgrind's count of executed instructions is the same on every run
+# of the same binary and inputs, so it is what shows a change of a few
+# percent.  It is not time: it ignores cache misses, branch mispredictions
+# and the kernel's share (WAL writes), which the CPU figures above include.
+# instr LABEL CALLS_JSON CMD...: prints "INSTRUCTIONS CALLS".
+instr() {
+	label=$1
+	shift
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" \
+		>"$TMP/$label.ijson" 2>"$TMP/$label.ierr"
+	n=$(sed -n 's/.*Collected : *\([0-9][0-9]*\).*/\1/p' "$TMP/$label.ierr" | tail -n 1)
+	echo "${n:-0} $(calls_of "$TMP/$label.ijson")"
+}
+if [ "$SIM_OK" -eq 1 ] && [ "$INSTR" = 1 ]; then
+	if ! command -v valgrind >/dev/null 2>&1; then
+		echo "instructions: valgrind is not installed (Debian: valgrind)"
+	else
+		rm -f "$TMP/i.db" "$TMP/i.db-wal" "$TMP/i.db-shm" "$TMP/u.db" "$TMP/u.db-wal" "$TMP/u.db-shm"
+		for spec in "mmc --no-db --calls $INSTR_CALLS $MMC_FLOW $MMC_SCEN" \
+		            "mmc_db --db $TMP/i.db --calls $INSTR_CALLS $MMC_FLOW $MMC_SCEN" \
+		            "uscis --no-db --seed 1 $US_FLOW $US_SCEN" \
+		            "uscis_db --db $TMP/u.db --seed 1 $US_FLOW $US_SCEN"; do
+			# (paths from mktemp and the checkout: no blanks)
+			# shellcheck disable=SC2086
+			set -- $spec
+			label=$1
+			shift
+			# shellcheck disable=SC2046
+			set -- $(instr "$label" "$TL" simulate --json "$@")
+			if [ "$1" -gt 0 ] && [ "$2" -gt 0 ]; then
+				put "${label}_ipc" "$(calc "round($1 / $2)")"
+				printf 'instr %-9s %13d instructions  %8d calls  %7d instructions/call\n' \
+					"$label" "$1" "$2" "$(get "${label}_ipc")"
+			else
+				echo "instr $label: no count (valgrind failed):"
+				tail -n 3 "$TMP/$label.ierr" | sed 's/^/    /'
+			fi
+		done
+	fi
+fi
+
 # --- summary ----------------------------------------------------------------
 echo
 echo "== bench_sim summary (targets are reported, not asserted)"
@@ -268,6 +316,12 @@ done
 for k in mmc mmc_db uscis uscis_db; do
 	m=$(get ${k}_rss)
 	[ -n "$m" ] && printf '  peak RSS, %-12s %12s MB\n' "$k" "$(calc "round($m / 1024, 1)")"
+done
+for k in mmc uscis; do
+	a=$(get ${k}_ipc) b=$(get ${k}_db_ipc)
+	[ -n "$a" ] && [ -n "$b" ] &&
+		printf '  instructions, %-8s %8s a call, %s with records: records cost %sx in instructions\n' \
+			"$k" "$a" "$b" "$(calc "round($b / $a, 2)")"
 done
 a=$(get mmc_rate) b=$(get simpy_rate)
 if [ -n "$a" ] && [ -n "$b" ]; then
