@@ -44,8 +44,8 @@ const cli_command cli_commands[] = {
 	  "discrete-event simulation of a scenario: per-queue, per-interval figures", cmd_simulate,
 	  "\n"
 	  "options:\n"
-	  "  --db DB            store every call, queue leg, request and interval in DB\n"
-	  "                     as one run (default tierline.db)\n"
+	  "  --db DB            store every call, queue leg, request and interval in DB,\n"
+	  "                     a run per replication (default tierline.db)\n"
 	  "  --no-db            store nothing (fastest)\n"
 	  "  --seed N           override the scenario's seed\n"
 	  "  --calls N          stop arrivals after N counted calls (1 to 10000000)\n"
@@ -93,7 +93,7 @@ const cli_command cli_commands[] = {
 	  "                 with --agents, exit 1 when N does not meet it\n"
 	  "  --json         one JSON object on stdout\n"
 	  "\n"
-	  "The table also shows P(block), Erlang B: the same load with no queue.\n"
+	  "The text output also gives P(block), Erlang B: the same load with no queue.\n"
 	  "See docs/erlang.md.\n" },
 	{ "serve", "serve FLOW [--scenario S] [--listen 127.0.0.1:8080] [--db DB]",
 	  "the live engine: HTTP API to place calls and send keys, /metrics", cmd_serve, NULL },
