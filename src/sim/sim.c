@@ -1303,9 +1303,18 @@ static inline void count_event(sim *m, int64_t now)
 {
 	m->events++;
 	if (m->progress && (m->events & 0xffff) == 0) {
-		double span = (double)(m->t_end - m->t_start);
-		m->o->progress(m->o->progress_ctx,
-		               span > 0 ? fmin(1.0, (double)(now - m->t_start) / span) : 0);
+		double done;
+		if (m->calls > 0) {
+			/* --calls N: the period has no end (t_end is INT64_MAX
+			 * until the count is reached), so the share of the time
+			 * stayed at 0.0%; the share of the calls is the progress */
+			done = m->arrivals_done ? 1.0
+			     : fmin(1.0, (double)m->res->calls / (double)m->calls);
+		} else {
+			double span = (double)(m->t_end - m->t_start);
+			done = span > 0 ? fmin(1.0, (double)(now - m->t_start) / span) : 0;
+		}
+		m->o->progress(m->o->progress_ctx, done);
 	}
 }
 

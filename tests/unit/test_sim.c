@@ -486,6 +486,53 @@ static void test_redial_storm_capped(void **state)
 	unload(&w);
 }
 
+/* The progress callback sees the run go from 0 to 1, with --calls too
+ * (the period has no end then: the share of the time stayed at 0). */
+struct prog { int n; double first, last; bool monotone; };
+
+static void prog_cb(void *ctx, double done)
+{
+	struct prog *p = ctx;
+	if (p->n == 0)
+		p->first = done;
+	else if (done < p->last)
+		p->monotone = false;
+	p->last = done;
+	p->n++;
+}
+
+static void test_progress(void **state)
+{
+	(void)state;
+	world w;
+	load(&w, mmc_flow,
+	     "scenario s {\n start 2026-11-30 08:00\n length 4h\n seed 5\n"
+	     " arrivals main { rate 12000/h }\n"
+	     " agents q { staff 230; handle exp(60s) }\n}\n");
+	for (int with_calls = 0; with_calls < 2; with_calls++) {
+		sim_options o;
+		memset(&o, 0, sizeof o);
+		struct prog p = { 0, 0, 0, true };
+		o.progress = prog_cb;
+		o.progress_ctx = &p;
+		if (with_calls)
+			o.calls = 45000;
+		sim_result *r = NULL;
+		char err[256] = "";
+		assert_int_equal(sim_run(w.f, w.s, &o, &r, err, sizeof err), 0);
+		/* an update every 65,536 events: one or more for ~48,000 or
+		 * 45,000 calls of two events or more each, when well past a
+		 * tenth of the run (with --calls the share of the time was
+		 * ~1e-11: the period had no end) */
+		assert_true(p.n >= 1);
+		assert_true(p.monotone);
+		assert_true(p.first > 0.1 && p.first < 1.0);
+		assert_true(p.last <= 1.0);
+		sim_result_free(r);
+	}
+	unload(&w);
+}
+
 static void test_staffing_schedule(void **state)
 {
 	(void)state;
@@ -552,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_caller_shares),
 		cmocka_unit_test(test_input_runs),
 		cmocka_unit_test(test_input_repeat_decides),
+		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_staffing_schedule),
 		cmocka_unit_test(test_redial_storm_capped),
 	};
