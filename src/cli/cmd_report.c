@@ -149,18 +149,32 @@ static const char *fig(char *b, size_t n, double v, int64_t den, bool pct, const
 	return b;
 }
 
+/* A queue row's figures as text, "-" where one is a ratio of nothing (a
+ * queue nobody reached: 0.0% service level would read as a failure): SL,
+ * ASA, p90, p95, p_wait, abandon rate, AHT, occupancy.  spaced: "4.5 s"
+ * (HTML) rather than "4.5s" (the text table). */
+static void qfigs(const store_qfig *q, bool spaced, char b[8][24], const char *v[8])
+{
+	int64_t settled = q->answered + q->abandoned;
+	const char *s1 = spaced ? "%.1f s" : "%.1fs", *s0 = spaced ? "%.0f s" : "%.0fs";
+	v[0] = fig(b[0], 24, q->service_level, settled, true, "%.1f%%");
+	v[1] = fig(b[1], 24, q->asa, q->answered, false, s1);
+	v[2] = fig(b[2], 24, q->wait_p90, q->answered, false, s1);
+	v[3] = fig(b[3], 24, q->wait_p95, q->answered, false, s1);
+	v[4] = fig(b[4], 24, q->p_wait, q->offered, true, "%.1f%%");
+	v[5] = fig(b[5], 24, q->abandon_rate, settled, true, "%.1f%%");
+	v[6] = fig(b[6], 24, q->aht, q->answered, false, s0);
+	v[7] = fig(b[7], 24, q->occupancy, q->staffed_ms, true, "%.1f%%");
+}
+
 static void qrow(FILE *out, int w, const char *name, const store_qfig *q)
 {
-	char a[6][24];
-	int64_t settled = q->answered + q->abandoned;
-	fprintf(out, "%-*s %8lld %8lld %9lld %7lld %7s %8s %7s %7s %6.1f%% %7s %7s %6.1f%%\n",
+	char b[8][24];
+	const char *v[8];
+	qfigs(q, false, b, v);
+	fprintf(out, "%-*s %8lld %8lld %9lld %7lld %7s %8s %7s %7s %7s %7s %7s %7s\n",
 	        w, name, (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
-	        (long long)q->timed_out, fig(a[0], 24, q->service_level, settled, true, "%.1f%%"),
-	        fig(a[1], 24, q->asa, q->answered, false, "%.1fs"),
-	        fig(a[2], 24, q->wait_p90, q->answered, false, "%.1fs"),
-	        fig(a[3], 24, q->wait_p95, q->answered, false, "%.1fs"),
-	        100 * q->p_wait, fig(a[4], 24, q->abandon_rate, settled, true, "%.1f%%"),
-	        fig(a[5], 24, q->aht, q->answered, false, "%.0fs"), 100 * q->occupancy);
+	        (long long)q->timed_out, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 }
 
 static void print_counts(FILE *out, const char *title, const store_count *c, int n)
@@ -745,11 +759,13 @@ static int write_html(const char *path, const store_run_info *ri, const store_fi
 		const store_qfig *q = i < f->nqueues ? &f->queues[i] : &f->total;
 		fputs("<tr><td>", out);
 		html_esc(out, i < f->nqueues ? q->queue : "(all)");
-		fprintf(out, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%.1f%%</td><td>%.1f s</td>"
-		        "<td>%.1f s</td><td>%.1f s</td><td>%.1f%%</td><td>%.1f%%</td><td>%.0f s</td>"
-		        "<td>%.1f%%</td></tr>\n", (long long)q->offered, (long long)q->answered,
-		        (long long)q->abandoned, 100 * q->service_level, q->asa, q->wait_p90, q->wait_p95,
-		        100 * q->p_wait, 100 * q->abandon_rate, q->aht, 100 * q->occupancy);
+		char b[8][24];
+		const char *v[8];
+		qfigs(q, true, b, v);
+		fprintf(out, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%s</td><td>%s</td>"
+		        "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+		        (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
+		        v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 	}
 	fputs("</table>\n<h2>IVR</h2>\n", out);
 	fprintf(out, "<p>Containment %.1f%% (%lld of %lld calls ended in self-service).</p>\n",

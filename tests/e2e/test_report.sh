@@ -112,4 +112,15 @@ expect_status html-bad-dir 2 "$TIERLINE" report "$DB" --html "$TMP/no/such/dir/x
 expect_output html-bad-dir-msg 'cannot write'
 expect_status help 0 "$TIERLINE" report --help
 expect_output help-usage '--queue-log FILE'
+
+# A queue nobody reached (2,000 calls of a USCIS day: none to adoptions)
+# has no service level, wait or p_wait: "-" in the text and the HTML, not
+# 0.0%, which reads as a failure.  Its staffed, idle agents are 0% busy.
+expect_status empty-queue-run 0 "$TIERLINE" simulate flows/uscis.flow flows/uscis-weekday.scenario \
+	--calls 2000 --db "$TMP/e.db" --report "$TMP/e.html"
+expect_status empty-queue-report 0 "$TIERLINE" report "$TMP/e.db"
+if grep -Eq '^adoptions_queue +0 +0 +0 +0 +- +- +- +- +- +- +- +0\.0%$' "$TMP/out"; then
+	ok empty-queue-text-dashes; else fail empty-queue-text-dashes "$(grep '^adoptions_queue' "$TMP/out")"; fi
+if grep -q '<tr><td>adoptions_queue</td><td>0</td><td>0</td><td>0</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>0.0%</td></tr>' "$TMP/e.html"; then
+	ok empty-queue-html-dashes; else fail empty-queue-html-dashes "$(grep -o '<tr><td>adoptions_queue</td>[^<]*<td>[^/]*' "$TMP/e.html" | head -1)"; fi
 finish
