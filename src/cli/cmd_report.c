@@ -309,12 +309,33 @@ static const store_qfig *find_queue(const store_figs *f, const char *name)
 	return NULL;
 }
 
-static void cmp_line(const char *what, double a, double b, bool pct, const char *unit)
+/* One compared figure: A, B and B - A.  A figure that is a ratio of
+ * nothing in a run (da, db false: a queue that run never reached) is "-",
+ * and so is the difference: 0% against 100% would read as a change. */
+static void cmp_fig(const char *what, double a, bool da, double b, bool db, bool pct,
+                    const char *unit)
 {
 	double k = pct ? 100.0 : 1.0;
 	int d = pct ? 1 : (unit[0] ? 2 : 0);
-	printf("  %-16s %12.*f%-3s %12.*f%-3s %+12.*f%s\n", what, d, k * a, unit, d, k * b, unit, d,
-	       k * (b - a), pct ? " pt" : unit);
+	char sa[48], sb[48], sd[48];
+	if (da)
+		snprintf(sa, sizeof sa, "%12.*f%-3s", d, k * a, unit);
+	else
+		snprintf(sa, sizeof sa, "%12s%-3s", "-", "");
+	if (db)
+		snprintf(sb, sizeof sb, "%12.*f%-3s", d, k * b, unit);
+	else
+		snprintf(sb, sizeof sb, "%12s%-3s", "-", "");
+	if (da && db)
+		snprintf(sd, sizeof sd, "%+12.*f%s", d, k * (b - a), pct ? " pt" : unit);
+	else
+		snprintf(sd, sizeof sd, "%12s", "-");
+	printf("  %-16s %s %s %s\n", what, sa, sb, sd);
+}
+
+static void cmp_line(const char *what, double a, double b, bool pct, const char *unit)
+{
+	cmp_fig(what, a, true, b, true, pct, unit);
 }
 
 static void cmp_queue(const char *name, const store_qfig *a, const store_qfig *b)
@@ -322,18 +343,19 @@ static void cmp_queue(const char *name, const store_qfig *a, const store_qfig *b
 	static const store_qfig zero;
 	if (!a) a = &zero;
 	if (!b) b = &zero;
+	int64_t sa = a->answered + a->abandoned, sb = b->answered + b->abandoned;
 	printf("%s\n", name);
 	cmp_line("offered", (double)a->offered, (double)b->offered, false, "");
 	cmp_line("answered", (double)a->answered, (double)b->answered, false, "");
 	cmp_line("abandoned", (double)a->abandoned, (double)b->abandoned, false, "");
-	cmp_line("service level", a->service_level, b->service_level, true, "%");
-	cmp_line("ASA", a->asa, b->asa, false, "s");
-	cmp_line("wait p90", a->wait_p90, b->wait_p90, false, "s");
-	cmp_line("wait p95", a->wait_p95, b->wait_p95, false, "s");
-	cmp_line("p_wait", a->p_wait, b->p_wait, true, "%");
-	cmp_line("abandon rate", a->abandon_rate, b->abandon_rate, true, "%");
-	cmp_line("AHT", a->aht, b->aht, false, "s");
-	cmp_line("occupancy", a->occupancy, b->occupancy, true, "%");
+	cmp_fig("service level", a->service_level, sa > 0, b->service_level, sb > 0, true, "%");
+	cmp_fig("ASA", a->asa, a->answered > 0, b->asa, b->answered > 0, false, "s");
+	cmp_fig("wait p90", a->wait_p90, a->answered > 0, b->wait_p90, b->answered > 0, false, "s");
+	cmp_fig("wait p95", a->wait_p95, a->answered > 0, b->wait_p95, b->answered > 0, false, "s");
+	cmp_fig("p_wait", a->p_wait, a->offered > 0, b->p_wait, b->offered > 0, true, "%");
+	cmp_fig("abandon rate", a->abandon_rate, sa > 0, b->abandon_rate, sb > 0, true, "%");
+	cmp_fig("AHT", a->aht, a->answered > 0, b->aht, b->answered > 0, false, "s");
+	cmp_fig("occupancy", a->occupancy, a->staffed_ms > 0, b->occupancy, b->staffed_ms > 0, true, "%");
 }
 
 static int64_t count_of(const store_count *c, int n, const char *name)

@@ -123,4 +123,12 @@ if grep -Eq '^adoptions_queue +0 +0 +0 +0 +- +- +- +- +- +- +- +0\.0%$' "$TMP/ou
 	ok empty-queue-text-dashes; else fail empty-queue-text-dashes "$(grep '^adoptions_queue' "$TMP/out")"; fi
 if grep -q '<tr><td>adoptions_queue</td><td>0</td><td>0</td><td>0</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>0.0%</td></tr>' "$TMP/e.html"; then
 	ok empty-queue-html-dashes; else fail empty-queue-html-dashes "$(grep -o '<tr><td>adoptions_queue</td>[^<]*<td>[^/]*' "$TMP/e.html" | head -1)"; fi
+# ... and --compare shows "-" for it, with no difference (not 0.0% -> x%).
+expect_status empty-queue-run2 0 "$TIERLINE" simulate flows/uscis.flow flows/uscis-weekday.scenario \
+	--calls 2000 --seed 2 --db "$TMP/e.db"
+expect_status empty-queue-compare 0 "$TIERLINE" report "$TMP/e.db" --compare 1 2
+if sed -n '/^adoptions_queue$/,/^  occupancy/p' "$TMP/out" | grep -Eq '^  service level +- +- +-$' &&
+   sed -n '/^adoptions_queue$/,/^  occupancy/p' "$TMP/out" | grep -Eq '^  offered +0 +0 +\+0$'; then
+	ok empty-queue-compare-dashes; else
+	fail empty-queue-compare-dashes "$(sed -n '/^adoptions_queue$/,/^  occupancy/p' "$TMP/out" | head -6)"; fi
 finish
