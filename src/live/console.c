@@ -101,6 +101,12 @@ typedef struct con {
 	int64_t last_timer_t;        /* last timer event delivered (-1) */
 	struct event *in_ev;
 	bool in_file;             /* keys from a file or /dev/null, not a pipe or tty */
+	/* While the keys of one read are handled: the call time of that read.
+	 * They arrived together, so they are stamped together ("press 23
+	 * every 0ms"), not by when each one's turn came (under load the
+	 * second key of a burst was stamped 4 ms after the first). */
+	bool in_chunk;
+	int64_t chunk_t;
 	struct event *sig_ev[3];
 	bool eof;
 	bool ended;
@@ -243,7 +249,7 @@ static void flush_timers(con *k, int64_t t)
 /* A caller (or agent) event from the keyboard: stamp it, flush due timers. */
 static int64_t stamp(con *k)
 {
-	int64_t t = call_now(k);
+	int64_t t = k->in_chunk ? k->chunk_t : call_now(k);
 	if (t < k->last_t)
 		t = k->last_t;
 	if (k->last_timer_t >= 0 && t <= k->last_timer_t)
@@ -535,8 +541,11 @@ static void input_cb(evutil_socket_t fd, short what, void *ctx)
 		}
 		return;
 	}
+	k->in_chunk = true;
+	k->chunk_t = call_now(k);
 	for (ssize_t i = 0; i < n && !call_ended(&k->c); i++)
 		on_char(k, b[i]);
+	k->in_chunk = false;
 	/* A file is always readable: read its next chunk on the loop's next
 	 * turn, as a pipe's would be if the writer had sent it all at once. */
 	if (k->in_file && !call_ended(&k->c))
