@@ -149,22 +149,55 @@ static const char *fig(char *b, size_t n, double v, int64_t den, bool pct, const
 	return b;
 }
 
-/* A queue row's figures as text, "-" where one is a ratio of nothing (a
- * queue nobody reached: 0.0% service level would read as a failure): SL,
- * ASA, p90, p95, p_wait, abandon rate, AHT, occupancy.  spaced: "4.5 s"
+/* A queue's (or an interval's) ratio figures, in the order of the JSON,
+ * each with the count it is a ratio of: undefined ("-" in the tables, null
+ * in JSON) when that count is 0, as for a queue nobody reached, where 0.0%
+ * service level would read as a failure.  The tables leave out wait_mean
+ * (label NULL). */
+enum { QF_SL, QF_ASA, QF_WAIT_MEAN, QF_P90, QF_P95, QF_P_WAIT, QF_ABANDON, QF_AHT, QF_OCC, QF_N };
+
+static const struct {
+	const char *key;        /* JSON */
+	const char *label;      /* --compare */
+	bool pct;               /* a share, shown as % (else seconds) */
+} qf_def[QF_N] = {
+	{ "service_level", "service level", true }, { "asa", "ASA", false },
+	{ "wait_mean", NULL, false }, { "wait_p90", "wait p90", false },
+	{ "wait_p95", "wait p95", false }, { "p_wait", "p_wait", true },
+	{ "abandon_rate", "abandon rate", true }, { "aht", "AHT", false },
+	{ "occupancy", "occupancy", true },
+};
+
+typedef struct qf { double v; int64_t den; } qf;
+
+static void qf_values(const store_qfig *q, qf f[QF_N])
+{
+	int64_t settled = q->answered + q->abandoned;
+	const qf all[QF_N] = {
+		[QF_SL] = { q->service_level, settled }, [QF_ASA] = { q->asa, q->answered },
+		[QF_WAIT_MEAN] = { q->wait_mean, q->left_n }, [QF_P90] = { q->wait_p90, q->answered },
+		[QF_P95] = { q->wait_p95, q->answered }, [QF_P_WAIT] = { q->p_wait, q->offered },
+		[QF_ABANDON] = { q->abandon_rate, settled }, [QF_AHT] = { q->aht, q->answered },
+		[QF_OCC] = { q->occupancy, q->staffed_ms },
+	};
+	memcpy(f, all, sizeof all);
+}
+
+/* A queue row's figures as text in table order (SL, ASA, p90, p95, p_wait,
+ * abandon rate, AHT, occupancy), "-" where undefined.  spaced: "4.5 s"
  * (HTML) rather than "4.5s" (the text table). */
 static void qfigs(const store_qfig *q, bool spaced, char b[8][24], const char *v[8])
 {
-	int64_t settled = q->answered + q->abandoned;
+	qf x[QF_N];
+	qf_values(q, x);
 	const char *s1 = spaced ? "%.1f s" : "%.1fs", *s0 = spaced ? "%.0f s" : "%.0fs";
-	v[0] = fig(b[0], 24, q->service_level, settled, true, "%.1f%%");
-	v[1] = fig(b[1], 24, q->asa, q->answered, false, s1);
-	v[2] = fig(b[2], 24, q->wait_p90, q->answered, false, s1);
-	v[3] = fig(b[3], 24, q->wait_p95, q->answered, false, s1);
-	v[4] = fig(b[4], 24, q->p_wait, q->offered, true, "%.1f%%");
-	v[5] = fig(b[5], 24, q->abandon_rate, settled, true, "%.1f%%");
-	v[6] = fig(b[6], 24, q->aht, q->answered, false, s0);
-	v[7] = fig(b[7], 24, q->occupancy, q->staffed_ms, true, "%.1f%%");
+	for (int k = 0, i = 0; k < QF_N; k++) {
+		if (!qf_def[k].label)
+			continue;
+		const char *fmt = qf_def[k].pct ? "%.1f%%" : k == QF_AHT ? s0 : s1;
+		v[i] = fig(b[i], 24, x[k].v, x[k].den, qf_def[k].pct, fmt);
+		i++;
+	}
 }
 
 static void qrow(FILE *out, int w, const char *name, const store_qfig *q)
@@ -217,14 +250,12 @@ static void print_text(FILE *out, const store_run_info *ri, const store_figs *f)
 		const store_qfig *q = &f->intervals[i];
 		char t[32];
 		fmt_t(q->start, t, sizeof t);
-		char a[4][24];
+		char b[8][24];
+		const char *v[8];
+		qfigs(q, false, b, v);
 		fprintf(out, "%-*s %-16s %8lld %8lld %9lld %7s %8s %7s %7s %7lld %6.1f%%\n", w, q->queue, t,
 		        (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
-		        fig(a[0], 24, q->service_level, q->answered + q->abandoned, true, "%.1f%%"),
-		        fig(a[1], 24, q->asa, q->answered, false, "%.1fs"),
-		        fig(a[2], 24, q->wait_p90, q->answered, false, "%.1fs"),
-		        fig(a[3], 24, q->wait_p95, q->answered, false, "%.1fs"), (long long)q->agents,
-		        100 * q->occupancy);
+		        v[0], v[1], v[2], v[3], (long long)q->agents, 100 * q->occupancy);
 	}
 }
 
@@ -239,20 +270,14 @@ static json_t *ratio_json(double v, int64_t den)
 
 static json_t *qjson(const store_qfig *q)
 {
-	int64_t settled = q->answered + q->abandoned;
 	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I}",
 	                      "offered", (json_int_t)q->offered, "answered", (json_int_t)q->answered,
 	                      "abandoned", (json_int_t)q->abandoned, "timed_out", (json_int_t)q->timed_out,
 	                      "answered_within", (json_int_t)q->answered_within);
-	json_object_set_new(o, "service_level", ratio_json(q->service_level, settled));
-	json_object_set_new(o, "asa", ratio_json(q->asa, q->answered));
-	json_object_set_new(o, "wait_mean", ratio_json(q->wait_mean, q->left_n));
-	json_object_set_new(o, "wait_p90", ratio_json(q->wait_p90, q->answered));
-	json_object_set_new(o, "wait_p95", ratio_json(q->wait_p95, q->answered));
-	json_object_set_new(o, "p_wait", ratio_json(q->p_wait, q->offered));
-	json_object_set_new(o, "abandon_rate", ratio_json(q->abandon_rate, settled));
-	json_object_set_new(o, "aht", ratio_json(q->aht, q->answered));
-	json_object_set_new(o, "occupancy", ratio_json(q->occupancy, q->staffed_ms));
+	qf x[QF_N];
+	qf_values(q, x);
+	for (int k = 0; k < QF_N; k++)
+		json_object_set_new(o, qf_def[k].key, ratio_json(x[k].v, x[k].den));
 	json_object_set_new(o, "agents", json_integer((json_int_t)q->agents));
 	return o;
 }
@@ -309,24 +334,28 @@ static const store_qfig *find_queue(const store_figs *f, const char *name)
 	return NULL;
 }
 
-/* One compared figure: A, B and B - A.  A figure that is a ratio of
- * nothing in a run (da, db false: a queue that run never reached) is "-",
- * and so is the difference: 0% against 100% would read as a change. */
-static void cmp_fig(const char *what, double a, bool da, double b, bool db, bool pct,
+/* One cell of a compared figure: "-" when the figure is a ratio of nothing
+ * in that run (den 0). */
+static void cmp_cell(char *b, size_t n, double v, int64_t den, int d, double k, const char *unit)
+{
+	if (den > 0)
+		snprintf(b, n, "%12.*f%-3s", d, k * v, unit);
+	else
+		snprintf(b, n, "%12s%-3s", "-", "");
+}
+
+/* One compared figure: A, B and B - A.  A figure a run has no data for (a
+ * queue that run never reached) is "-", and so is the difference: 0%
+ * against 100% would read as a change. */
+static void cmp_fig(const char *what, double a, int64_t den_a, double b, int64_t den_b, bool pct,
                     const char *unit)
 {
 	double k = pct ? 100.0 : 1.0;
 	int d = pct ? 1 : (unit[0] ? 2 : 0);
 	char sa[48], sb[48], sd[48];
-	if (da)
-		snprintf(sa, sizeof sa, "%12.*f%-3s", d, k * a, unit);
-	else
-		snprintf(sa, sizeof sa, "%12s%-3s", "-", "");
-	if (db)
-		snprintf(sb, sizeof sb, "%12.*f%-3s", d, k * b, unit);
-	else
-		snprintf(sb, sizeof sb, "%12s%-3s", "-", "");
-	if (da && db)
+	cmp_cell(sa, sizeof sa, a, den_a, d, k, unit);
+	cmp_cell(sb, sizeof sb, b, den_b, d, k, unit);
+	if (den_a > 0 && den_b > 0)
 		snprintf(sd, sizeof sd, "%+12.*f%s", d, k * (b - a), pct ? " pt" : unit);
 	else
 		snprintf(sd, sizeof sd, "%12s", "-");
@@ -335,7 +364,7 @@ static void cmp_fig(const char *what, double a, bool da, double b, bool db, bool
 
 static void cmp_line(const char *what, double a, double b, bool pct, const char *unit)
 {
-	cmp_fig(what, a, true, b, true, pct, unit);
+	cmp_fig(what, a, 1, b, 1, pct, unit);
 }
 
 static void cmp_queue(const char *name, const store_qfig *a, const store_qfig *b)
@@ -343,19 +372,17 @@ static void cmp_queue(const char *name, const store_qfig *a, const store_qfig *b
 	static const store_qfig zero;
 	if (!a) a = &zero;
 	if (!b) b = &zero;
-	int64_t sa = a->answered + a->abandoned, sb = b->answered + b->abandoned;
 	printf("%s\n", name);
 	cmp_line("offered", (double)a->offered, (double)b->offered, false, "");
 	cmp_line("answered", (double)a->answered, (double)b->answered, false, "");
 	cmp_line("abandoned", (double)a->abandoned, (double)b->abandoned, false, "");
-	cmp_fig("service level", a->service_level, sa > 0, b->service_level, sb > 0, true, "%");
-	cmp_fig("ASA", a->asa, a->answered > 0, b->asa, b->answered > 0, false, "s");
-	cmp_fig("wait p90", a->wait_p90, a->answered > 0, b->wait_p90, b->answered > 0, false, "s");
-	cmp_fig("wait p95", a->wait_p95, a->answered > 0, b->wait_p95, b->answered > 0, false, "s");
-	cmp_fig("p_wait", a->p_wait, a->offered > 0, b->p_wait, b->offered > 0, true, "%");
-	cmp_fig("abandon rate", a->abandon_rate, sa > 0, b->abandon_rate, sb > 0, true, "%");
-	cmp_fig("AHT", a->aht, a->answered > 0, b->aht, b->answered > 0, false, "s");
-	cmp_fig("occupancy", a->occupancy, a->staffed_ms > 0, b->occupancy, b->staffed_ms > 0, true, "%");
+	qf xa[QF_N], xb[QF_N];
+	qf_values(a, xa);
+	qf_values(b, xb);
+	for (int k = 0; k < QF_N; k++)
+		if (qf_def[k].label)
+			cmp_fig(qf_def[k].label, xa[k].v, xa[k].den, xb[k].v, xb[k].den, qf_def[k].pct,
+			        qf_def[k].pct ? "%" : "s");
 }
 
 static int64_t count_of(const store_count *c, int n, const char *name)
