@@ -1307,9 +1307,9 @@ static inline void count_event(sim *m, int64_t now)
 		if (m->calls > 0) {
 			/* --calls N: the period has no end (t_end is INT64_MAX
 			 * until the count is reached), so the share of the time
-			 * stayed at 0.0%; the share of the calls is the progress */
-			done = m->arrivals_done ? 1.0
-			     : fmin(1.0, (double)m->res->calls / (double)m->calls);
+			 * stayed at 0.0%; the share of the calls is the progress
+			 * (1 once arrivals stop: they stop at the count) */
+			done = fmin(1.0, (double)m->res->calls / (double)m->calls);
 		} else {
 			double span = (double)(m->t_end - m->t_start);
 			done = span > 0 ? fmin(1.0, (double)(now - m->t_start) / span) : 0;
