@@ -247,7 +247,8 @@ fi
 # of the same binary and inputs, so it is what shows a change of a few
 # percent.  It is not time: it ignores cache misses, branch mispredictions
 # and the kernel's share (WAL writes), which the CPU figures above include.
-# instr LABEL CALLS_JSON CMD...: prints "INSTRUCTIONS CALLS".
+# instr LABEL CMD...: runs CMD (a simulate --json) under callgrind; prints
+# "INSTRUCTIONS CALLS".
 instr() {
 	label=$1
 	shift
@@ -260,7 +261,6 @@ if [ "$SIM_OK" -eq 1 ] && [ "$INSTR" = 1 ]; then
 	if ! command -v valgrind >/dev/null 2>&1; then
 		echo "instructions: valgrind is not installed (Debian: valgrind)"
 	else
-		rm -f "$TMP/i.db" "$TMP/i.db-wal" "$TMP/i.db-shm" "$TMP/u.db" "$TMP/u.db-wal" "$TMP/u.db-shm"
 		for spec in "mmc --no-db --calls $INSTR_CALLS $MMC_FLOW $MMC_SCEN" \
 		            "mmc_db --db $TMP/i.db --calls $INSTR_CALLS $MMC_FLOW $MMC_SCEN" \
 		            "uscis --no-db --seed 1 $US_FLOW $US_SCEN" \
@@ -273,9 +273,9 @@ if [ "$SIM_OK" -eq 1 ] && [ "$INSTR" = 1 ]; then
 			# shellcheck disable=SC2046
 			set -- $(instr "$label" "$TL" simulate --json "$@")
 			if [ "$1" -gt 0 ] && [ "$2" -gt 0 ]; then
-				put "${label}_ipc" "$(calc "round($1 / $2)")"
+				put "${label}_instr" "$(calc "round($1 / $2)")"
 				printf 'instr %-9s %13d instructions  %8d calls  %7d instructions/call\n' \
-					"$label" "$1" "$2" "$(get "${label}_ipc")"
+					"$label" "$1" "$2" "$(get "${label}_instr")"
 			else
 				echo "instr $label: no count (valgrind failed):"
 				tail -n 3 "$TMP/$label.ierr" | sed 's/^/    /'
@@ -318,7 +318,7 @@ for k in mmc mmc_db uscis uscis_db; do
 	[ -n "$m" ] && printf '  peak RSS, %-12s %12s MB\n' "$k" "$(calc "round($m / 1024, 1)")"
 done
 for k in mmc uscis; do
-	a=$(get ${k}_ipc) b=$(get ${k}_db_ipc)
+	a=$(get ${k}_instr) b=$(get ${k}_db_instr)
 	[ -n "$a" ] && [ -n "$b" ] &&
 		printf '  instructions, %-8s %8s a call, %s with records: records cost %sx in instructions\n' \
 			"$k" "$a" "$b" "$(calc "round($b / $a, 2)")"
