@@ -15,9 +15,15 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 
-PKGS      := libevent sqlite3 sndfile spandsp jansson
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The binary links libevent, sqlite3 and jansson.  libsndfile and spandsp
+# are opened when audio is first used (src/audio/audiolib.c says why): their
+# headers are needed, their libraries are not linked, except into the unit
+# tests and benchmarks that write WAV files with libsndfile themselves.
+PKGS       := libevent sqlite3 jansson
+AUDIO_PKGS := sndfile spandsp
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(AUDIO_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+AUDIO_LIBS = $(shell pkg-config --libs sndfile 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -43,7 +49,7 @@ endif
 LTO_CFLAGS := $(if $(LTO),$(LTO) -ffat-lto-objects)
 NO_LTO := $(if $(LTO),-fno-lto)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -lm
+LDLIBS  += $(PKG_LIBS) -ldl -lm
 
 # LIB_DIRS limits the library to some modules (e.g. LIB_DIRS="util flow"),
 # TESTS to some unit tests (e.g. TESTS=test_flow*, or several patterns:
@@ -83,11 +89,11 @@ $(BIN): $(MAIN_OBJ) $(LIB)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NO_LTO) $(CMOCKA_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(NO_LTO) $(CMOCKA_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(CMOCKA_LIBS) $(AUDIO_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NO_LTO) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
+	$(CC) $(CFLAGS) $(NO_LTO) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(AUDIO_LIBS) $(LDLIBS)
 
 # The suite for one build flavour: unit tests, then end-to-end tests.
 check-suite: $(BIN) $(UNIT_BIN)

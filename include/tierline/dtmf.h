@@ -53,7 +53,8 @@ int dtmf_detect_buf(const int16_t *samples, size_t n, dtmf_hit **hits,
  * Feed any number of samples at a time; keys are final once dtmf_det_finish
  * has been called (or, while feeding, DTMF_MERGE_GAP_MS after they end). */
 typedef struct dtmf_det dtmf_det;
-dtmf_det *dtmf_det_new(void);                 /* NULL when out of memory */
+/* NULL with the reason in err: out of memory, or spandsp not loadable. */
+dtmf_det *dtmf_det_new(char *err, size_t errlen);
 int  dtmf_det_feed(dtmf_det *d, const int16_t *samples, size_t n,
                    char *err, size_t errlen);
 int  dtmf_det_finish(dtmf_det *d, char *err, size_t errlen);

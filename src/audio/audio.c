@@ -3,19 +3,24 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sndfile.h>
 #include "tierline/audio.h"
+#include "tierline/audiolib.h"
 
 int audio_file_ms(const char *path, uint32_t *ms, char *err, size_t errlen)
 {
+	alib_sf lib;
+	if (alib_sf_open(&lib, err, errlen) < 0)
+		return -1;
 	SF_INFO info;
 	memset(&info, 0, sizeof info);
-	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	SNDFILE *sf = lib.open(path, SFM_READ, &info);
 	if (!sf) {
-		snprintf(err, errlen, "%s", sf_strerror(NULL));
+		snprintf(err, errlen, "%s", lib.strerror(NULL));
+		alib_sf_close(&lib);
 		return -1;
 	}
-	sf_close(sf);
+	lib.close(sf);
+	alib_sf_close(&lib);
 	if (info.samplerate <= 0) {
 		snprintf(err, errlen, "bad sample rate %d", info.samplerate);
 		return -1;

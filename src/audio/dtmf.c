@@ -30,8 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sndfile.h>
-#include <spandsp.h>
+#include "tierline/audiolib.h"
 #include "tierline/dtmf.h"
 
 #define DTMF_BLOCK     102           /* spandsp's Goertzel block, samples */
@@ -50,6 +49,7 @@
 #define MS_TO_SAMPLES(ms) ((int64_t)(ms) * DTMF_RATE / 1000)
 
 struct dtmf_det {
+	alib_dsp dsp;
 	dtmf_rx_state_t *rx;
 	int16_t ring[RING];   /* sample k at ring[k % RING], k < pos */
 	int16_t blk[DTMF_BLOCK];
@@ -278,18 +278,26 @@ static void det_report(void *user, int code, int level, int delay)
 	}
 }
 
-dtmf_det *dtmf_det_new(void)
+dtmf_det *dtmf_det_new(char *err, size_t errlen)
 {
 	dtmf_det *d = calloc(1, sizeof *d);
-	if (!d)
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
-	d->rx = dtmf_rx_init(NULL, NULL, NULL);
-	if (!d->rx) {
+	}
+	if (alib_dsp_open(&d->dsp, err, errlen) < 0) {
 		free(d);
 		return NULL;
 	}
-	dtmf_rx_set_realtime_callback(d->rx, det_report, d);
-	dtmf_rx_parms(d->rx, -1, DTMF_TWIST_NORMAL, DTMF_TWIST_REVERSE, -99);
+	d->rx = d->dsp.rx_init(NULL, NULL, NULL);
+	if (!d->rx) {
+		snprintf(err, errlen, "out of memory");
+		alib_dsp_close(&d->dsp);
+		free(d);
+		return NULL;
+	}
+	d->dsp.rx_set_realtime_callback(d->rx, det_report, d);
+	d->dsp.rx_parms(d->rx, -1, DTMF_TWIST_NORMAL, DTMF_TWIST_REVERSE, -99);
 	return d;
 }
 
@@ -298,7 +306,8 @@ void dtmf_det_free(dtmf_det *d)
 	if (!d)
 		return;
 	if (d->rx)
-		dtmf_rx_free(d->rx);
+		d->dsp.rx_free(d->rx);
+	alib_dsp_close(&d->dsp);
 	free(d->hits);
 	free(d);
 }
@@ -308,7 +317,7 @@ static void det_block(dtmf_det *d)
 	for (int i = 0; i < DTMF_BLOCK; i++)
 		d->ring[(d->pos + i) % RING] = d->blk[i];
 	d->pos += DTMF_BLOCK;      /* before dtmf_rx: the callback reads it */
-	dtmf_rx(d->rx, d->blk, DTMF_BLOCK);
+	d->dsp.rx(d->rx, d->blk, DTMF_BLOCK);
 	d->nblk = 0;
 	/* A pending key is final once the same key can no longer come back
 	 * within the merge gap: spandsp reports an onset at most about 40 ms
@@ -389,11 +398,9 @@ int dtmf_detect_buf(const int16_t *samples, size_t n, dtmf_hit **hits,
 {
 	*hits = NULL;
 	*nhits = 0;
-	dtmf_det *d = dtmf_det_new();
-	if (!d) {
-		snprintf(err, errlen, "out of memory");
+	dtmf_det *d = dtmf_det_new(err, errlen);
+	if (!d)
 		return -1;
-	}
 	int rc = dtmf_det_feed(d, samples, n, err, errlen);
 	if (rc == 0)
 		rc = dtmf_det_finish(d, err, errlen);
@@ -450,11 +457,15 @@ int dtmf_detect_file(const char *path, dtmf_hit **hits, int *nhits,
 		snprintf(err, errlen, "%s: is a directory", path);
 		return -1;
 	}
+	alib_sf lib;
+	if (alib_sf_open(&lib, err, errlen) < 0)
+		return -1;
 	SF_INFO info;
 	memset(&info, 0, sizeof info);
-	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	SNDFILE *sf = lib.open(path, SFM_READ, &info);
 	if (!sf) {
-		snprintf(err, errlen, "%s: %s", path, sf_strerror(NULL));
+		snprintf(err, errlen, "%s: %s", path, lib.strerror(NULL));
+		alib_sf_close(&lib);
 		return -1;
 	}
 	int rc = -1;
@@ -471,16 +482,18 @@ int dtmf_detect_file(const char *path, dtmf_hit **hits, int *nhits,
 	}
 	frames = malloc((size_t)READ_FRAMES * (size_t)info.channels * sizeof *frames);
 	mono = malloc(READ_FRAMES * sizeof *mono);
-	if (!c || !frames || !mono || !(c->det = dtmf_det_new())) {
+	if (!c || !frames || !mono) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	if (!(c->det = dtmf_det_new(err, errlen)))
+		goto out;
 	c->err = err;
 	c->errlen = errlen;
 	if (info.samplerate != DTMF_RATE && !(rs = dtmf_rs_new(info.samplerate, err, errlen)))
 		goto out;
 	for (;;) {
-		sf_count_t got = sf_readf_float(sf, frames, READ_FRAMES);
+		sf_count_t got = lib.readf_float(sf, frames, READ_FRAMES);
 		if (got <= 0)
 			break;
 		/* Mix down: the mean of the channels.  A key on one channel of a
@@ -500,8 +513,8 @@ int dtmf_detect_file(const char *path, dtmf_hit **hits, int *nhits,
 			goto out;
 		}
 	}
-	if (sf_error(sf) != SF_ERR_NO_ERROR) {
-		snprintf(err, errlen, "%s: %s", path, sf_strerror(sf));
+	if (lib.error(sf) != SF_ERR_NO_ERROR) {
+		snprintf(err, errlen, "%s: %s", path, lib.strerror(sf));
 		goto out;
 	}
 	if (rs && dtmf_rs_push(rs, NULL, 0, true, feed_float, c) < 0) {
@@ -520,7 +533,8 @@ out:
 	dtmf_rs_free(rs);
 	free(frames);
 	free(mono);
-	sf_close(sf);
+	lib.close(sf);
+	alib_sf_close(&lib);
 	return rc;
 }
 
@@ -696,23 +710,30 @@ int dtmf_generate_file(const char *keys, const char *path, const dtmf_gen_opts *
 	size_t n;
 	if (dtmf_generate_buf(keys, o, &buf, &n, err, errlen) < 0)
 		return -1;
+	alib_sf lib;
+	if (alib_sf_open(&lib, err, errlen) < 0) {
+		free(buf);
+		return -1;
+	}
 	SF_INFO info = { .samplerate = DTMF_RATE, .channels = 1,
 	                 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+	SNDFILE *sf = lib.open(path, SFM_WRITE, &info);
 	if (!sf) {
-		snprintf(err, errlen, "%s: %s", path, sf_strerror(NULL));
+		snprintf(err, errlen, "%s: %s", path, lib.strerror(NULL));
+		alib_sf_close(&lib);
 		free(buf);
 		return -1;
 	}
 	int rc = 0;
-	if (sf_write_short(sf, buf, (sf_count_t)n) != (sf_count_t)n) {
-		snprintf(err, errlen, "%s: %s", path, sf_strerror(sf));
+	if (lib.write_short(sf, buf, (sf_count_t)n) != (sf_count_t)n) {
+		snprintf(err, errlen, "%s: %s", path, lib.strerror(sf));
 		rc = -1;
 	}
-	if (sf_close(sf) != 0 && rc == 0) {
+	if (lib.close(sf) != 0 && rc == 0) {
 		snprintf(err, errlen, "%s: could not finish writing", path);
 		rc = -1;
 	}
+	alib_sf_close(&lib);
 	free(buf);
 	return rc;
 }

@@ -961,7 +961,8 @@ int cmd_simulate(int argc, char **argv)
 	sim_result *first = NULL;
 	int64_t first_run = 0;
 	char sha[65] = "";
-	store_sha256_file(c.flow_path, sha);
+	if (db)    /* stored with the run only; 0.8 M instructions for uscis.flow */
+		store_sha256_file(c.flow_path, sha);
 	char opts[256];
 	snprintf(opts, sizeof opts, "{\"calls\": %" PRId64 ", \"replications\": %d, \"sl_ms\": %" PRId64 "}",
 	         c.calls, R, c.sl_ms);

@@ -22,6 +22,19 @@ for c in check graph call replay simulate staff erlang serve report dtmf; do
 	if cmp -s "$TMP/help" "$TMP/help2"; then ok "help-$c-same"; else
 		fail "help-$c-same" "$(diff "$TMP/help" "$TMP/help2" | head -5)"; fi
 done
+# The audio libraries are opened when audio is first used, not at start-up
+# (audiolib.h): a simulation never loads them; dtmf does, and works.
+if LD_DEBUG=files "$TIERLINE" simulate --no-db --calls 10 flows/uscis.flow \
+	flows/uscis-weekday.scenario >/dev/null 2>"$TMP/ld"; then
+	if grep -Eq 'file=lib(sndfile|spandsp)' "$TMP/ld"; then
+		fail no-audio-libs "simulate loaded: $(grep -Eo 'file=lib(sndfile|spandsp)[^ ]*' "$TMP/ld" | sort -u | tr '\n' ' ')"
+	else ok no-audio-libs; fi
+else fail no-audio-libs "simulate failed"; fi
+"$TIERLINE" dtmf gen 159 "$TMP/k.wav" >/dev/null 2>&1
+LD_DEBUG=files "$TIERLINE" dtmf detect "$TMP/k.wav" >"$TMP/keys" 2>"$TMP/ld"
+if grep -q 'file=libsndfile' "$TMP/ld" && grep -q 'file=libspandsp' "$TMP/ld" &&
+	grep -q '1' "$TMP/keys" && grep -q '5' "$TMP/keys" && grep -q '9' "$TMP/keys"; then
+	ok audio-libs-on-use; else fail audio-libs-on-use "$(head -3 "$TMP/keys")"; fi
 # Output that cannot be written (a full disk) is an error, not exit 0 with
 # the figures lost.
 if [ -w /dev/full ]; then

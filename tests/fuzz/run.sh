@@ -21,10 +21,10 @@ mkdir -p "$OUT" "$CORPUS" "$SEEDS"
 
 command -v clang >/dev/null 2>&1 || { echo "fuzz: clang is needed (make deps)" >&2; exit 2; }
 SRC="$ROOT/src/util/arena.c $ROOT/src/util/buf.c $ROOT/src/util/diag.c $ROOT/src/util/localtime.c"
-SRC="$SRC $(ls "$ROOT"/src/flow/*.c | tr '\n' ' ') $ROOT/src/audio/audio.c"
+SRC="$SRC $(ls "$ROOT"/src/flow/*.c | tr '\n' ' ') $ROOT/src/audio/audio.c $ROOT/src/audio/audiolib.c"
 LIBS="$(pkg-config --libs sndfile)"
 if [ "$TARGET" = audio ]; then
-	SRC="$ROOT/src/audio/dtmf.c $ROOT/src/audio/dtmf_resample.c"
+	SRC="$ROOT/src/audio/dtmf.c $ROOT/src/audio/dtmf_resample.c $ROOT/src/audio/audiolib.c"
 	LIBS="$(pkg-config --libs sndfile spandsp)"
 fi
 [ "$TARGET" = scenario ] && SRC="$SRC $ROOT/src/sim/scenario.c $ROOT/src/sim/dist.c $ROOT/src/sim/rng.c"

@@ -321,7 +321,7 @@ static void test_streaming_matches_buffer(void **state)
 	dtmf_hit *h1 = NULL, *h2 = NULL;
 	int n1 = 0, n2 = 0;
 	assert_int_equal(dtmf_detect_buf(b, n, &h1, &n1, err, sizeof err), 0);
-	dtmf_det *d = dtmf_det_new();
+	dtmf_det *d = dtmf_det_new(err, sizeof err);
 	assert_non_null(d);
 	for (size_t at = 0, step = 1; at < n; at += step, step = step * 7 % 997 + 1) {
 		size_t k = at + step > n ? n - at : step;
