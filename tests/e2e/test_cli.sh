@@ -35,6 +35,16 @@ LD_DEBUG=files "$TIERLINE" dtmf detect "$TMP/k.wav" >"$TMP/keys" 2>"$TMP/ld"
 if grep -q 'file=libsndfile' "$TMP/ld" && grep -q 'file=libspandsp' "$TMP/ld" &&
 	grep -q '1' "$TMP/keys" && grep -q '5' "$TMP/keys" && grep -q '9' "$TMP/keys"; then
 	ok audio-libs-on-use; else fail audio-libs-on-use "$(head -3 "$TMP/keys")"; fi
+# Prompt audio is read through the library opened on use: the prompt
+# lasts as long as its WAV (1 s tone + 1.5 s gap), not its text's time.
+mkdir -p "$TMP/pa/p/en"
+"$TIERLINE" dtmf gen 1 "$TMP/pa/p/en/hi.wav" --tone 1000ms --gap 1500ms >/dev/null 2>&1
+printf 'flow t { languages en; prompts "p" }\nline main "1" { start greet }\nplay greet { prompt hi }\n' \
+	>"$TMP/pa/t.flow"
+printf 'call main\nexpect visit greet\n' >"$TMP/pa/a.call"
+"$TIERLINE" replay "$TMP/pa/t.flow" "$TMP/pa/a.call" --trace >"$TMP/trace" 2>&1
+if grep -q 'play hi (en, 2.5s)' "$TMP/trace"; then ok prompt-wav-length; else
+	fail prompt-wav-length "$(grep 'play hi' "$TMP/trace")"; fi
 # Output that cannot be written (a full disk) is an error, not exit 0 with
 # the figures lost.
 if [ -w /dev/full ]; then
