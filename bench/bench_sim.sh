@@ -12,6 +12,7 @@
 #   SIM_USCIS_DAYS     USCIS weekdays without records         [6]
 #   SIM_USCIS_DB_DAYS  USCIS weekdays with records            [2]
 #   SIMPY_CALLS        SimPy M/M/c calls                      [200000]
+#   SIM_BARE_CALLS     bare C event-heap loop M/M/c calls     [SIM_MMC_CALLS]
 #   SIM_REPEAT         runs of each measurement; the least CPU is kept [3]
 #   SIM_INSTR          1: also count instructions per call under callgrind
 #                      (valgrind), which no neighbour on the host moves   [0]
@@ -29,6 +30,11 @@
 #       line "start-up" shows how much that is).
 #   (c) bench/simpy_mmc.py, the same M/M/c model as (a), and the ratio
 #       tierline / SimPy in calls per CPU second.
+#   (e) bench/bare_mmc.c, the same M/M/c model as a bare C event-heap loop
+#       (compiled here with cc -O2), the yardstick issue 5's targets are set
+#       against ("a bare C event-heap loop does about 10 million here"):
+#       tierline's rates are also printed as a share of it, which the host's
+#       speed of the day cancels out of (5 M of 10 M is 50%, 1 M is 10%).
 # Each measurement is one child process timed with getrusage(RUSAGE_CHILDREN)
 # from Python (CPU = ru_utime + ru_stime, peak memory = ru_maxrss), run
 # SIM_REPEAT times; the run with the least CPU is kept.  The same run on a
@@ -54,6 +60,7 @@ MMC_DB_CALLS=${SIM_MMC_DB_CALLS:-300000}
 US_DAYS=${SIM_USCIS_DAYS:-6}
 US_DB_DAYS=${SIM_USCIS_DB_DAYS:-2}
 SIMPY_CALLS=${SIMPY_CALLS:-200000}
+BARE_CALLS=${SIM_BARE_CALLS:-$MMC_CALLS}
 REPEAT=${SIM_REPEAT:-3}
 INSTR=${SIM_INSTR:-0}
 INSTR_CALLS=${SIM_INSTR_CALLS:-100000}
@@ -241,6 +248,23 @@ else
 	echo "simpy_mmc: SimPy is not installed for $PY (Debian: python3-simpy)"
 fi
 
+# (e) The yardstick: the same M/M/c as a bare C event-heap loop, built
+# from source here (rng.h is its only tierline code), least CPU of SIM_REPEAT.
+if ${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/include" -o "$TMP/bare_mmc" "$ROOT/bench/bare_mmc.c" -lm \
+	2>"$TMP/bare.cc.err"; then
+	set -- $(measure "$TMP/bare.out" "$TMP/bare_mmc" "$BARE_CALLS")
+	if [ "$5" -eq 0 ]; then
+		put bare_rate "$(calc "round($BARE_CALLS / max($1, 1e-9))")"
+		printf 'bare_mmc: %s calls  %.3f s CPU  %s calls/s CPU (%s)\n' "$BARE_CALLS" "$1" \
+			"$(get bare_rate)" "$(sed -n 's/.*\(ASA [^,]*, p_wait .*\)/\1/p' "$TMP/bare.out")"
+	else
+		echo "bare_mmc: exited $5"
+	fi
+else
+	echo "bare_mmc: could not be compiled:"
+	tail -n 3 "$TMP/bare.cc.err" | sed 's/^/    /'
+fi
+
 # (d) Instructions per call (SIM_INSTR=1).  CPU seconds on a shared host
 # moved by 30% from one day to the next with no change of ours (SimPy with
 # them); callgrind's count of executed instructions is the same on every run
@@ -326,6 +350,18 @@ done
 a=$(get mmc_rate) b=$(get simpy_rate)
 if [ -n "$a" ] && [ -n "$b" ]; then
 	printf '  tierline / SimPy, M/M/c %11sx (%s vs %s calls/s CPU)\n' "$(calc "round($a / $b, 1)")" "$a" "$b"
+fi
+# Against the yardstick: the targets are 50% (5 M) and 10% (1 M) of the
+# issue's 10 M; today's host runs the bare loop at whatever speed it has.
+b=$(get bare_rate)
+if [ -n "$b" ]; then
+	printf '  bare C event-heap loop %12s calls/s CPU   (the issue'"'"'s yardstick: ~10 M on its machine)\n' "$b"
+	a=$(get mmc_rate)
+	[ -n "$a" ] && f=$(calc "round(100 * $a / $b, 1)") &&
+		printf '  M/M/c / bare loop      %12s%%              target >= 50%%       %s\n' "$f" "$(verdict "$f" '>=' 50)"
+	a=$(get uscis_rate)
+	[ -n "$a" ] && f=$(calc "round(100 * $a / $b, 1)") &&
+		printf '  USCIS day / bare loop  %12s%%              target >= 10%%       %s\n' "$f" "$(verdict "$f" '>=' 10)"
 fi
 [ "$SIM_OK" -eq 1 ] || echo "  simulate not available yet: tierline figures skipped"
 exit 0
