@@ -253,9 +253,9 @@ static void print_text(FILE *out, const store_run_info *ri, const store_figs *f)
 		char b[8][24];
 		const char *v[8];
 		qfigs(q, false, b, v);
-		fprintf(out, "%-*s %-16s %8lld %8lld %9lld %7s %8s %7s %7s %7lld %6.1f%%\n", w, q->queue, t,
+		fprintf(out, "%-*s %-16s %8lld %8lld %9lld %7s %8s %7s %7s %7lld %7s\n", w, q->queue, t,
 		        (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
-		        v[0], v[1], v[2], v[3], (long long)q->agents, 100 * q->occupancy);
+		        v[0], v[1], v[2], v[3], (long long)q->agents, v[7]);
 	}
 }
 

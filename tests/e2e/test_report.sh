@@ -123,6 +123,11 @@ if grep -Eq '^adoptions_queue +0 +0 +0 +0 +- +- +- +- +- +- +- +0\.0%$' "$TMP/ou
 	ok empty-queue-text-dashes; else fail empty-queue-text-dashes "$(grep '^adoptions_queue' "$TMP/out")"; fi
 if grep -q '<tr><td>adoptions_queue</td><td>0</td><td>0</td><td>0</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>0.0%</td></tr>' "$TMP/e.html"; then
 	ok empty-queue-html-dashes; else fail empty-queue-html-dashes "$(grep -o '<tr><td>adoptions_queue</td>[^<]*<td>[^/]*' "$TMP/e.html" | head -1)"; fi
+# An interval nobody staffed (adoptions before it opens) has no occupancy:
+# "-", as in simulate's interval table, not 0.0% busy.
+if grep -Eq '^adoptions_queue +2026-12-02T07:00 +0 +0 +0 +- +- +- +- +0 +-$' "$TMP/out"; then
+	ok unstaffed-interval-dash; else
+	fail unstaffed-interval-dash "$(grep '^adoptions_queue  *2026-12-02T07:00' "$TMP/out")"; fi
 # ... and --compare shows "-" for it, with no difference (not 0.0% -> x%).
 expect_status empty-queue-run2 0 "$TIERLINE" simulate flows/uscis.flow flows/uscis-weekday.scenario \
 	--calls 2000 --seed 2 --db "$TMP/e.db"
