@@ -30,8 +30,9 @@
 #       line "start-up" shows how much that is).
 #   (c) bench/simpy_mmc.py, the same M/M/c model as (a), and the ratio
 #       tierline / SimPy in calls per CPU second.
-#   (e) bench/bare_mmc.c, the same M/M/c model as a bare C event-heap loop
-#       (compiled here with cc -O2), the yardstick issue 5's targets are set
+#   (d) bench/bare_mmc.c, the same M/M/c model as a bare C event-heap loop
+#       (BUILD/bench/bare_mmc from `make bench`, else compiled here with
+#       cc -O2), the yardstick issue 5's targets are set
 #       against ("a bare C event-heap loop does about 10 million here"):
 #       tierline's rates are also printed as a share of it, which the host's
 #       speed of the day cancels out of (5 M of 10 M is 50%, 1 M is 10%).
@@ -248,11 +249,17 @@ else
 	echo "simpy_mmc: SimPy is not installed for $PY (Debian: python3-simpy)"
 fi
 
-# (e) The yardstick: the same M/M/c as a bare C event-heap loop, built
-# from source here (rng.h is its only tierline code), least CPU of SIM_REPEAT.
-if ${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/include" -o "$TMP/bare_mmc" "$ROOT/bench/bare_mmc.c" -lm \
-	2>"$TMP/bare.cc.err"; then
-	set -- $(measure "$TMP/bare.out" "$TMP/bare_mmc" "$BARE_CALLS")
+# (d) The yardstick: the same M/M/c as a bare C event-heap loop, least CPU
+# of SIM_REPEAT.  `make bench` has built it; run alone, this builds it from
+# source (rng.h is its only tierline code).
+BARE=$BUILD/bench/bare_mmc
+if [ ! -x "$BARE" ]; then
+	BARE=$TMP/bare_mmc
+	${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/include" -o "$BARE" "$ROOT/bench/bare_mmc.c" -lm \
+		2>"$TMP/bare.cc.err" || BARE=
+fi
+if [ -n "$BARE" ]; then
+	set -- $(measure "$TMP/bare.out" "$BARE" "$BARE_CALLS")
 	if [ "$5" -eq 0 ]; then
 		put bare_rate "$(calc "round($BARE_CALLS / max($1, 1e-9))")"
 		printf 'bare_mmc: %s calls  %.3f s CPU  %s calls/s CPU (%s)\n' "$BARE_CALLS" "$1" \
@@ -265,7 +272,7 @@ else
 	tail -n 3 "$TMP/bare.cc.err" | sed 's/^/    /'
 fi
 
-# (d) Instructions per call (SIM_INSTR=1).  CPU seconds on a shared host
+# (e) Instructions per call (SIM_INSTR=1).  CPU seconds on a shared host
 # moved by 30% from one day to the next with no change of ours (SimPy with
 # them); callgrind's count of executed instructions is the same on every run
 # of the same binary and inputs, so it is what shows a change of a few
