@@ -23,9 +23,7 @@
 #ifndef _GNU_SOURCE
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime under -std=c11 */
 #endif
-#include <inttypes.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -44,39 +42,39 @@ static double expo(rng *r, double mean)
 	return -mean * log(rng_uniform(r));
 }
 
-static ev heap[AGENTS + 2];
-static int nheap;
+/* At most one arrival and AGENTS departures are pending. */
+typedef struct { ev e[AGENTS + 2]; int n; } heap;
 
-static void push(double t, int kind)
+static void push(heap *h, double t, int kind)
 {
-	int i = nheap++;
+	int i = h->n++;
 	while (i > 0) {
 		int p = (i - 1) / 2;
-		if (heap[p].t <= t)
+		if (h->e[p].t <= t)
 			break;
-		heap[i] = heap[p];
+		h->e[i] = h->e[p];
 		i = p;
 	}
-	heap[i].t = t;
-	heap[i].kind = kind;
+	h->e[i].t = t;
+	h->e[i].kind = kind;
 }
 
-static ev pop(void)
+static ev pop(heap *h)
 {
-	ev top = heap[0], last = heap[--nheap];
+	ev top = h->e[0], last = h->e[--h->n];
 	int i = 0;
 	for (;;) {
 		int c = 2 * i + 1;
-		if (c >= nheap)
+		if (c >= h->n)
 			break;
-		if (c + 1 < nheap && heap[c + 1].t < heap[c].t)
+		if (c + 1 < h->n && h->e[c + 1].t < h->e[c].t)
 			c++;
-		if (last.t <= heap[c].t)
+		if (last.t <= h->e[c].t)
 			break;
-		heap[i] = heap[c];
+		h->e[i] = h->e[c];
 		i = c;
 	}
-	heap[i] = last;
+	h->e[i] = last;
 	return top;
 }
 
@@ -108,18 +106,19 @@ int main(int argc, char **argv)
 	double wait_sum = 0.0;
 	int free_agents = AGENTS;
 
+	heap h = { .n = 0 };
 	double t0 = cpu_s();
-	push(expo(&r, 1.0 / RATE), 0);
-	while (nheap > 0) {
-		ev e = pop();
+	push(&h, expo(&r, 1.0 / RATE), 0);
+	while (h.n > 0) {
+		ev e = pop(&h);
 		if (e.kind == 0) {
 			arrived++;
 			if (arrived < n)
-				push(e.t + expo(&r, 1.0 / RATE), 0);
+				push(&h, e.t + expo(&r, 1.0 / RATE), 0);
 			if (free_agents > 0) {
 				free_agents--;
 				answered++;
-				push(e.t + expo(&r, AHT), 1);
+				push(&h, e.t + expo(&r, AHT), 1);
 			} else {
 				if (qn == cap) {
 					fprintf(stderr, "bare_mmc: queue ring full\n");
@@ -134,7 +133,7 @@ int main(int argc, char **argv)
 			qn--;
 			wait_sum += e.t - a;
 			answered++;
-			push(e.t + expo(&r, AHT), 1);
+			push(&h, e.t + expo(&r, AHT), 1);
 		} else {
 			free_agents++;
 		}
