@@ -14,8 +14,7 @@ typedef struct cli_command {
 	const char *usage;      /* one line, after "tierline " */
 	const char *summary;
 	int (*run)(int argc, char **argv);   /* argv[0] is the command name */
-	const char *details;    /* options and notes for --help; NULL: the
-	                         * command prints its own */
+	const char *details;    /* options and notes for --help (cli_help) */
 } cli_command;
 
 int cmd_check(int argc, char **argv);

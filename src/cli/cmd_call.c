@@ -14,13 +14,7 @@
 int cmd_call(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, "call");
-		fputs("\noptions:\n"
-		      "  --line L            the line to call (default: main, else the flow's first line)\n"
-		      "  --lang X            start in language X (default: the line's)\n"
-		      "  --record FILE.call  write the call as a call script that `replay` reproduces\n"
-		      "  --at 'DATE TIME'    place the call at that local time (e.g. '2026-11-30 10:00')\n"
-		      "\n", stdout);
+		cli_help("call");
 		console_help(stdout);
 		fputs("\nWith keys piped in (not a terminal), each character is a key and newlines are\n"
 		      "ignored; at the end of the input the caller presses nothing more and the call\n"

@@ -514,18 +514,7 @@ static int replay_scripts(const char *flow_path, const char **files, int nfiles,
 int cmd_replay(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, "replay");
-		fputs("\noptions:\n"
-		      "  --line L       the line to call (overrides the scripts' `call` line; needed for WAV)\n"
-		      "  --trace        print every event and action with its time (deterministic)\n"
-		      "  --scenario S   simulated agents answer queued calls of scripts without `answer` lines\n"
-		      "  --db DB        store the replayed calls as one run (mode \"replay\"); off by default\n"
-		      "  --from DB      replay the calls stored in DB against FLOW and report what changed\n"
-		      "  --run ID       with --from: the run to replay (default: the latest complete run)\n"
-		      "  --json         with --from: one JSON document on stdout\n"
-		      "\nexit status: 0 every expectation held (--from: nothing changed), 1 some failed\n"
-		      "(--from: some call's path or outcome changed), 2 invalid script, flow, database or usage\n"
-		      "See docs/call-scripts.md.\n", stdout);
+		cli_help("replay");
 		return 0;
 	}
 	const char *flow_path = NULL, *line = NULL, *scen_arg = NULL, *db = NULL, *from = NULL,

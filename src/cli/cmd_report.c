@@ -12,6 +12,7 @@
  * database that cannot be read, no such run, or an export that cannot be
  * written.
  */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -42,21 +43,6 @@ static int parse_id(const char *s, int64_t *v)
 		return -1;
 	*v = x;
 	return 0;
-}
-
-static void help_extra(void)
-{
-	fputs("\noptions:\n"
-	      "  --run ID            the run to report (default: the latest)\n"
-	      "  --json              one JSON document instead of the tables\n"
-	      "  --compare ID1 ID2   two runs side by side with differences (B - A)\n"
-	      "  --html FILE         a self-contained page with charts and the IVR flow\n"
-	      "  --target P          service-level target drawn in the HTML (default 80%)\n"
-	      "  --queue-log FILE    Asterisk queue_log lines\n"
-	      "  --cdr FILE          Asterisk CDR CSV (cdr_csv column order)\n"
-	      "  --csv DIR           one CSV per table of the run (RFC 4180)\n"
-	      "docs/database.md describes the schema, the figures and the export formats.\n",
-	      stdout);
 }
 
 static int parse_args(int argc, char **argv, ropts *o)
@@ -155,6 +141,7 @@ static const char *fig(char *b, size_t n, double v, int64_t den, bool pct, const
  * service level would read as a failure.  The tables leave out wait_mean
  * (label NULL). */
 enum { QF_SL, QF_ASA, QF_WAIT_MEAN, QF_P90, QF_P95, QF_P_WAIT, QF_ABANDON, QF_AHT, QF_OCC, QF_N };
+enum { QF_SHOWN = QF_N - 1 };   /* in the tables: all but wait_mean */
 
 static const struct {
 	const char *key;        /* JSON */
@@ -186,7 +173,8 @@ static void qf_values(const store_qfig *q, qf f[QF_N])
 /* A queue row's figures as text in table order (SL, ASA, p90, p95, p_wait,
  * abandon rate, AHT, occupancy), "-" where undefined.  spaced: "4.5 s"
  * (HTML) rather than "4.5s" (the text table). */
-static void qfigs(const store_qfig *q, bool spaced, char b[8][24], const char *v[8])
+static void qfigs(const store_qfig *q, bool spaced, char b[QF_SHOWN][24],
+                  const char *v[QF_SHOWN])
 {
 	qf x[QF_N];
 	qf_values(q, x);
@@ -194,6 +182,7 @@ static void qfigs(const store_qfig *q, bool spaced, char b[8][24], const char *v
 	for (int k = 0, i = 0; k < QF_N; k++) {
 		if (!qf_def[k].label)
 			continue;
+		assert(i < QF_SHOWN);     /* a new labelled figure: grow QF_SHOWN */
 		const char *fmt = qf_def[k].pct ? "%.1f%%" : k == QF_AHT ? s0 : s1;
 		v[i] = fig(b[i], 24, x[k].v, x[k].den, qf_def[k].pct, fmt);
 		i++;
@@ -202,8 +191,8 @@ static void qfigs(const store_qfig *q, bool spaced, char b[8][24], const char *v
 
 static void qrow(FILE *out, int w, const char *name, const store_qfig *q)
 {
-	char b[8][24];
-	const char *v[8];
+	char b[QF_SHOWN][24];
+	const char *v[QF_SHOWN];
 	qfigs(q, false, b, v);
 	fprintf(out, "%-*s %8lld %8lld %9lld %7lld %7s %8s %7s %7s %7s %7s %7s %7s\n",
 	        w, name, (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
@@ -250,8 +239,8 @@ static void print_text(FILE *out, const store_run_info *ri, const store_figs *f)
 		const store_qfig *q = &f->intervals[i];
 		char t[32];
 		fmt_t(q->start, t, sizeof t);
-		char b[8][24];
-		const char *v[8];
+		char b[QF_SHOWN][24];
+		const char *v[QF_SHOWN];
 		qfigs(q, false, b, v);
 		fprintf(out, "%-*s %-16s %8lld %8lld %9lld %7s %8s %7s %7s %7lld %7s\n", w, q->queue, t,
 		        (long long)q->offered, (long long)q->answered, (long long)q->abandoned,
@@ -808,8 +797,8 @@ static int write_html(const char *path, const store_run_info *ri, const store_fi
 		const store_qfig *q = i < f->nqueues ? &f->queues[i] : &f->total;
 		fputs("<tr><td>", out);
 		html_esc(out, i < f->nqueues ? q->queue : "(all)");
-		char b[8][24];
-		const char *v[8];
+		char b[QF_SHOWN][24];
+		const char *v[QF_SHOWN];
 		qfigs(q, true, b, v);
 		fprintf(out, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%s</td><td>%s</td>"
 		        "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
@@ -872,8 +861,7 @@ static int load(store *s, int64_t id, store_run_info *ri, store_figs *f)
 int cmd_report(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, "report");
-		help_extra();
+		cli_help("report");
 		return 0;
 	}
 	ropts o;

@@ -33,21 +33,7 @@ static void on_warning(void *ctx, const char *msg)
 int cmd_serve(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
-		cli_usage(stdout, "serve");
-		fputs("\noptions:\n"
-		      "  --scenario S        agents of the queues the scenario staffs come from it\n"
-		      "                      (staff at the current local time, handle time and\n"
-		      "                      outcomes drawn from it); other queues are answered\n"
-		      "                      through the API\n"
-		      "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0\n"
-		      "                      picks a free port); prints 'listening on HOST:PORT'\n"
-		      "  --db DB             store every finished call in a run (mode serve)\n"
-		      "  --seed N            seed for handle times and outcomes (default: the\n"
-		      "                      scenario's)\n"
-		      "\nAPI: POST /calls, GET /calls, GET /calls/ID, POST /calls/ID/{keys,hangup,\n"
-		      "supervisor,answer,done}, GET /calls/ID/events?since=K, GET /queues,\n"
-		      "GET /metrics, GET /healthz.  SIGINT/SIGTERM: hang up live calls, complete\n"
-		      "the run, exit 0.  See docs/serve.md.\n", stdout);
+		cli_help("serve");
 		return 0;
 	}
 	const char *flow_path = NULL, *scen_path = NULL, *listen = "127.0.0.1:8080", *db = NULL,

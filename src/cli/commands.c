@@ -36,10 +36,29 @@ const cli_command cli_commands[] = {
 	  "  --run ID       with --coverage: the run (default: the latest)\n"
 	  "See docs/flow-language.md.\n" },
 	{ "call", "call FLOW [--line L] [--lang X] [--record FILE.call]",
-	  "a live call in the terminal: prompts as text, keys from the keyboard", cmd_call, NULL },
+	  "a live call in the terminal: prompts as text, keys from the keyboard", cmd_call,
+	  "\n"
+	  "options:\n"
+	  "  --line L            the line to call (default: main, else the flow's first line)\n"
+	  "  --lang X            start in language X (default: the line's)\n"
+	  "  --record FILE.call  write the call as a call script that `replay` reproduces\n"
+	  "  --at 'DATE TIME'    place the call at that local time (e.g. '2026-11-30 10:00')\n"
+	  "\n" },
 	{ "replay", "replay FLOW FILE.call|FILE.wav... [--line L] [--scenario S] [--db DB] [--trace]\n"
 	            "       tierline replay FLOW --from DB [--run ID] [--json]",
-	  "replay call scripts or recorded audio and check their expectations", cmd_replay, NULL },
+	  "replay call scripts or recorded audio and check their expectations", cmd_replay,
+	  "\n"
+	  "options:\n"
+	  "  --line L       the line to call (overrides the scripts' `call` line; needed for WAV)\n"
+	  "  --trace        print every event and action with its time (deterministic)\n"
+	  "  --scenario S   simulated agents answer queued calls of scripts without `answer` lines\n"
+	  "  --db DB        store the replayed calls as one run (mode \"replay\"); off by default\n"
+	  "  --from DB      replay the calls stored in DB against FLOW and report what changed\n"
+	  "  --run ID       with --from: the run to replay (default: the latest complete run)\n"
+	  "  --json         with --from: one JSON document on stdout\n"
+	  "\nexit status: 0 every expectation held (--from: nothing changed), 1 some failed\n"
+	  "(--from: some call's path or outcome changed), 2 invalid script, flow, database or usage\n"
+	  "See docs/call-scripts.md.\n" },
 	{ "simulate", "simulate FLOW SCENARIO [--db DB | --no-db] [--seed N] [--calls N] [--replications N] [--sl 20s] [--report out.html] [--json]",
 	  "discrete-event simulation of a scenario: per-queue, per-interval figures", cmd_simulate,
 	  "\n"
@@ -96,9 +115,35 @@ const cli_command cli_commands[] = {
 	  "The text output also gives P(block), Erlang B: the same load with no queue.\n"
 	  "See docs/erlang.md.\n" },
 	{ "serve", "serve FLOW [--scenario S] [--listen 127.0.0.1:8080] [--db DB]",
-	  "the live engine: HTTP API to place calls and send keys, /metrics", cmd_serve, NULL },
+	  "the live engine: HTTP API to place calls and send keys, /metrics", cmd_serve,
+	  "\n"
+	  "options:\n"
+	  "  --scenario S        agents of the queues the scenario staffs come from it\n"
+	  "                      (staff at the current local time, handle time and\n"
+	  "                      outcomes drawn from it); other queues are answered\n"
+	  "                      through the API\n"
+	  "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0\n"
+	  "                      picks a free port); prints 'listening on HOST:PORT'\n"
+	  "  --db DB             store every finished call in a run (mode serve)\n"
+	  "  --seed N            seed for handle times and outcomes (default: the\n"
+	  "                      scenario's)\n"
+	  "\nAPI: POST /calls, GET /calls, GET /calls/ID, POST /calls/ID/{keys,hangup,\n"
+	  "supervisor,answer,done}, GET /calls/ID/events?since=K, GET /queues,\n"
+	  "GET /metrics, GET /healthz.  SIGINT/SIGTERM: hang up live calls, complete\n"
+	  "the run, exit 0.  See docs/serve.md.\n" },
 	{ "report", "report DB [--run ID] [--compare ID1 ID2] [--html out.html] [--queue-log FILE] [--cdr FILE] [--csv DIR]",
-	  "figures and exports from a stored database", cmd_report, NULL },
+	  "figures and exports from a stored database", cmd_report,
+	  "\n"
+	  "options:\n"
+	  "  --run ID            the run to report (default: the latest)\n"
+	  "  --json              one JSON document instead of the tables\n"
+	  "  --compare ID1 ID2   two runs side by side with differences (B - A)\n"
+	  "  --html FILE         a self-contained page with charts and the IVR flow\n"
+	  "  --target P          service-level target drawn in the HTML (default 80%)\n"
+	  "  --queue-log FILE    Asterisk queue_log lines\n"
+	  "  --cdr FILE          Asterisk CDR CSV (cdr_csv column order)\n"
+	  "  --csv DIR           one CSV per table of the run (RFC 4180)\n"
+	  "docs/database.md describes the schema, the figures and the export formats.\n" },
 	{ "dtmf", "dtmf detect FILE.wav [--json]\n"
 	          "       tierline dtmf gen KEYS FILE.wav [--tone 100ms] [--gap 100ms] [--level -10] [--lead 500ms] [--noise -40] [--seed N]",
 	  "DTMF keys and their times in audio; audio for a key string", cmd_dtmf,
